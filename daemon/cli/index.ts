@@ -1,0 +1,2 @@
+export { main, VERSION } from './main.js';
+export { parseArgs } from './args.js';

@@ -1,0 +1,76 @@
+// What handlers see. A handler gets its validated params and a context: the connection's session,
+// an AbortSignal that fires on `$/cancelRequest` or disconnect, progress reporters for the tokens
+// the client passed, and the daemon-wide services. Handlers never see the transport.
+import type {
+  NotificationName,
+  ParamsOf,
+  RequestName,
+  ResultOf,
+  WorkDoneProgressValue,
+} from '../../protocol/index.js';
+import type { Logger } from '../log/index.js';
+import type { CaretPaths, ConfigService, EditHistory, WorkspaceRoots } from '../workspace/index.js';
+import type { DoctorCheckResult } from './doctor.js';
+import type { Session } from './session.js';
+
+export interface WorkDoneReporter {
+  begin(title: string, message?: string, percentage?: number): void;
+  report(message?: string, percentage?: number): void;
+  end(message?: string): void;
+}
+
+export interface RequestContext {
+  session: Session;
+  services: Services;
+  signal: AbortSignal;
+  log: Logger;
+  /** Present when the client passed `workDoneToken`. */
+  workDone?: WorkDoneReporter;
+  /** Present when the client passed `partialResultToken`: sends one part of the result. */
+  partialResult?: (value: unknown) => void;
+}
+
+export interface NotificationContext {
+  session: Session;
+  services: Services;
+  log: Logger;
+}
+
+export type RequestHandler<M extends RequestName> = (
+  params: ParamsOf<M>,
+  context: RequestContext,
+) => ResultOf<M> | Promise<ResultOf<M>>;
+
+export type NotificationHandler<M extends NotificationName> = (
+  params: ParamsOf<M>,
+  context: NotificationContext,
+) => void;
+
+/** A group of handlers for one area of the protocol. */
+export interface Routes {
+  requests?: { [M in RequestName]?: RequestHandler<M> };
+  notifications?: { [M in NotificationName]?: NotificationHandler<M> };
+}
+
+export type DoctorCheckProvider = () => DoctorCheckResult | DoctorCheckResult[] | Promise<DoctorCheckResult | DoctorCheckResult[]>;
+
+/** Daemon-wide state shared by every connection. */
+export interface Services {
+  version: string;
+  startedAt: number;
+  log: Logger;
+  paths: CaretPaths;
+  config: ConfigService;
+  history: EditHistory;
+  roots: WorkspaceRoots;
+  /** Live sessions, for status and broadcasts. */
+  sessions: ReadonlySet<Session>;
+  /** Checks `caret doctor` runs; capabilities add theirs. */
+  doctorChecks: Map<string, DoctorCheckProvider>;
+  /** Where the daemon listens, when it does. */
+  endpoints: { socketPath?: string; webSocketUrl?: string };
+  /** Stops the whole daemon (`caret/daemon/stop`). */
+  stopDaemon(reason: string): void;
+}
+
+export type { WorkDoneProgressValue };

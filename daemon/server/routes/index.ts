@@ -1,0 +1,10 @@
+// Every route group the daemon serves. A capability joins the protocol by adding its group here.
+import type { Routes } from '../context.js';
+import { daemonRoutes } from './daemon.js';
+import { documentRoutes } from './documents.js';
+import { lifecycleRoutes } from './lifecycle.js';
+import { workspaceRoutes } from './workspace.js';
+
+export function allRoutes(servedMethods: () => string[]): Routes[] {
+  return [lifecycleRoutes(servedMethods), documentRoutes, workspaceRoutes, daemonRoutes];
+}

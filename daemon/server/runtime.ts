@@ -1,0 +1,76 @@
+// The composition root of a serving process: shared services, the dispatcher with every route,
+// and the session hub. Used by the daemon and by `caret lsp --standalone` alike. Capabilities
+// plug in here: create the service, add its doctor checks, add its routes in routes/index.ts.
+import { MessageTypes } from '../../protocol/index.js';
+import type { Logger } from '../log/index.js';
+import { type CaretPaths, ConfigService, EditHistory, formatProblem, WorkspaceRoots } from '../workspace/index.js';
+import type { Services } from './context.js';
+import { Dispatcher } from './dispatch.js';
+import { SessionHub } from './hub.js';
+import { allRoutes } from './routes/index.js';
+import { coreDoctorChecks } from './checks.js';
+
+export interface RuntimeOptions {
+  paths: CaretPaths;
+  log: Logger;
+  version: string;
+  /** Called by `caret/daemon/stop`. */
+  stopDaemon: (reason: string) => void;
+}
+
+export interface Runtime {
+  services: Services;
+  hub: SessionHub;
+  dispatcher: Dispatcher;
+  dispose(): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const { paths, log } = options;
+  const config = new ConfigService({ userFile: paths.configFile, trustFile: paths.trustFile });
+  const roots = new WorkspaceRoots();
+  roots.on('added', (root) => config.addRoot(root));
+  roots.on('removed', (root) => config.removeRoot(root));
+  const sessions = new Set<never>();
+  const services: Services = {
+    version: options.version,
+    startedAt: Date.now(),
+    log,
+    paths,
+    config,
+    history: new EditHistory(),
+    roots,
+    sessions,
+    doctorChecks: new Map(),
+    endpoints: {},
+    stopDaemon: options.stopDaemon,
+  };
+  for (const [name, check] of coreDoctorChecks(services)) services.doctorChecks.set(name, check);
+
+  const dispatcher: Dispatcher = new Dispatcher(allRoutes(() => dispatcher.methods()), services);
+  const hub = new SessionHub(services, dispatcher, log);
+  (services as { sessions: Services['sessions'] }).sessions = hub.sessions;
+
+  log.setLevel(config.get().log.level);
+  for (const problem of config.problems()) log.warn('configuration problem', { problem: formatProblem(problem) });
+  config.on('change', (problems) => {
+    log.setLevel(config.get().log.level);
+    log.info('configuration reloaded', { problems: problems.length });
+    for (const problem of problems.filter((p) => p.severity === 'error')) {
+      for (const session of hub.sessions) {
+        if (session.state === 'initialized') session.notify('window/showMessage', { type: MessageTypes.Error, message: `caret: ${formatProblem(problem)}` });
+      }
+    }
+  });
+  config.watch();
+
+  return {
+    services,
+    hub,
+    dispatcher,
+    dispose: async () => {
+      hub.closeAll('daemon stopping');
+      config.dispose();
+    },
+  };
+}

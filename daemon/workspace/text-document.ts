@@ -1,0 +1,93 @@
+// An open document: its latest text and version, changed by LSP content changes.
+import type { Position, PositionEncodingKind, Range } from '../../protocol/index.js';
+import { computeLineStarts, offsetAt, positionAt } from './positions.js';
+
+/** One change in offsets (UTF-16 code units) of the text before it. */
+export interface TextChange {
+  offset: number;
+  deletedText: string;
+  insertedText: string;
+}
+
+export type ContentChange = { range: Range; text: string } | { text: string };
+
+export class TextDocument {
+  private lineStartsCache: number[] | undefined;
+
+  constructor(
+    readonly uri: string,
+    readonly languageId: string,
+    public version: number,
+    private content: string,
+  ) {}
+
+  get text(): string {
+    return this.content;
+  }
+
+  get lineStarts(): number[] {
+    return (this.lineStartsCache ??= computeLineStarts(this.content));
+  }
+
+  get lineCount(): number {
+    return this.lineStarts.length;
+  }
+
+  offsetAt(position: Position, encoding: PositionEncodingKind): number {
+    return offsetAt(this.content, this.lineStarts, position, encoding);
+  }
+
+  positionAt(offset: number, encoding: PositionEncodingKind): Position {
+    return positionAt(this.content, this.lineStarts, offset, encoding);
+  }
+
+  /** Applies changes in order and returns each as an offset-based change. */
+  applyChanges(changes: readonly ContentChange[], version: number, encoding: PositionEncodingKind): TextChange[] {
+    const applied: TextChange[] = [];
+    for (const change of changes) {
+      let start = 0;
+      let end = this.content.length;
+      if ('range' in change) {
+        start = this.offsetAt(change.range.start, encoding);
+        end = this.offsetAt(change.range.end, encoding);
+        if (end < start) [start, end] = [end, start];
+      }
+      const deletedText = this.content.slice(start, end);
+      if (deletedText === change.text) continue;
+      this.content = this.content.slice(0, start) + change.text + this.content.slice(end);
+      this.lineStartsCache = undefined;
+      applied.push(trimCommon({ offset: start, deletedText, insertedText: change.text }));
+    }
+    this.version = version;
+    return applied;
+  }
+
+  replaceText(text: string, version: number): TextChange[] {
+    return this.applyChanges([{ text }], version, 'utf-16');
+  }
+}
+
+/** Shrinks a change to what actually differs (full-sync clients resend the whole text). */
+export function trimCommon(change: TextChange): TextChange {
+  const { deletedText: a, insertedText: b } = change;
+  let prefix = 0;
+  const max = Math.min(a.length, b.length);
+  while (prefix < max && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (
+    suffix < max - prefix &&
+    a.charCodeAt(a.length - 1 - suffix) === b.charCodeAt(b.length - 1 - suffix)
+  )
+    suffix++;
+  // Keep surrogate pairs whole at the cut points.
+  if (prefix > 0 && isLow(a.charCodeAt(prefix)) ) prefix--;
+  if (suffix > 0 && isHigh(a.charCodeAt(a.length - suffix - 1))) suffix--;
+  return {
+    offset: change.offset + prefix,
+    deletedText: a.slice(prefix, a.length - suffix),
+    insertedText: b.slice(prefix, b.length - suffix),
+  };
+}
+
+const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
