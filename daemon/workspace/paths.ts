@@ -3,7 +3,6 @@
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const env = (name: string) => (process.env[name] ? process.env[name] : undefined);
 const uid = () => (typeof process.getuid === 'function' ? process.getuid() : 0);
 
 export interface CaretPaths {
@@ -24,7 +23,8 @@ export interface CaretPaths {
   cacheDir: string;
 }
 
-export function resolvePaths(): CaretPaths {
+export function resolvePaths(environment: NodeJS.ProcessEnv = process.env): CaretPaths {
+  const env = (name: string) => (environment[name] ? environment[name] : undefined);
   const home = env('HOME') ?? homedir();
   const runtimeDir = env('XDG_RUNTIME_DIR')
     ? join(env('XDG_RUNTIME_DIR')!, 'caret')

@@ -1,0 +1,2 @@
+// The models room: providers for every role, chosen in config.
+export type { Embedder } from './embedder.js';
