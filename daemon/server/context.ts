@@ -50,6 +50,11 @@ export type NotificationHandler<M extends NotificationName> = (
 export interface Routes {
   requests?: { [M in RequestName]?: RequestHandler<M> };
   notifications?: { [M in NotificationName]?: NotificationHandler<M> };
+  /**
+   * Server capabilities this group adds to the `initialize` result (LSP's, such as
+   * `inlineCompletionProvider`), given the session that is initializing.
+   */
+  capabilities?: (session: Session) => Record<string, unknown>;
 }
 
 export type DoctorCheckProvider = () => DoctorCheckResult | DoctorCheckResult[] | Promise<DoctorCheckResult | DoctorCheckResult[]>;

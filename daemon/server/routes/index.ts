@@ -6,5 +6,6 @@ import { lifecycleRoutes } from './lifecycle.js';
 import { workspaceRoutes } from './workspace.js';
 
 export function allRoutes(servedMethods: () => string[]): Routes[] {
-  return [lifecycleRoutes(servedMethods), documentRoutes, workspaceRoutes, daemonRoutes];
+  const groups: Routes[] = [documentRoutes, workspaceRoutes, daemonRoutes];
+  return [lifecycleRoutes(servedMethods, groups), ...groups];
 }

@@ -4,7 +4,7 @@ import { negotiatePositionEncoding, rootPathOf } from '../../workspace/index.js'
 import type { Routes, Services } from '../context.js';
 import type { Session } from '../session.js';
 
-export function lifecycleRoutes(servedMethods: () => string[]): Routes {
+export function lifecycleRoutes(servedMethods: () => string[], groups: readonly Routes[]): Routes {
   return {
     requests: {
       initialize: (params, { session, services }) => {
@@ -23,8 +23,10 @@ export function lifecycleRoutes(servedMethods: () => string[]): Routes {
           encoding: session.positionEncoding,
           roots: [...session.roots],
         });
+        const contributed = Object.assign({}, ...groups.map((group) => group.capabilities?.(session) ?? {}));
         return {
           capabilities: {
+            ...contributed,
             positionEncoding: session.positionEncoding,
             textDocumentSync: { openClose: true, change: 2, save: { includeText: false } },
             workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
