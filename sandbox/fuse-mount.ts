@@ -1,0 +1,96 @@
+// The daemon's side of a FUSE server process: start it, wait until the mount is ready, tell it to
+// drop caches or unmount, and notice when it dies.
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { ClientMessage, MountRequest, ServerMessage } from './fuse-server.js';
+import { forceUnmount } from './mounts.js';
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./fuse-server.js', import.meta.url));
+
+export class FuseMount extends EventEmitter<{ exit: [code: number | null]; changed: [] }> {
+  private exited = false;
+
+  private constructor(
+    readonly mountPath: string,
+    private readonly child: ChildProcess,
+    readonly whiteoutStyle: string,
+  ) {
+    super();
+    child.on('exit', (code) => {
+      this.exited = true;
+      this.emit('exit', code);
+    });
+    child.on('message', (message: ServerMessage) => {
+      if (message.type === 'changed') this.emit('changed');
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  static start(request: Omit<MountRequest, 'type'>, timeoutMs = 15_000): Promise<FuseMount> {
+    const child = fork(SERVER_SCRIPT, [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+      // The server must not inherit the daemon's inspector flags or heap limits.
+      execArgv: [],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (stderr.length < 8192) stderr += chunk.toString();
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`FUSE server did not mount ${request.mountPath} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`FUSE server exited (${code}) before mounting: ${stderr.trim() || 'no output'}`));
+      };
+      child.once('exit', onExit);
+      const onMessage = (message: ServerMessage) => {
+        if (message.type === 'ready') {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          child.off('message', onMessage);
+          resolve(new FuseMount(request.mountPath, child, message.whiteoutStyle));
+        } else if (message.type === 'error') {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          child.kill('SIGKILL');
+          reject(new Error(message.message));
+        }
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'mount', ...request } satisfies ClientMessage);
+    });
+  }
+
+  /** Drops the server's cached directory states (after something else changed the upper layer). */
+  invalidate(): void {
+    if (this.alive) this.child.send({ type: 'invalidate' } satisfies ClientMessage);
+  }
+
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (this.alive) {
+      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      this.child.send({ type: 'unmount' } satisfies ClientMessage);
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    await forceUnmount(this.mountPath);
+  }
+
+  /** For tests: kill the server outright, as a crash would. */
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+}

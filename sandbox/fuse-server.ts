@@ -1,0 +1,99 @@
+// The FUSE server: a process of its own per shadow, so that no kernel request ever waits on the
+// daemon's event loop (and keystroke-driven requests never wait on a kernel request). Started by
+// FuseMount with an IPC channel; mounts, says `ready`, and unmounts when told to or when the
+// daemon goes away (auto_unmount covers SIGKILL).
+import * as fs from 'node:fs';
+import { Journal } from './journal.js';
+import { OverlayLayers } from './layers.js';
+import { createFuseOps } from './fuse-ops.js';
+import { loadFuseNative, type FuseInstance } from './native.js';
+
+export interface MountRequest {
+  type: 'mount';
+  lower: string;
+  upper: string;
+  metaDir: string;
+  mountPath: string;
+  /** Seconds the kernel may cache attributes, entries and missing names (bounds how late lower changes show). */
+  cacheSeconds: number;
+}
+
+export type ServerMessage =
+  | { type: 'ready'; whiteoutStyle: string; pid: number }
+  | { type: 'error'; message: string }
+  | { type: 'changed' };
+
+export type ClientMessage = MountRequest | { type: 'invalidate' } | { type: 'unmount' };
+
+function send(message: ServerMessage): void {
+  process.send?.(message);
+}
+
+let instance: FuseInstance | undefined;
+let layers: OverlayLayers | undefined;
+let stopping = false;
+
+function stop(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  if (!instance) process.exit(code);
+  instance.unmount(() => process.exit(code));
+  setTimeout(() => process.exit(code), 3000).unref();
+}
+
+function mount(request: MountRequest): void {
+  const status = loadFuseNative();
+  if (!status.ok) {
+    send({ type: 'error', message: `${status.reason}; ${status.fix}` });
+    process.exit(2);
+  }
+  const Fuse = status.fuse;
+  fs.mkdirSync(request.mountPath, { recursive: true });
+  const journal = new Journal(request.metaDir);
+  layers = new OverlayLayers({ lower: request.lower, upper: request.upper }, Fuse, journal);
+  let changeNotified = false;
+  const ops = createFuseOps(layers, journal, Fuse, () => instance, () => {
+    // One `changed` per quiet period is enough for the daemon's bookkeeping (idle time, disk use).
+    if (changeNotified) return;
+    changeNotified = true;
+    setTimeout(() => {
+      changeNotified = false;
+      send({ type: 'changed' });
+    }, 500).unref();
+  });
+  const seconds = request.cacheSeconds;
+  instance = new Fuse(request.mountPath, ops as unknown as Record<string, unknown>, {
+    allowOther: true,
+    defaultPermissions: true,
+    autoUnmount: true,
+    useIno: true,
+    readdirIno: true,
+    bigWrites: true,
+    maxWrite: 131072,
+    maxRead: 131072,
+    autoCache: true,
+    entryTimeout: seconds,
+    attrTimeout: seconds,
+    negativeTimeout: seconds,
+    force: true,
+    name: 'caret-shadow',
+    extraOptions: ['nodev', 'nosuid', 'subtype=caret'],
+    timeout: 120_000,
+  });
+  instance.mount((error) => {
+    if (error) {
+      send({ type: 'error', message: `mount failed: ${error.message}` });
+      process.exit(3);
+    }
+    send({ type: 'ready', whiteoutStyle: layers!.whiteoutStyle, pid: process.pid });
+  });
+}
+
+process.on('message', (message: ClientMessage) => {
+  if (message.type === 'mount') mount(message);
+  else if (message.type === 'invalidate') layers?.invalidate();
+  else if (message.type === 'unmount') stop(0);
+});
+process.on('disconnect', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+process.on('SIGINT', () => stop(0));
