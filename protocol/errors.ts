@@ -24,6 +24,8 @@ export const ErrorCodes = {
   InvalidConfiguration: -32092,
   /** caret: the daemon is shutting down and takes no new work. */
   ShuttingDown: -32093,
+  /** caret: the model provider for the role failed or is misconfigured; `data` names provider, endpoint, kind and fix. */
+  ModelUnavailable: -32094,
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
@@ -44,4 +46,5 @@ export const errorCodeDocs: Record<keyof typeof ErrorCodes, string> = {
   DocumentNotOpen: 'The request named a document this connection has not opened (`textDocument/didOpen`).',
   InvalidConfiguration: 'A configuration file is invalid; `data` holds `file`, `key` and `fix`.',
   ShuttingDown: 'The daemon is shutting down and accepts no new work.',
+  ModelUnavailable: 'The model provider for this role failed or is misconfigured; `data` holds `provider`, `endpoint`, `kind` (unreachable, timeout, auth, rateLimited, rejected, server, malformed, misconfigured, unsupported, refused) and `fix`.',
 };

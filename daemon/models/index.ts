@@ -2,3 +2,10 @@
 export type { Embedder } from './embedder.js';
 export * from './provider.js';
 export * from './errors.js';
+export * from './builtin.js';
+export * from './fim.js';
+export * from './policy.js';
+export * from './registry.js';
+export { displayUrl } from './http/transport.js';
+export { SseDecoder, NdjsonDecoder } from './http/streams.js';
+export { isLoopbackUrl } from './http/remote.js';

@@ -9,6 +9,7 @@ import type {
   WorkDoneProgressValue,
 } from '../../protocol/index.js';
 import type { Logger } from '../log/index.js';
+import type { ModelRegistry } from '../models/index.js';
 import type { CaretPaths, ConfigService, EditHistory, WorkspaceRoots } from '../workspace/index.js';
 import type { DoctorCheckResult } from './doctor.js';
 import type { Session } from './session.js';
@@ -68,6 +69,8 @@ export interface Services {
   config: ConfigService;
   history: EditHistory;
   roots: WorkspaceRoots;
+  /** Model providers per role (`resolve(role, {root, env})`), from the `[models]` config. */
+  models: ModelRegistry;
   /** Live sessions, for status and broadcasts. */
   sessions: ReadonlySet<Session>;
   /** Checks `caret doctor` runs; capabilities add theirs. */

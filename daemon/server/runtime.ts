@@ -3,6 +3,7 @@
 // plug in here: create the service, add its doctor checks, add its routes in routes/index.ts.
 import { MessageTypes } from '../../protocol/index.js';
 import type { Logger } from '../log/index.js';
+import { ModelRegistry } from '../models/index.js';
 import { type CaretPaths, ConfigService, EditHistory, formatProblem, WorkspaceRoots } from '../workspace/index.js';
 import type { Services } from './context.js';
 import { Dispatcher } from './dispatch.js';
@@ -32,6 +33,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   roots.on('added', (root) => config.addRoot(root));
   roots.on('removed', (root) => config.removeRoot(root));
   const sessions = new Set<never>();
+  const models = new ModelRegistry({ settings: (root) => config.get(root).models });
+  config.on('change', () => models.configChanged());
   const services: Services = {
     version: options.version,
     startedAt: Date.now(),
@@ -40,12 +43,14 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     config,
     history: new EditHistory(),
     roots,
+    models,
     sessions,
     doctorChecks: new Map(),
     endpoints: {},
     stopDaemon: options.stopDaemon,
   };
   for (const [name, check] of coreDoctorChecks(services)) services.doctorChecks.set(name, check);
+  services.doctorChecks.set('models', () => models.health([undefined, ...roots.list()], AbortSignal.timeout(10_000)));
 
   const dispatcher: Dispatcher = new Dispatcher(allRoutes(() => dispatcher.methods()), services);
   const hub = new SessionHub(services, dispatcher, log);
@@ -71,6 +76,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     dispose: async () => {
       hub.closeAll('daemon stopping');
       config.dispose();
+      await models.dispose();
     },
   };
 }

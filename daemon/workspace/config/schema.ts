@@ -69,10 +69,63 @@ export const LogConfig = Type.Object(
   { additionalProperties: false, default: {}, ...userScope },
 );
 
+const trusted = { 'x-trust': true } as const;
+
+/** One role's model (`[models.completion]`, `[models.chat]`, ...). */
+export const ModelRoleConfig = Type.Object(
+  {
+    provider: Type.Optional(
+      Type.Union(
+        [Type.Literal('builtin'), Type.Literal('llamacpp'), Type.Literal('ollama'), Type.Literal('openai'), Type.Literal('anthropic'), Type.Literal('onnx')],
+        { default: 'builtin', description: 'Back end for this role: builtin (no model), llamacpp, ollama, openai (any OpenAI-compatible server), anthropic, onnx (local model directory).', ...trusted },
+      ),
+    ),
+    url: Type.Optional(
+      Type.String({ description: 'Server URL. Defaults: llamacpp http://127.0.0.1:8012, ollama http://127.0.0.1:11434, openai https://api.openai.com/v1, anthropic https://api.anthropic.com.', ...trusted }),
+    ),
+    model: Type.Optional(Type.String({ default: '', description: 'Model name on the server (llama.cpp may leave it empty).' })),
+    path: Type.Optional(Type.String({ description: 'onnx: the model directory (Hugging Face Optimum layout: model.onnx, tokenizer.json, config.json).', ...trusted })),
+    apiKeyEnv: Type.Optional(
+      Type.String({ description: "Name of the environment variable holding the API key (editor's environment first, then the daemon's). Defaults: OPENAI_API_KEY, ANTHROPIC_API_KEY.", ...trusted }),
+    ),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra HTTP headers sent with every request.', ...trusted })),
+    hosted: Type.Optional(
+      Type.Boolean({ description: 'Whether code sent here leaves your machine; default: any URL that is not loopback. Ignored and secret-looking files are never sent to a hosted provider.', ...trusted }),
+    ),
+    fimTemplate: Type.Optional(
+      Type.Union([Type.Literal('native'), Type.Literal('qwen'), Type.Literal('starcoder'), Type.Literal('codellama'), Type.Literal('deepseek'), Type.Literal('codestral')], {
+        default: 'native',
+        description: "Fill-in-the-middle: 'native' uses the server's own (llama.cpp /infill, OpenAI `suffix`, Ollama `suffix`); a family name makes caret write the FIM markers into a raw prompt.",
+      }),
+    ),
+    contextLength: Type.Optional(Type.Integer({ minimum: 256, default: 8192, description: 'Tokens the model sees at once (prompt and output); prompts are fitted into it.' })),
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, default: 256, description: 'Default cap on generated tokens.' })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, default: 30000, description: 'Time allowed for the first response bytes and for each pause in a stream.' })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'Retries, with backoff, after transient failures (connection reset, 408, 429, 5xx).' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ModelsConfig = Type.Object(
+  {
+    threads: Type.Optional(
+      Type.Integer({ minimum: 0, default: 0, description: 'Threads for local inference (onnx). 0: one less than the number of cores, at least one, so keystroke-driven requests always have a core.', ...userScope }),
+    ),
+    caFile: Type.Optional(Type.String({ description: 'PEM file of extra CA certificates for HTTPS to providers (NODE_EXTRA_CA_CERTS is honoured too).', ...userScope })),
+    completion: Type.Optional(ModelRoleConfig),
+    nextEdit: Type.Optional(ModelRoleConfig),
+    apply: Type.Optional(ModelRoleConfig),
+    chat: Type.Optional(ModelRoleConfig),
+    embed: Type.Optional(ModelRoleConfig),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Optional(ServerConfig),
     log: Type.Optional(LogConfig),
+    models: Type.Optional(ModelsConfig),
   },
   { additionalProperties: false, default: {} },
 );

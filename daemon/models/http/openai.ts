@@ -1,0 +1,251 @@
+// Any OpenAI-compatible server (OpenAI, vLLM, LM Studio, llama.cpp's /v1, hosted gateways):
+// /v1/completions (with `suffix` for FIM), /v1/chat/completions (tools, streaming, Predicted
+// Outputs via `prediction`), /v1/embeddings. Streams are SSE ending with `data: [DONE]`.
+// The configured URL is the API base including its version segment (`https://api.openai.com/v1`).
+import type { Embedder } from '../embedder.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  CompletionRequest,
+  FinishReason,
+  GenerationEvent,
+  GenerationStream,
+  InfillRequest,
+  ModelProvider,
+  ProviderCapabilities,
+  ProviderHealth,
+  ToolCall,
+  Usage,
+} from '../provider.js';
+import { fimStops, renderFimPrompt } from '../fim.js';
+import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
+import { bodyText, malformed, parseEventData, readJson, sseEvents, truncated } from './streams.js';
+import { displayUrl, postJson } from './transport.js';
+import { embedInBatches, probe, serverStreamError } from './common.js';
+
+export class OpenAiProvider implements ModelProvider {
+  /** 'openai', or the provider that delegates its OpenAI-compatible routes here (llamacpp). */
+  readonly kind: RemoteSettings['kind'];
+  readonly model: string;
+  readonly endpoint: string;
+  readonly id: string;
+  readonly capabilities: ProviderCapabilities;
+
+  constructor(private readonly settings: RemoteSettings) {
+    this.kind = settings.kind;
+    this.model = settings.model;
+    this.endpoint = displayUrl(settings.url);
+    this.id = remoteId(settings);
+    this.capabilities = {
+      // A template turns FIM into a raw completion; otherwise the server's `suffix` support is used.
+      fim: settings.fimTemplate ? 'template' : 'native',
+      ...(settings.fimTemplate ? { fimTemplate: settings.fimTemplate } : {}),
+      completion: true,
+      chat: true,
+      tools: true,
+      streaming: true,
+      embeddings: true,
+      predictedOutputs: true,
+      promptCaching: true,
+      contextLength: settings.contextLength,
+      hosted: settings.hosted,
+    };
+  }
+
+  private headers(): Record<string, string> {
+    return { ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}), ...this.settings.headers };
+  }
+
+  infill(request: InfillRequest): GenerationStream {
+    const template = this.settings.fimTemplate;
+    if (template) {
+      return this.complete({ ...request, prompt: renderFimPrompt(template, request), stop: fimStops(template, request.stop) });
+    }
+    return this.completions(request, { prompt: request.prefix, suffix: request.suffix });
+  }
+
+  complete(request: CompletionRequest): GenerationStream {
+    return this.completions(request, { prompt: request.prompt });
+  }
+
+  private async *completions(request: CompletionRequest | InfillRequest, prompt: { prompt: string; suffix?: string }): AsyncGenerator<GenerationEvent> {
+    const url = joinUrl(this.settings.url, 'completions');
+    const body = {
+      model: this.settings.model,
+      ...prompt,
+      ...sampling(request, this.settings.maxTokens),
+      stream: true,
+      stream_options: { include_usage: true },
+    };
+    yield* this.stream(url, body, request.signal, (chunk, state) => {
+      const choice = firstChoice(chunk);
+      if (choice && typeof choice.text === 'string' && choice.text) state.events.push({ type: 'text', text: choice.text });
+      if (choice && typeof choice.finish_reason === 'string') state.finish = finishReason(choice.finish_reason);
+    });
+  }
+
+  async *chat(request: ChatRequest): AsyncGenerator<GenerationEvent> {
+    const url = joinUrl(this.settings.url, 'chat/completions');
+    const body = {
+      model: this.settings.model,
+      messages: request.messages.map(toOpenAiMessage),
+      ...(request.tools?.length
+        ? { tools: request.tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
+        : {}),
+      ...(request.prediction !== undefined ? { prediction: { type: 'content', content: request.prediction } } : {}),
+      ...sampling(request, this.settings.maxTokens),
+      stream: true,
+      stream_options: { include_usage: true },
+    };
+    // Tool calls stream as fragments keyed by index: the id and name first, arguments in pieces.
+    const calls = new Map<number, { id: string; name: string; args: string }>();
+    yield* this.stream(url, body, request.signal, (chunk, state) => {
+      const choice = firstChoice(chunk);
+      const delta = choice && isRecord(choice.delta) ? choice.delta : undefined;
+      if (delta && typeof delta.content === 'string' && delta.content) state.events.push({ type: 'text', text: delta.content });
+      if (delta && Array.isArray(delta.tool_calls)) {
+        for (const fragment of delta.tool_calls) {
+          if (!isRecord(fragment)) continue;
+          const index = typeof fragment.index === 'number' ? fragment.index : calls.size;
+          const fn = isRecord(fragment.function) ? fragment.function : {};
+          const call = calls.get(index) ?? { id: '', name: '', args: '' };
+          if (typeof fragment.id === 'string') call.id = fragment.id;
+          if (typeof fn.name === 'string') call.name += fn.name;
+          if (typeof fn.arguments === 'string') call.args += fn.arguments;
+          calls.set(index, call);
+        }
+      }
+      if (choice && typeof choice.finish_reason === 'string') {
+        state.finish = finishReason(choice.finish_reason);
+        for (const [index, call] of [...calls].sort((a, b) => a[0] - b[0])) {
+          const toolCall: ToolCall = { id: call.id || `call_${index}`, name: call.name, arguments: parseToolArguments(call.args, this.settings, this.endpoint) };
+          state.events.push({ type: 'toolCall', call: toolCall });
+        }
+        calls.clear();
+      }
+    });
+  }
+
+  private async *stream(
+    url: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    onChunk: (chunk: Record<string, unknown>, state: { events: GenerationEvent[]; finish?: FinishReason }) => void,
+  ): AsyncGenerator<GenerationEvent> {
+    const shown = displayUrl(url);
+    const response = await postJson(this.settings.http, url, body, { headers: this.headers(), ...(signal ? { signal } : {}) });
+    const state: { events: GenerationEvent[]; finish?: FinishReason } = { events: [] };
+    let usage: Usage | undefined;
+    let done = false;
+    try {
+      for await (const event of sseEvents(bodyText(response, this.settings.kind, shown, this.settings.http.timeoutMs, signal), this.settings.kind, shown)) {
+        if (event.data === '[DONE]') {
+          done = true;
+          break;
+        }
+        const chunk = parseEventData(event, this.settings.kind, shown);
+        if (!isRecord(chunk)) throw malformed(this.settings.kind, shown, 'a streamed event is not an object');
+        if (isRecord(chunk.error)) throw serverStreamError(this.settings.kind, shown, typeof chunk.error.message === 'string' ? chunk.error.message : JSON.stringify(chunk.error));
+        if (isRecord(chunk.usage)) usage = toUsage(chunk.usage);
+        onChunk(chunk, state);
+        yield* state.events.splice(0);
+      }
+    } finally {
+      response.close();
+    }
+    if (!done && state.finish === undefined) throw truncated(this.settings.kind, shown);
+    yield { type: 'done', finishReason: state.finish ?? 'stop', ...(usage ? { usage } : {}) };
+  }
+
+  embedder(): Embedder {
+    return new OpenAiEmbedder(this.settings, this.headers(), this.id);
+  }
+
+  async check(signal?: AbortSignal): Promise<ProviderHealth> {
+    // GET /models lists what the server serves: proves reachability, the key, and the model name.
+    return probe(this.settings, joinUrl(this.settings.url, 'models'), this.headers(), signal, (body) => {
+      const ids = isRecord(body) && Array.isArray(body.data) ? body.data.flatMap((item) => (isRecord(item) && typeof item.id === 'string' ? [item.id] : [])) : [];
+      return ids.length === 0 || ids.includes(this.settings.model) ? undefined : `the server does not list model "${this.settings.model}" (it has: ${ids.slice(0, 8).join(', ')})`;
+    });
+  }
+}
+
+class OpenAiEmbedder implements Embedder {
+  readonly modelId: string;
+  dimensions = 0;
+  constructor(
+    private readonly settings: RemoteSettings,
+    private readonly headers: Record<string, string>,
+    id: string,
+  ) {
+    this.modelId = id;
+  }
+
+  embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    return embedInBatches(this, texts, 64, async (batch) => {
+      const url = joinUrl(this.settings.url, 'embeddings');
+      const shown = displayUrl(url);
+      const response = await postJson(this.settings.http, url, { model: this.settings.model, input: batch, encoding_format: 'float' }, { headers: this.headers, ...(signal ? { signal } : {}) });
+      const body = await readJson(response, this.settings.kind, shown, this.settings.http.timeoutMs, signal);
+      const data = isRecord(body) && Array.isArray(body.data) ? body.data : undefined;
+      if (!data || data.length !== batch.length) throw malformed(this.settings.kind, shown, `expected ${batch.length} embeddings in \`data\``);
+      const ordered = [...data].sort((a, b) => (isRecord(a) && isRecord(b) ? Number(a.index ?? 0) - Number(b.index ?? 0) : 0));
+      return ordered.map((item) => {
+        if (!isRecord(item) || !Array.isArray(item.embedding)) throw malformed(this.settings.kind, shown, 'an embedding is not an array of numbers');
+        return Float32Array.from(item.embedding as number[]);
+      });
+    });
+  }
+}
+
+function sampling(request: { maxTokens?: number; temperature?: number; topP?: number; stop?: string[] }, defaultMax: number): Record<string, unknown> {
+  return {
+    max_tokens: request.maxTokens ?? defaultMax,
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+    // OpenAI accepts at most four stop sequences.
+    ...(request.stop?.length ? { stop: request.stop.slice(0, 4) } : {}),
+  };
+}
+
+function firstChoice(chunk: Record<string, unknown>): Record<string, unknown> | undefined {
+  const choices = chunk.choices;
+  return Array.isArray(choices) && isRecord(choices[0]) ? choices[0] : undefined;
+}
+
+function finishReason(reason: string): FinishReason {
+  if (reason === 'stop') return 'stop';
+  if (reason === 'length') return 'length';
+  if (reason === 'tool_calls' || reason === 'function_call') return 'toolCalls';
+  return 'other';
+}
+
+function toUsage(usage: Record<string, unknown>): Usage {
+  const out: Usage = {};
+  if (typeof usage.prompt_tokens === 'number') out.promptTokens = usage.prompt_tokens;
+  if (typeof usage.completion_tokens === 'number') out.completionTokens = usage.completion_tokens;
+  const prompt = isRecord(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
+  if (typeof prompt.cached_tokens === 'number') out.cachedPromptTokens = prompt.cached_tokens;
+  const completion = isRecord(usage.completion_tokens_details) ? usage.completion_tokens_details : {};
+  if (typeof completion.accepted_prediction_tokens === 'number') out.acceptedPredictionTokens = completion.accepted_prediction_tokens;
+  if (typeof completion.rejected_prediction_tokens === 'number') out.rejectedPredictionTokens = completion.rejected_prediction_tokens;
+  return out;
+}
+
+function toOpenAiMessage(message: ChatMessage): Record<string, unknown> {
+  switch (message.role) {
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls?.length
+          ? { tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } })) }
+          : {}),
+      };
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+    default:
+      return { role: message.role, content: message.content };
+  }
+}
+
