@@ -1,0 +1,33 @@
+// Drains a generation stream into what tests compare.
+import type { FinishReason, GenerationStream, ToolCall, Usage } from '../../daemon/models/index.js';
+import { ModelRegistry, type ModelsSettings } from '../../daemon/models/index.js';
+
+export interface Collected {
+  text: string;
+  chunks: string[];
+  toolCalls: ToolCall[];
+  finishReason?: FinishReason;
+  usage?: Usage;
+  doneEvents: number;
+}
+
+export async function collect(stream: GenerationStream): Promise<Collected> {
+  const out: Collected = { text: '', chunks: [], toolCalls: [], doneEvents: 0 };
+  for await (const event of stream) {
+    if (event.type === 'text') {
+      out.text += event.text;
+      out.chunks.push(event.text);
+    } else if (event.type === 'toolCall') out.toolCalls.push(event.call);
+    else {
+      out.doneEvents++;
+      out.finishReason = event.finishReason;
+      if (event.usage) out.usage = event.usage;
+    }
+  }
+  return out;
+}
+
+/** A registry over a fixed [models] section and environment, as the daemon builds it. */
+export function registryWith(models: ModelsSettings, env: Record<string, string> = {}): ModelRegistry {
+  return new ModelRegistry({ settings: () => models, processEnv: env, cpus: 2 });
+}
