@@ -1,13 +1,15 @@
 // The method table: every method of the caret protocol, by name. Add a method by defining it in
 // methods/<area>.ts and listing that module here; nothing else needs to know.
 import type { NotificationSpec, RequestSpec } from './define.js';
+import * as apply from './methods/apply.js';
+import * as completion from './methods/completion.js';
 import * as daemon from './methods/daemon.js';
 import * as documents from './methods/documents.js';
 import * as lifecycle from './methods/lifecycle.js';
 import * as workspace from './methods/workspace.js';
 import type { Static } from './schema.js';
 
-const areas = [lifecycle, documents, workspace, daemon] as const;
+const areas = [lifecycle, documents, workspace, daemon, completion, apply] as const;
 
 type SpecsIn<A> = A extends unknown
   ? { [K in keyof A]: A[K] extends RequestSpec | NotificationSpec ? A[K] : never }[keyof A]

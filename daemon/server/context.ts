@@ -10,6 +10,7 @@ import type {
 } from '../../protocol/index.js';
 import type { Logger } from '../log/index.js';
 import type { ModelRegistry } from '../models/index.js';
+import type { CompletionService } from '../completion/index.js';
 import type { CaretPaths, ConfigService, EditHistory, WorkspaceRoots } from '../workspace/index.js';
 import type { DoctorCheckResult } from './doctor.js';
 import type { Session } from './session.js';
@@ -71,6 +72,8 @@ export interface Services {
   roots: WorkspaceRoots;
   /** Model providers per role (`resolve(role, {root, env})`), from the `[models]` config. */
   models: ModelRegistry;
+  /** Inline completion and next edit (daemon/completion). */
+  completion: CompletionService;
   /** Live sessions, for status and broadcasts. */
   sessions: ReadonlySet<Session>;
   /** Checks `caret doctor` runs; capabilities add theirs. */

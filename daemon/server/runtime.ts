@@ -4,6 +4,7 @@
 import { MessageTypes } from '../../protocol/index.js';
 import type { Logger } from '../log/index.js';
 import { ModelRegistry } from '../models/index.js';
+import { CompletionService } from '../completion/index.js';
 import { type CaretPaths, ConfigService, EditHistory, formatProblem, WorkspaceRoots } from '../workspace/index.js';
 import type { Services } from './context.js';
 import { Dispatcher } from './dispatch.js';
@@ -35,22 +36,35 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const sessions = new Set<never>();
   const models = new ModelRegistry({ settings: (root) => config.get(root).models });
   config.on('change', () => models.configChanged());
+  const history = new EditHistory();
+  const completion = new CompletionService({
+    history,
+    models,
+    settings: (root) => config.get(root).completion,
+    openDocuments: function* () {
+      for (const session of services.sessions) yield* session.documents.all();
+    },
+    log,
+  });
   const services: Services = {
     version: options.version,
     startedAt: Date.now(),
     log,
     paths,
     config,
-    history: new EditHistory(),
+    history,
     roots,
     models,
+    completion,
     sessions,
     doctorChecks: new Map(),
     endpoints: {},
     stopDaemon: options.stopDaemon,
   };
   for (const [name, check] of coreDoctorChecks(services)) services.doctorChecks.set(name, check);
-  services.doctorChecks.set('models', () => models.health([undefined, ...roots.list()], AbortSignal.timeout(10_000)));
+  services.doctorChecks.set('models', () =>
+    models.health([undefined, ...roots.list()], AbortSignal.timeout(10_000), Object.assign({}, ...[...services.sessions].map((session) => session.env))),
+  );
 
   const dispatcher: Dispatcher = new Dispatcher(allRoutes(() => dispatcher.methods()), services);
   const hub = new SessionHub(services, dispatcher, log);
@@ -76,6 +90,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     dispose: async () => {
       hub.closeAll('daemon stopping');
       config.dispose();
+      completion.dispose();
       await models.dispose();
     },
   };

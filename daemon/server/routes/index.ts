@@ -1,11 +1,13 @@
 // Every route group the daemon serves. A capability joins the protocol by adding its group here.
 import type { Routes } from '../context.js';
+import { applyRoutes } from './apply.js';
+import { completionRoutes } from './completion.js';
 import { daemonRoutes } from './daemon.js';
 import { documentRoutes } from './documents.js';
 import { lifecycleRoutes } from './lifecycle.js';
 import { workspaceRoutes } from './workspace.js';
 
 export function allRoutes(servedMethods: () => string[]): Routes[] {
-  const groups: Routes[] = [documentRoutes, workspaceRoutes, daemonRoutes];
+  const groups: Routes[] = [documentRoutes, workspaceRoutes, daemonRoutes, completionRoutes, applyRoutes];
   return [lifecycleRoutes(servedMethods, groups), ...groups];
 }

@@ -121,11 +121,71 @@ export const ModelsConfig = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** Shadow workspaces (`[shadow]`): see docs/shadow.md. */
+export const ShadowConfig = Type.Object(
+  {
+    mode: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('fuse'), Type.Literal('copy')], {
+        default: 'auto',
+        description: "How shadows are made: 'fuse' (copy-on-write FUSE mount), 'copy' (a reflink copy where the filesystem has them, else a plain copy), or 'auto' (FUSE where it works, else copy). `caret doctor` says which is in use and why.",
+        ...userScope,
+      }),
+    ),
+    maxShadows: Type.Optional(Type.Integer({ minimum: 1, default: 8, description: 'Most shadows alive at once, over all workspaces.', ...userScope })),
+    maxUpperBytes: Type.Optional(Type.Integer({ minimum: 1048576, default: 4 * 1024 * 1024 * 1024, description: "Most bytes one shadow's changes (or copy) may take on disk; exec and create fail beyond it.", ...userScope })),
+    idleMinutes: Type.Optional(Type.Integer({ minimum: 0, default: 240, description: 'A shadow unused for this long is discarded (0: never). Its changes are lost unless accepted.', ...userScope })),
+    cacheSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 60, default: 1, description: 'How long the kernel caches attributes and names of a FUSE shadow; bounds how late your edits to the real tree show in a shadow.', ...userScope })),
+    execTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, default: 600000, description: 'Default time limit of a command run in a shadow; its whole process tree is killed after it.' })),
+    maxOutputBytes: Type.Optional(Type.Integer({ minimum: 1024, default: 1048576, description: 'Bytes of stdout and of stderr kept per command; the rest is dropped and `truncated` set.' })),
+    sandbox: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('bubblewrap'), Type.Literal('none')], {
+        default: 'auto',
+        description: "Isolation of commands run in a shadow: 'bubblewrap' (the real tree and home read-only, network off unless allowed, only the shadow writable), 'none', or 'auto' (bubblewrap where installed).",
+        ...userScope,
+      }),
+    ),
+    allowNetwork: Type.Optional(Type.Boolean({ default: false, description: 'Let commands in a shadow reach the network (bubblewrap only).', ...trusted })),
+    checkers: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Shown as the diagnostic source.' }),
+            command: Type.Array(Type.String(), { minItems: 1, description: 'argv run in the shadow root.' }),
+            pattern: Type.String({ description: 'Problem matcher: a regular expression with named groups file, line, and optionally column, severity, code, message.' }),
+          },
+          { additionalProperties: false },
+        ),
+        { default: [], description: 'Extra diagnostics commands run by caret/shadow/diagnostics, besides tsc and ESLint (found automatically).', ...trusted },
+      ),
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** Inline completion and next edit (`[completion]`): see docs/completion.md. */
+export const CompletionConfig = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: true, description: 'Answer inline completion and next-edit requests (false: always empty).' })),
+    minConfidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'The builtin engine stays silent below this confidence: fewer, better suggestions.' })),
+    maxModelMs: Type.Optional(Type.Integer({ minimum: 50, default: 2000, description: 'Hard cap on model time per completion; a slower answer is cancelled and nothing is shown.' })),
+    debounceMinMs: Type.Optional(Type.Integer({ minimum: 0, default: 25, description: 'Shortest wait after a keystroke before asking a model (the adaptive debounce; cache hits and the builtin engine never wait).' })),
+    debounceMaxMs: Type.Optional(Type.Integer({ minimum: 0, default: 400, description: 'Longest wait after a keystroke before asking a model.' })),
+    prefetch: Type.Optional(Type.Boolean({ default: true, description: 'After a suggestion is accepted, compute the next one as if its text were typed.' })),
+    prefetchPerMinute: Type.Optional(Type.Integer({ minimum: 0, default: 30, description: 'Budget of prefetch requests per minute.' })),
+    maxLines: Type.Optional(Type.Integer({ minimum: 1, default: 20, description: 'Longest inline suggestion, in lines.' })),
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, default: 128, description: 'Tokens a model may generate for one completion.' })),
+    jumpLines: Type.Optional(Type.Integer({ minimum: 0, default: 15, description: 'A next edit farther than this many lines from the cursor carries a `jump`.' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Optional(ServerConfig),
     log: Type.Optional(LogConfig),
     models: Type.Optional(ModelsConfig),
+    shadow: Type.Optional(ShadowConfig),
+    completion: Type.Optional(CompletionConfig),
   },
   { additionalProperties: false, default: {} },
 );

@@ -1,0 +1,104 @@
+// The completion cache: checked before any debounce, keyed by document and the text around the
+// cursor. Storing a suggestion also stores "typing-through" entries: if the user types the first
+// characters of a suggestion, the remainder is served from here with no engine or model call.
+export interface CachedCompletion {
+  insertText: string;
+  /** Characters after the cursor the suggestion replaces. */
+  replaceLength: number;
+  /** The engine that produced it. */
+  engine: string;
+}
+
+interface Entry {
+  value: CachedCompletion | null;
+  storedAt: number;
+}
+
+export interface CompletionCacheOptions {
+  /** Entries kept, typing-through entries included. */
+  capacity?: number;
+  ttlMs?: number;
+  /** Characters of a suggestion the user may type through and still hit the cache. */
+  typeThroughChars?: number;
+  /** Characters of text before and after the cursor that make up a key. */
+  prefixWindow?: number;
+  suffixWindow?: number;
+}
+
+export class CompletionCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly capacity: number;
+  private readonly ttlMs: number;
+  private readonly typeThroughChars: number;
+  private readonly prefixWindow: number;
+  private readonly suffixWindow: number;
+
+  constructor(options: CompletionCacheOptions = {}) {
+    this.capacity = options.capacity ?? 2000;
+    this.ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.typeThroughChars = options.typeThroughChars ?? 50;
+    this.prefixWindow = options.prefixWindow ?? 4000;
+    this.suffixWindow = options.suffixWindow ?? 2000;
+  }
+
+  /** The key for a cursor: the document and a window of text on each side. */
+  key(uri: string, prefix: string, suffix: string): string {
+    return `${uri}\u0000${prefix.slice(-this.prefixWindow)}\u0000${suffix.slice(0, this.suffixWindow)}`;
+  }
+
+  /** A hit answers the stored suggestion (null: "nothing to show here", also worth caching). */
+  get(uri: string, prefix: string, suffix: string, now = Date.now()): CachedCompletion | null | undefined {
+    const key = this.key(uri, prefix, suffix);
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (now - entry.storedAt > this.ttlMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  /** Stores a suggestion and the entries that serve typing through its first characters. */
+  set(uri: string, prefix: string, suffix: string, value: CachedCompletion | null, now = Date.now()): void {
+    this.put(this.key(uri, prefix, suffix), { value, storedAt: now });
+    if (!value) return;
+    const text = value.insertText;
+    const limit = Math.min(this.typeThroughChars, text.length - 1);
+    for (let typed = 1; typed <= limit; typed++) {
+      const rest = text.slice(typed);
+      // Stop at a line break: after Enter the editor re-indents, so the remainder's text differs.
+      if (text[typed - 1] === '\n' || text[typed - 1] === '\r') break;
+      if (!rest.trim()) break;
+      this.put(this.key(uri, prefix + text.slice(0, typed), suffix), {
+        value: { ...value, insertText: rest },
+        storedAt: now,
+      });
+    }
+  }
+
+  delete(uri: string, prefix: string, suffix: string): void {
+    this.entries.delete(this.key(uri, prefix, suffix));
+  }
+
+  /** Drops every entry of a document (closed, or changed outside typing). */
+  forgetDocument(uri: string): void {
+    const head = `${uri}\u0000`;
+    for (const key of this.entries.keys()) if (key.startsWith(head)) this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private put(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+}

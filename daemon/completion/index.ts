@@ -1,0 +1,15 @@
+// The completion room: inline completion and next-edit prediction, with their latency machinery,
+// post-processing, builtin engines and model prompts.
+export * from './service.js';
+export { CompletionCache } from './cache.js';
+export { AdaptiveDebounce } from './debounce.js';
+export { Superseder, SupersededError } from './supersede.js';
+export { postprocess, type PostprocessInput, type ProcessedCompletion } from './postprocess.js';
+export { SimilarCodeEngine } from './similar-code.js';
+export { DocumentLineIndex } from './line-index.js';
+export { propagateEdit, proposalKey, type AppliedEdit, type EditProposal, type OffsetEdit } from './next-edit/propagate.js';
+export { renderRegionPrompt, parseRegionOutput, filterRegionEdits, zetaFormat, type RegionPromptFormat } from './prompts/edit-region.js';
+export { renderChatCompletion, parseChatCompletion } from './prompts/chat.js';
+export { ChunkRing, cursorWindow } from './prompts/context-files.js';
+export { templateForModel, modelCompletion, modelRewrite, collectText } from './model-engine.js';
+export { editSimilarity } from './text.js';

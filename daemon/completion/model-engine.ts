@@ -1,0 +1,76 @@
+// Completion and next edit through a configured model (llama.cpp, Ollama, OpenAI-compatible,
+// Anthropic, onnx): picks the provider's best way in (native infill, a FIM template over a raw
+// prompt, or chat), reads the stream under the caller's signal, and stops reading an enormous
+// answer early. Post-processing happens in the service, the same for every engine.
+import { fimTemplates, type ModelProvider, type FimTemplate, type GenerationStream, renderFimPrompt, fimStops } from '../models/index.js';
+import { parseChatCompletion, renderChatCompletion } from './prompts/chat.js';
+import type { ContextChunk } from './prompts/context-files.js';
+import { cursorWindow } from './prompts/context-files.js';
+
+export interface ModelCompletionInput {
+  filename: string;
+  languageId: string;
+  text: string;
+  offset: number;
+  extra: ContextChunk[];
+  maxTokens: number;
+  maxPrefixChars?: number;
+  maxSuffixChars?: number;
+}
+
+/** The FIM template for a model, by family name in the model's name. */
+export function templateForModel(model: string): FimTemplate | undefined {
+  const name = model.toLowerCase();
+  if (name.includes('qwen')) return fimTemplates.qwen;
+  if (name.includes('starcoder') || name.includes('santacoder')) return fimTemplates.starcoder;
+  if (name.includes('codellama') || name.includes('code-llama')) return fimTemplates.codellama;
+  if (name.includes('deepseek')) return fimTemplates.deepseek;
+  if (name.includes('codestral') || name.includes('mistral')) return fimTemplates.codestral;
+  return undefined;
+}
+
+/** Reads a generation stream into text; stops reading beyond `maxChars`. */
+export async function collectText(stream: GenerationStream, signal: AbortSignal, maxChars = 8000): Promise<string> {
+  let text = '';
+  for await (const event of stream) {
+    signal.throwIfAborted();
+    if (event.type === 'text') {
+      text += event.text;
+      if (text.length >= maxChars) break; // leaving the loop stops the request
+    } else if (event.type === 'done') break;
+  }
+  signal.throwIfAborted();
+  return text.slice(0, maxChars);
+}
+
+export async function modelCompletion(provider: ModelProvider, input: ModelCompletionInput, signal: AbortSignal): Promise<string> {
+  const { prefix, suffix } = cursorWindow(input.text, input.offset, input.maxPrefixChars ?? 6000, input.maxSuffixChars ?? 2000);
+  const common = { maxTokens: input.maxTokens, temperature: 0, signal };
+  if (provider.infill && provider.capabilities.fim !== 'none') {
+    return collectText(provider.infill({ ...common, prefix, suffix, filename: input.filename, extra: input.extra, stop: ['\n\n\n'] }), signal);
+  }
+  const template = templateForModel(provider.model);
+  if (provider.complete && provider.capabilities.completion && template) {
+    const prompt = renderFimPrompt(template, { prefix, suffix, filename: input.filename, extra: input.extra });
+    return collectText(provider.complete({ ...common, prompt, stop: fimStops(template, ['\n\n\n']) }), signal);
+  }
+  if (provider.chat && provider.capabilities.chat) {
+    const messages = renderChatCompletion({ filename: input.filename, languageId: input.languageId, prefix, suffix, extra: input.extra });
+    const answer = await collectText(provider.chat({ ...common, messages }), signal);
+    const linePrefix = prefix.slice(prefix.lastIndexOf('\n') + 1);
+    return parseChatCompletion(answer, linePrefix);
+  }
+  throw new Error(`provider ${provider.kind} (${provider.model}) can neither infill, complete with a known FIM template, nor chat`);
+}
+
+/** Runs an edit-region prompt; answers the model's raw output. */
+export async function modelRewrite(provider: ModelProvider, prompt: string, maxTokens: number, signal: AbortSignal): Promise<string> {
+  const common = { maxTokens, temperature: 0, signal };
+  if (provider.chat && provider.capabilities.chat) {
+    return collectText(provider.chat({ ...common, messages: [{ role: 'user', content: prompt }] }), signal, 16_000);
+  }
+  if (provider.complete && provider.capabilities.completion) {
+    return collectText(provider.complete({ ...common, prompt }), signal, 16_000);
+  }
+  throw new Error(`provider ${provider.kind} (${provider.model}) can neither chat nor complete a prompt`);
+}

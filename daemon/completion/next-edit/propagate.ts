@@ -1,0 +1,348 @@
+// The builtin next-edit engine: propagate the user's last edit. It recognises three patterns:
+//   - a token substitution (a rename, or a changed token with its neighbours as context),
+//   - a changed argument list (an argument added, removed or replaced in `name(...)`),
+//   - an added or removed line (after / equal to an anchor line that recurs elsewhere),
+// finds the analogous sites (this file first, then other open files) and proposes them one at a
+// time, nearest to the cursor first. Pure: documents and the edit in, proposals out.
+import { isIdentifier, isWordChar, leadingWhitespace, tokenSpans } from '../text.js';
+
+export interface EditDocument {
+  readonly uri: string;
+  readonly languageId: string;
+  readonly version: number;
+  readonly text: string;
+}
+
+/** The user's last edit, in offsets of the document's current text. */
+export interface AppliedEdit {
+  uri: string;
+  /** Where the inserted text now starts. */
+  offset: number;
+  deletedText: string;
+  insertedText: string;
+}
+
+export interface OffsetEdit {
+  start: number;
+  end: number;
+  newText: string;
+}
+
+export interface EditProposal {
+  uri: string;
+  version: number;
+  edits: OffsetEdit[];
+  reason: string;
+  /** Offset of the first edit, for ordering and jumps. */
+  anchor: number;
+}
+
+export interface PropagateQuery {
+  edit: AppliedEdit;
+  /** The document the cursor is in. */
+  document: EditDocument;
+  cursorOffset: number;
+  /** Other open documents, searched after the current one. */
+  others: readonly EditDocument[];
+  /** Proposals the user rejected (see proposalKey), not offered again. */
+  rejected?: ReadonlySet<string>;
+  /** Most proposals returned. */
+  limit?: number;
+}
+
+/** Identifies a proposal for rejection memory. */
+export const proposalKey = (proposal: Pick<EditProposal, 'uri' | 'edits'>) =>
+  `${proposal.uri}|${proposal.edits.map((e) => `${e.start}:${e.end}:${e.newText}`).join('|')}`;
+
+type Rule = (document: EditDocument, exclude: { start: number; end: number } | undefined) => EditProposal[];
+
+/** Every analogous site, best first. */
+export function propagateEdit(query: PropagateQuery): EditProposal[] {
+  const rule = ruleFor(query.edit, query.document.text);
+  if (!rule) return [];
+  const editDocument = query.edit.uri === query.document.uri ? query.document : query.others.find((d) => d.uri === query.edit.uri);
+  const userSpan = { start: query.edit.offset, end: query.edit.offset + query.edit.insertedText.length };
+  const here = rule(query.document, query.edit.uri === query.document.uri ? userSpan : undefined);
+  here.sort((a, b) => Math.abs(a.anchor - query.cursorOffset) - Math.abs(b.anchor - query.cursorOffset));
+  const elsewhere: EditProposal[] = [];
+  for (const other of query.others) {
+    if (other.uri === query.document.uri) continue;
+    const found = rule(other, other === editDocument ? userSpan : undefined);
+    found.sort((a, b) => a.anchor - b.anchor);
+    elsewhere.push(...found);
+  }
+  const rejected = query.rejected ?? new Set<string>();
+  return [...here, ...elsewhere].filter((proposal) => !rejected.has(proposalKey(proposal))).slice(0, query.limit ?? 50);
+}
+
+/** Chooses the rule that describes the edit, or none when it is not a pattern worth propagating. */
+export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
+  const { offset, deletedText, insertedText } = edit;
+  if (text.slice(offset, offset + insertedText.length) !== insertedText) return undefined;
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  let lineEnd = text.indexOf('\n', offset + insertedText.length);
+  if (lineEnd < 0) lineEnd = text.length;
+  const newLines = text.slice(lineStart, lineEnd);
+  const oldLines = text.slice(lineStart, offset) + deletedText + text.slice(offset + insertedText.length, lineEnd);
+
+  const insertsLines = deletedText === '' && insertedText.includes('\n');
+  const deletesLines = insertedText === '' && deletedText.includes('\n');
+  if (insertsLines || deletesLines) return lineRule(edit, text, oldLines, newLines);
+  if (newLines.includes('\n') || oldLines.includes('\n')) return undefined;
+  return substitutionRule(oldLines, newLines) ;
+}
+
+/** Rules for a change within one line. */
+function substitutionRule(oldLine: string, newLine: string): Rule | undefined {
+  const a = tokenSpans(oldLine);
+  const b = tokenSpans(newLine);
+  let head = 0;
+  while (head < a.length && head < b.length && a[head]!.text === b[head]!.text) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail]!.text === b[b.length - 1 - tail]!.text) tail++;
+  const removed = a.slice(head, a.length - tail).map((t) => t.text);
+  const added = b.slice(head, b.length - tail).map((t) => t.text);
+  if (removed.length === 0 && added.length === 0) return undefined;
+
+  // A rename: one identifier became another.
+  if (removed.length === 1 && added.length === 1 && isIdentifier(removed[0]!) && isIdentifier(added[0]!)) {
+    const from = removed[0]!;
+    const to = added[0]!;
+    if (from.length < 2) return undefined;
+    return (document, exclude) =>
+      wholeWordOccurrences(document.text, from)
+        .filter((start) => !overlaps(start, start + from.length, exclude))
+        .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `rename ${from} → ${to}`));
+  }
+
+  const args = argumentChange(oldLine, newLine, a[head]?.start ?? oldLine.length);
+  if (args) return args;
+
+  // A substitution with one token of context on each side.
+  const oldStart = a[Math.max(0, head - 1)]?.start ?? 0;
+  const oldEnd = a[Math.min(a.length - 1, a.length - tail)]?.end ?? oldLine.length;
+  const newStart = b[Math.max(0, head - 1)]?.start ?? 0;
+  const newEnd = b[Math.min(b.length - 1, b.length - tail)]?.end ?? newLine.length;
+  const from = oldLine.slice(oldStart, oldEnd);
+  const to = newLine.slice(newStart, newEnd);
+  if (from.trim().length < 4 || from === to || to.includes(from)) return undefined;
+  return (document, exclude) =>
+    tokenBoundedOccurrences(document.text, from)
+      .filter((start) => !overlaps(start, start + from.length, exclude))
+      .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `replace ${from.trim()} → ${to.trim()}`));
+}
+
+interface CallSite {
+  name: string;
+  open: number;
+  close: number;
+  args: string[];
+}
+
+/** The call or signature `name(...)` around `at`, on one line. */
+function callAround(line: string, at: number): CallSite | undefined {
+  let depth = 0;
+  for (let i = Math.min(at, line.length) - 1; i >= 0; i--) {
+    const char = line[i]!;
+    if (char === ')') depth++;
+    else if (char === '(') {
+      if (depth === 0) {
+        const name = /([A-Za-z_$][\w$]*)\s*$/.exec(line.slice(0, i))?.[1];
+        const site = name ? parseCall(line, i, name) : undefined;
+        return site;
+      }
+      depth--;
+    }
+  }
+  return undefined;
+}
+
+function parseCall(text: string, open: number, name: string): CallSite | undefined {
+  const args: string[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  let start = open + 1;
+  for (let i = open + 1; i < text.length && i < open + 2000; i++) {
+    const char = text[i]!;
+    if (char === '\n') return undefined;
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+      continue;
+    }
+    if (char === '"' || char === "'" || char === '`') quote = char;
+    else if (char === '(' || char === '[' || char === '{') depth++;
+    else if (char === ')' || char === ']' || char === '}') {
+      if (depth === 0) {
+        if (char !== ')') return undefined;
+        const last = text.slice(start, i).trim();
+        if (last || args.length > 0) args.push(last);
+        return { name, open, close: i, args };
+      }
+      depth--;
+    } else if (char === ',' && depth === 0) {
+      args.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return undefined;
+}
+
+type ArgTransform = (args: string[]) => string[] | undefined;
+
+/** An argument added, removed or replaced in a call or signature. */
+function argumentChange(oldLine: string, newLine: string, changeAt: number): Rule | undefined {
+  const before = callAround(oldLine, changeAt + 1);
+  if (!before) return undefined;
+  const after = parseCall(newLine, before.open, before.name);
+  if (!after) return undefined;
+  const oldArgs = before.args;
+  const newArgs = after.args;
+  let transform: ArgTransform | undefined;
+  let reason = '';
+  if (newArgs.length === oldArgs.length + 1) {
+    const i = firstDifference(oldArgs, newArgs);
+    if (!sameExcept(newArgs, i, oldArgs)) return undefined;
+    const added = newArgs[i]!;
+    transform = (args) => (args.length === oldArgs.length ? [...args.slice(0, i), added, ...args.slice(i)] : undefined);
+    reason = `add argument ${added} to ${before.name}(…)`;
+  } else if (newArgs.length === oldArgs.length - 1) {
+    const i = firstDifference(newArgs, oldArgs);
+    if (!sameExcept(oldArgs, i, newArgs)) return undefined;
+    transform = (args) => (args.length === oldArgs.length ? [...args.slice(0, i), ...args.slice(i + 1)] : undefined);
+    reason = `remove argument ${i + 1} of ${before.name}(…)`;
+  } else if (newArgs.length === oldArgs.length) {
+    const i = firstDifference(oldArgs, newArgs);
+    if (i >= oldArgs.length || oldArgs.some((arg, k) => k !== i && arg !== newArgs[k])) return undefined;
+    const from = oldArgs[i]!;
+    const to = newArgs[i]!;
+    transform = (args) => (args.length === oldArgs.length && args[i] === from ? args.map((arg, k) => (k === i ? to : arg)) : undefined);
+    reason = `change argument ${from} → ${to} of ${before.name}(…)`;
+  } else return undefined;
+  const name = before.name;
+  return (document, exclude) => {
+    const out: EditProposal[] = [];
+    for (const start of wholeWordOccurrences(document.text, name)) {
+      const open = document.text.indexOf('(', start + name.length);
+      if (open < 0 || document.text.slice(start + name.length, open).trim()) continue;
+      const site = parseCall(document.text, open, name);
+      if (!site || overlaps(site.open, site.close, exclude)) continue;
+      const changed = transform!(site.args);
+      if (!changed) continue;
+      out.push(proposal(document, [{ start: site.open + 1, end: site.close, newText: changed.join(', ') }], reason));
+    }
+    return out;
+  };
+}
+
+const firstDifference = (shorter: string[], longer: string[]) => {
+  let i = 0;
+  while (i < shorter.length && shorter[i] === longer[i]) i++;
+  return i;
+};
+
+const sameExcept = (longer: string[], skip: number, shorter: string[]) =>
+  longer.filter((_, k) => k !== skip).every((arg, k) => arg === shorter[k]);
+
+/** Rules for whole lines added or removed. */
+function lineRule(edit: AppliedEdit, text: string, oldLines: string, newLines: string): Rule | undefined {
+  if (edit.deletedText === '') {
+    // Which lines were added: those in newLines beyond oldLines.
+    const oldSet = oldLines.split('\n');
+    const lines = newLines.split('\n');
+    let head = 0;
+    while (head < oldSet.length && head < lines.length && oldSet[head] === lines[head]) head++;
+    let tail = 0;
+    while (tail < oldSet.length - head && tail < lines.length - head && oldSet[oldSet.length - 1 - tail] === lines[lines.length - 1 - tail]) tail++;
+    if (oldSet.length - head - tail !== 0) return undefined;
+    const added = lines.slice(head, lines.length - tail);
+    if (added.length === 0 || added.length > 5 || added.every((line) => !line.trim())) return undefined;
+    // The anchor: the line above the added block.
+    const lineStart = text.lastIndexOf('\n', edit.offset - 1) + 1;
+    const allLines = text.slice(0, lineStart).split('\n');
+    const anchorNo = allLines.length - 1 + head - 1;
+    const docLines = text.split('\n');
+    const anchor = docLines[anchorNo];
+    if (anchor === undefined || anchor.trim().length < 6) return undefined;
+    const anchorIndent = leadingWhitespace(anchor);
+    const relative = added.map((line) => {
+      const indent = leadingWhitespace(line);
+      return { extra: indent.startsWith(anchorIndent) ? indent.slice(anchorIndent.length) : indent, body: line.slice(indent.length) };
+    });
+    const addedTrimmed = added.map((line) => line.trim());
+    return (document, exclude) => {
+      const out: EditProposal[] = [];
+      const lines = document.text.split('\n');
+      let offset = 0;
+      for (let no = 0; no < lines.length; offset += lines[no]!.length + 1, no++) {
+        const line = lines[no]!;
+        if (line.trim() !== anchor.trim()) continue;
+        const end = offset + line.length;
+        if (overlaps(offset, end + 1, exclude)) continue;
+        // Already there?
+        if (addedTrimmed.every((want, k) => (lines[no + 1 + k] ?? '').trim() === want)) continue;
+        const indent = leadingWhitespace(line.replace(/\r$/, ''));
+        const cr = line.endsWith('\r') ? '\r' : '';
+        const eol = cr ? '\r\n' : '\n';
+        const insert = relative.map(({ extra, body }) => eol + (body.trim() ? indent + extra + body.replace(/\r$/, '') : '')).join('');
+        const at = cr ? end - 1 : end;
+        out.push(proposal(document, [{ start: at, end: at, newText: insert }], `add ${addedTrimmed.filter(Boolean).join(' / ')}`));
+      }
+      return out;
+    };
+  }
+  // Lines removed: remove the same lines elsewhere.
+  const removed = edit.deletedText.split('\n').map((line) => line.trim()).filter(Boolean);
+  if (removed.length === 0 || removed.length > 5 || removed.join('').length < 6) return undefined;
+  return (document, exclude) => {
+    const out: EditProposal[] = [];
+    const lines = document.text.split('\n');
+    let offset = 0;
+    for (let no = 0; no < lines.length; offset += lines[no]!.length + 1, no++) {
+      if (lines[no]!.trim() !== removed[0]) continue;
+      let k = 0;
+      let end = offset;
+      let cursor = no;
+      while (k < removed.length && cursor < lines.length) {
+        const line = lines[cursor]!;
+        if (line.trim() === removed[k]) k++;
+        else if (line.trim()) break;
+        end += line.length + 1;
+        cursor++;
+      }
+      if (k < removed.length || overlaps(offset, end, exclude)) continue;
+      out.push(proposal(document, [{ start: offset, end: Math.min(end, document.text.length), newText: '' }], `remove ${removed.join(' / ')}`));
+    }
+    return out;
+  };
+}
+
+function proposal(document: EditDocument, edits: OffsetEdit[], reason: string): EditProposal {
+  return { uri: document.uri, version: document.version, edits, reason, anchor: edits[0]!.start };
+}
+
+const overlaps = (start: number, end: number, span: { start: number; end: number } | undefined) =>
+  span !== undefined && start <= span.end && end >= span.start;
+
+export function wholeWordOccurrences(text: string, word: string): number[] {
+  const out: number[] = [];
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + word.length)) {
+    if (at > 0 && isWordChar(text.charCodeAt(at - 1))) continue;
+    if (isWordChar(text.charCodeAt(at + word.length))) continue;
+    out.push(at);
+  }
+  return out;
+}
+
+/** Occurrences of `snippet` that start and end on token boundaries. */
+function tokenBoundedOccurrences(text: string, snippet: string): number[] {
+  const out: number[] = [];
+  const startsWord = isWordChar(snippet.charCodeAt(0));
+  const endsWord = isWordChar(snippet.charCodeAt(snippet.length - 1));
+  for (let at = text.indexOf(snippet); at >= 0; at = text.indexOf(snippet, at + snippet.length)) {
+    if (startsWord && at > 0 && isWordChar(text.charCodeAt(at - 1))) continue;
+    if (endsWord && isWordChar(text.charCodeAt(at + snippet.length))) continue;
+    out.push(at);
+  }
+  return out;
+}

@@ -1,0 +1,487 @@
+// The completion service: one per daemon, shared by every connection. It owns the latency
+// machinery (cache before debounce, typing-through, adaptive debounce, supersede-and-cancel per
+// document, prefetch after accept, a hard cap on model time), runs the engine the configuration
+// picks (the builtin engines, or a model), post-processes, and remembers what it suggested so
+// the client's didShow / accept / didReject events can name it by id.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ModelProvider, ModelResolver, ResolveScope } from '../models/index.js';
+import { CompletionCache } from './cache.js';
+import { AdaptiveDebounce } from './debounce.js';
+import { modelCompletion, modelRewrite } from './model-engine.js';
+import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey } from './next-edit/propagate.js';
+import { postprocess } from './postprocess.js';
+import { ChunkRing } from './prompts/context-files.js';
+import { filterRegionEdits, parseRegionOutput, renderRegionPrompt } from './prompts/edit-region.js';
+import { SimilarCodeEngine } from './similar-code.js';
+import { Superseder } from './supersede.js';
+
+export interface CompletionSettings {
+  enabled: boolean;
+  minConfidence: number;
+  maxModelMs: number;
+  debounceMinMs: number;
+  debounceMaxMs: number;
+  prefetch: boolean;
+  prefetchPerMinute: number;
+  maxLines: number;
+  maxTokens: number;
+  jumpLines: number;
+}
+
+export const defaultCompletionSettings: CompletionSettings = {
+  enabled: true,
+  minConfidence: 0.5,
+  maxModelMs: 2000,
+  debounceMinMs: 25,
+  debounceMaxMs: 400,
+  prefetch: true,
+  prefetchPerMinute: 30,
+  maxLines: 20,
+  maxTokens: 128,
+  jumpLines: 15,
+};
+
+/** An open document as the service sees it (the workspace's TextDocument fits). */
+export interface ServiceDocument extends EditDocument {
+  readonly lineStarts?: readonly number[];
+}
+
+/** The edit history (the workspace's EditHistory fits). */
+export interface HistorySource {
+  editsOf(uri: string): ReadonlyArray<{ uri: string; version: number; offset: number; deletedText: string; insertedText: string; updatedAt: number }>;
+  recent(limit?: number): Array<{ uri: string; version: number; offset: number; deletedText: string; insertedText: string; updatedAt: number }>;
+}
+
+export interface CompletionServiceOptions {
+  history: HistorySource;
+  /** Every document open on any connection. */
+  openDocuments: () => Iterable<ServiceDocument>;
+  models?: ModelResolver;
+  settings?: (root?: string) => Partial<CompletionSettings> | undefined;
+  log?: { warn(message: string, fields?: Record<string, unknown>): void; debug(message: string, fields?: Record<string, unknown>): void };
+  /** Index other documents synchronously (tests and benchmarks). */
+  eagerIndexing?: boolean;
+}
+
+export interface InlineRequest {
+  /** Who asks: supersession is per connection and document. */
+  sessionKey: string;
+  document: ServiceDocument;
+  offset: number;
+  trigger: 'invoked' | 'automatic';
+  /** The completion widget's selected item: suggestions must extend it over its range. */
+  selected?: { start: number; end: number; text: string };
+  scope?: ResolveScope;
+  filename?: string;
+}
+
+export interface InlineSuggestion {
+  id: string;
+  insertText: string;
+  /** Range replaced, in offsets of the request's document text. */
+  start: number;
+  end: number;
+  engine: string;
+  fromCache: boolean;
+}
+
+export interface NextEditRequest {
+  sessionKey: string;
+  document: ServiceDocument;
+  offset: number;
+  scope?: ResolveScope;
+  filename?: string;
+}
+
+export interface NextEditSuggestionOut {
+  id: string;
+  proposal: EditProposal;
+  /** The document the edits are for (the request's or another open one). */
+  target: ServiceDocument;
+  jump: boolean;
+}
+
+interface SuggestionRecord {
+  uri: string;
+  prefix: string;
+  suffix: string;
+  insertText: string;
+  replaceLength: number;
+  languageId: string;
+  engine: string;
+  scope?: ResolveScope;
+  filename?: string;
+  shown: boolean;
+}
+
+export interface CompletionStats {
+  requests: number;
+  cacheHits: number;
+  superseded: number;
+  timedOut: number;
+  shown: number;
+  accepted: number;
+  partiallyAccepted: number;
+  rejected: number;
+  prefetched: number;
+  nextEditOffered: number;
+  nextEditAccepted: number;
+  nextEditRejected: number;
+  modelErrors: number;
+}
+
+const BUILTIN = 'builtin';
+
+/** The command every inline item carries (served through workspace/executeCommand); its argument is the item's id. */
+export const ACCEPT_INLINE_COMPLETION_COMMAND = 'caret.inlineCompletion.accept';
+
+export class CompletionService {
+  readonly cache = new CompletionCache();
+  readonly debounce: AdaptiveDebounce;
+  readonly stats: CompletionStats = {
+    requests: 0, cacheHits: 0, superseded: 0, timedOut: 0, shown: 0, accepted: 0, partiallyAccepted: 0,
+    rejected: 0, prefetched: 0, nextEditOffered: 0, nextEditAccepted: 0, nextEditRejected: 0, modelErrors: 0,
+  };
+  private readonly similar: SimilarCodeEngine;
+  private readonly superseder = new Superseder();
+  private readonly records = new Map<string, SuggestionRecord>();
+  private readonly rejectedSpots = new Set<string>();
+  private readonly nextEdits = new Map<string, string>();
+  private readonly rejectedEdits = new Set<string>();
+  private readonly chunks = new ChunkRing();
+  private readonly prefetchTimes: number[] = [];
+  private readonly background = new Set<AbortController>();
+  private nextId = 1;
+  private disposed = false;
+
+  constructor(private readonly options: CompletionServiceOptions) {
+    const settings = this.settings();
+    this.debounce = new AdaptiveDebounce({ minMs: settings.debounceMinMs, maxMs: settings.debounceMaxMs });
+    this.similar = new SimilarCodeEngine({ eager: options.eagerIndexing ?? false });
+  }
+
+  settings(root?: string): CompletionSettings {
+    return { ...defaultCompletionSettings, ...(this.options.settings?.(root) ?? {}) };
+  }
+
+  /** Inline suggestions at a cursor; [] when there is nothing worth showing or a newer request won. */
+  async inline(request: InlineRequest, signal: AbortSignal): Promise<InlineSuggestion[]> {
+    const settings = this.settings(request.scope?.root);
+    if (!settings.enabled || this.disposed) return [];
+    this.stats.requests++;
+    const { document } = request;
+    const version = document.version;
+    const original = document.text;
+    const offset = Math.max(0, Math.min(request.offset, original.length));
+    // With a selected completion item, complete as if it were inserted, then extend it.
+    const selected = request.selected && request.selected.start <= request.selected.end && request.selected.end <= original.length ? request.selected : undefined;
+    const text = selected ? original.slice(0, selected.start) + selected.text + original.slice(selected.end) : original;
+    const cursor = selected ? selected.start + selected.text.length : offset;
+    const prefix = text.slice(0, cursor);
+    const suffix = text.slice(cursor);
+    const automatic = request.trigger === 'automatic';
+    if (automatic) this.debounce.recordKeystroke(document.uri, Date.now());
+    const spot = this.cache.key(document.uri, prefix, suffix);
+    if (automatic && this.rejectedSpots.has(spot)) return [];
+
+    const finish = (insertText: string, replaceLength: number, engine: string, fromCache: boolean): InlineSuggestion[] => {
+      const id = this.remember({ uri: document.uri, prefix, suffix, insertText, replaceLength, languageId: document.languageId, engine, scope: request.scope, filename: request.filename, shown: false });
+      const start = selected ? selected.start : offset;
+      const end = (selected ? selected.end : offset) + replaceLength;
+      return [{ id, insertText: (selected?.text ?? '') + insertText, start, end, engine, fromCache }];
+    };
+
+    // The cache comes before any debounce: a hit answers at once.
+    const cached = this.cache.get(document.uri, prefix, suffix);
+    if (cached !== undefined) {
+      this.stats.cacheHits++;
+      return cached ? finish(cached.insertText, cached.replaceLength, cached.engine, true) : [];
+    }
+
+    const slot = this.superseder.begin(`${request.sessionKey}\u0000${document.uri}`, signal);
+    try {
+      const provider = this.provider('completion', request.scope);
+      let raw: { text: string; confidence: number } | null;
+      let engine = BUILTIN;
+      if (!provider) {
+        raw = this.similar.complete({ document: { ...document, text, version: selected ? -version - 1 : version }, offset: cursor, others: this.others(document.uri) });
+      } else {
+        engine = `${provider.kind}:${provider.model}`;
+        if (automatic) await sleep(this.debounce.delayMs(), undefined, { signal: slot.signal });
+        raw = await this.askModel(provider, { ...request, document: { ...document, text } }, cursor, slot.signal, settings);
+      }
+      if (slot.superseded) {
+        this.stats.superseded++;
+        return [];
+      }
+      signal.throwIfAborted();
+      // The document changed (or closed) while the engine ran: the answer would be stale.
+      if (document.version !== version || document.text !== original) return [];
+      const processed = raw
+        ? postprocess({ prefix, suffix, raw: raw.text, confidence: raw.confidence, minConfidence: provider ? 0 : settings.minConfidence, maxLines: settings.maxLines })
+        : null;
+      this.cache.set(document.uri, prefix, suffix, processed ? { ...processed, engine } : null);
+      return processed ? finish(processed.insertText, processed.replaceLength, engine, false) : [];
+    } catch (error) {
+      if (slot.superseded) {
+        this.stats.superseded++;
+        return [];
+      }
+      throw error;
+    } finally {
+      slot.release();
+    }
+  }
+
+  /** The model's answer under the hard time cap; null when it timed out or failed. */
+  private async askModel(provider: ModelProvider, request: InlineRequest, cursor: number, signal: AbortSignal, settings: CompletionSettings): Promise<{ text: string; confidence: number } | null> {
+    const capped = AbortSignal.any([signal, AbortSignal.timeout(settings.maxModelMs)]);
+    const started = performance.now();
+    const { document } = request;
+    const filename = request.filename ?? document.uri;
+    this.chunks.add(filename, document.text, lineOf(document.text, cursor));
+    try {
+      const text = await modelCompletion(provider, {
+        filename,
+        languageId: document.languageId,
+        text: document.text,
+        offset: cursor,
+        extra: this.chunks.take(8000, filename),
+        maxTokens: settings.maxTokens,
+      }, capped);
+      this.debounce.recordLatency(performance.now() - started);
+      return { text, confidence: 1 };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      if (capped.aborted) {
+        this.stats.timedOut++;
+        this.debounce.recordLatency(settings.maxModelMs);
+        return null;
+      }
+      this.stats.modelErrors++;
+      this.options.log?.warn('completion model failed', { error: (error as Error).message });
+      return null;
+    }
+  }
+
+  shown(id: string): void {
+    const record = this.records.get(id);
+    if (!record || record.shown) return;
+    record.shown = true;
+    this.stats.shown++;
+  }
+
+  /** The user accepted a suggestion (the item's command ran): prefetch what comes next. */
+  accepted(id: string): boolean {
+    const record = this.records.get(id);
+    if (!record) return false;
+    this.stats.accepted++;
+    this.records.delete(id);
+    if (this.settings(record.scope?.root).prefetch) this.prefetch(record);
+    return true;
+  }
+
+  partiallyAccepted(id: string, acceptedUnits: number): boolean {
+    const record = this.records.get(id);
+    if (!record) return false;
+    this.stats.partiallyAccepted++;
+    // The rest stays available: typing-through entries of the cache already cover it; make sure
+    // the exact remainder is there even past their limit.
+    const accepted = record.insertText.slice(0, acceptedUnits);
+    const rest = record.insertText.slice(accepted.length);
+    if (rest.trim()) this.cache.set(record.uri, record.prefix + accepted, record.suffix, { insertText: rest, replaceLength: record.replaceLength, engine: record.engine });
+    return true;
+  }
+
+  rejected(id: string): boolean {
+    const record = this.records.get(id);
+    if (!record) return false;
+    this.stats.rejected++;
+    this.records.delete(id);
+    this.rejectedSpots.add(this.cache.key(record.uri, record.prefix, record.suffix));
+    if (this.rejectedSpots.size > 1000) this.rejectedSpots.delete(this.rejectedSpots.values().next().value!);
+    return true;
+  }
+
+  /** Looks up a suggestion (for encoding conversions in the route). */
+  suggestion(id: string): { insertText: string } | undefined {
+    return this.records.get(id);
+  }
+
+  /** Requests the next completion as if the accepted text were typed, within the budget. */
+  private prefetch(record: SuggestionRecord): void {
+    const now = Date.now();
+    while (this.prefetchTimes.length && now - this.prefetchTimes[0]! > 60_000) this.prefetchTimes.shift();
+    const settings = this.settings(record.scope?.root);
+    if (this.prefetchTimes.length >= settings.prefetchPerMinute) return;
+    this.prefetchTimes.push(now);
+    const suffix = record.suffix.slice(record.replaceLength);
+    const prefix = record.prefix + record.insertText;
+    if (this.cache.get(record.uri, prefix, suffix) !== undefined) return;
+    const controller = new AbortController();
+    this.background.add(controller);
+    const document = { uri: record.uri, languageId: record.languageId, version: -now, text: prefix + suffix };
+    void (async () => {
+      try {
+        const provider = this.provider('completion', record.scope);
+        const raw = provider
+          ? await this.askModel(provider, { sessionKey: 'prefetch', document, offset: prefix.length, trigger: 'invoked', scope: record.scope, filename: record.filename }, prefix.length, controller.signal, settings)
+          : this.similar.complete({ document, offset: prefix.length, others: this.others(record.uri) });
+        const processed = raw ? postprocess({ prefix, suffix, raw: raw.text, confidence: raw.confidence, minConfidence: provider ? 0 : settings.minConfidence, maxLines: settings.maxLines }) : null;
+        this.cache.set(record.uri, prefix, suffix, processed ? { ...processed, engine: record.engine } : null);
+        this.stats.prefetched++;
+      } catch (error) {
+        this.options.log?.debug('prefetch failed', { error: (error as Error).message });
+      } finally {
+        this.background.delete(controller);
+      }
+    })();
+  }
+
+  /** Resolves once background work (prefetch, other documents' indexing) is done. */
+  async idle(): Promise<void> {
+    await this.similar.idle();
+    while (this.background.size > 0) await sleep(2);
+  }
+
+  /** One next-edit suggestion, or null. */
+  async nextEdit(request: NextEditRequest, signal: AbortSignal): Promise<NextEditSuggestionOut | null> {
+    const settings = this.settings(request.scope?.root);
+    if (!settings.enabled || this.disposed) return null;
+    const { document } = request;
+    const version = document.version;
+    const slot = this.superseder.begin(`${request.sessionKey}\u0000next\u0000${document.uri}`, signal);
+    try {
+      const others = this.others(document.uri);
+      const edit = this.lastEdit(document, others);
+      if (!edit) return null;
+      const provider = this.provider('nextEdit', request.scope);
+      let proposal: EditProposal | undefined;
+      if (!provider) {
+        proposal = propagateEdit({ edit, document, cursorOffset: request.offset, others, rejected: this.rejectedEdits, limit: 1 })[0];
+      } else {
+        proposal = await this.modelNextEdit(provider, request, edit, slot.signal, settings);
+      }
+      if (slot.superseded || !proposal) return null;
+      signal.throwIfAborted();
+      if (document.version !== version) return null;
+      const target = proposal.uri === document.uri ? document : others.find((other) => other.uri === proposal!.uri);
+      if (!target || target.version !== proposal.version) return null;
+      const id = `e${this.nextId++}`;
+      this.nextEdits.set(id, proposalKey(proposal));
+      if (this.nextEdits.size > 500) this.nextEdits.delete(this.nextEdits.keys().next().value!);
+      this.stats.nextEditOffered++;
+      const jump = target !== document || Math.abs(lineOf(document.text, proposal.anchor) - lineOf(document.text, request.offset)) > settings.jumpLines;
+      return { id, proposal, target, jump };
+    } catch (error) {
+      if (slot.superseded) return null;
+      throw error;
+    } finally {
+      slot.release();
+    }
+  }
+
+  private async modelNextEdit(provider: ModelProvider, request: NextEditRequest, edit: AppliedEdit, signal: AbortSignal, settings: CompletionSettings): Promise<EditProposal | undefined> {
+    const { document } = request;
+    const recent = this.options.history.editsOf(document.uri).slice(-5).reverse();
+    const recentEdits = recent.map((e) => {
+      const around = (text: string, at: number) => text.slice(text.lastIndexOf('\n', at - 200) + 1, at + 200);
+      const after = around(document.text, e.offset);
+      return { uri: request.filename ?? document.uri, before: after.replace(e.insertedText, e.deletedText), after };
+    });
+    const prompt = renderRegionPrompt({ filename: request.filename ?? document.uri, text: document.text, cursorOffset: request.offset, recentEdits });
+    const capped = AbortSignal.any([signal, AbortSignal.timeout(settings.maxModelMs * 2)]);
+    let output: string;
+    try {
+      output = await modelRewrite(provider, prompt.prompt, settings.maxTokens * 4, capped);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.stats.modelErrors++;
+      this.options.log?.warn('next-edit model failed', { error: (error as Error).message });
+      return undefined;
+    }
+    const edits = parseRegionOutput(output, prompt, document.text);
+    if (!edits) return undefined;
+    const userEdits = [edit, ...recent.filter((e) => e.version === document.version)];
+    const kept = filterRegionEdits(edits, prompt, document.text, userEdits);
+    if (kept.length === 0) return undefined;
+    const proposal = { uri: document.uri, version: document.version, edits: kept, reason: 'model prediction', anchor: kept[0]!.start };
+    return this.rejectedEdits.has(proposalKey(proposal)) ? undefined : proposal;
+  }
+
+  nextEditAccepted(id: string): boolean {
+    if (!this.nextEdits.delete(id)) return false;
+    this.stats.nextEditAccepted++;
+    return true;
+  }
+
+  nextEditRejected(id: string): boolean {
+    const key = this.nextEdits.get(id);
+    if (key === undefined) return false;
+    this.nextEdits.delete(id);
+    this.stats.nextEditRejected++;
+    this.rejectedEdits.add(key);
+    if (this.rejectedEdits.size > 1000) this.rejectedEdits.delete(this.rejectedEdits.values().next().value!);
+    return true;
+  }
+
+  /** A document closed on a connection: cancel its work there. */
+  documentClosed(sessionKey: string, uri: string): void {
+    this.superseder.cancel(`${sessionKey}\u0000${uri}`);
+    this.superseder.cancel(`${sessionKey}\u0000next\u0000${uri}`);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const controller of this.background) controller.abort();
+    this.cache.clear();
+  }
+
+  /** The user's latest edit that still describes the current text. */
+  private lastEdit(document: ServiceDocument, others: readonly ServiceDocument[]): AppliedEdit | undefined {
+    const own = this.options.history.editsOf(document.uri);
+    const last = own[own.length - 1];
+    const candidate = last ?? this.options.history.recent(1)[0];
+    if (!candidate) return undefined;
+    const target = candidate.uri === document.uri ? document : others.find((other) => other.uri === candidate.uri);
+    if (!target) return undefined;
+    if (target.text.slice(candidate.offset, candidate.offset + candidate.insertedText.length) !== candidate.insertedText) return undefined;
+    return { uri: candidate.uri, offset: candidate.offset, deletedText: candidate.deletedText, insertedText: candidate.insertedText };
+  }
+
+  /** Open documents other than `uri`, one per URI (the newest version), most recently edited first. */
+  private others(uri: string): ServiceDocument[] {
+    const byUri = new Map<string, ServiceDocument>();
+    for (const document of this.options.openDocuments()) {
+      if (document.uri === uri) continue;
+      const held = byUri.get(document.uri);
+      if (!held || held.version < document.version) byUri.set(document.uri, document);
+    }
+    return [...byUri.values()];
+  }
+
+  /** The configured model for a role, or undefined for the builtin engines. */
+  private provider(role: 'completion' | 'nextEdit', scope?: ResolveScope): ModelProvider | undefined {
+    if (!this.options.models) return undefined;
+    try {
+      const provider = this.options.models.resolve(role, scope);
+      return provider.kind === 'builtin' ? undefined : provider;
+    } catch (error) {
+      this.options.log?.warn(`${role} model misconfigured; using builtin`, { error: (error as Error).message });
+      return undefined;
+    }
+  }
+
+  private remember(record: SuggestionRecord): string {
+    const id = `c${this.nextId++}`;
+    this.records.set(id, record);
+    if (this.records.size > 500) this.records.delete(this.records.keys().next().value!);
+    return id;
+  }
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 0;
+  for (let at = text.indexOf('\n'); at >= 0 && at < offset; at = text.indexOf('\n', at + 1)) line++;
+  return line;
+}

@@ -1,0 +1,171 @@
+// The builtin completion engine: continue the current line the way the most similar code in the
+// workspace continues it. Candidates are lines that start with what the user typed on this line
+// (or, on an empty line, lines that follow a line equal to the one above the cursor); each is
+// scored by how much context it shares with the cursor (matching lines above, same file, nearby);
+// continuations vote with their scores. The winner is shown only when it clearly wins and the
+// shared context is long enough: silence beats a wrong guess.
+import { DocumentLineIndex, type IndexableDocument, type IndexedLine } from './line-index.js';
+import { tokenize } from './text.js';
+
+export interface SimilarCodeOptions {
+  /** Build indexes of documents other than the current one synchronously (tests, benchmarks). */
+  eager?: boolean;
+  /** Most candidates weighed per request. */
+  maxCandidates?: number;
+}
+
+export interface SimilarCodeQuery {
+  document: IndexableDocument;
+  /** Cursor offset in `document.text`. */
+  offset: number;
+  /** Other documents to draw from (open in any editor), most relevant first. */
+  others: readonly IndexableDocument[];
+}
+
+export interface SimilarCodeAnswer {
+  /** Rest of the line (and, on an empty line, the line) to insert at the cursor. */
+  text: string;
+  confidence: number;
+  /** Where the winning continuation was found. */
+  source: { uri: string; line: number };
+}
+
+interface Candidate {
+  index: DocumentLineIndex;
+  line: IndexedLine;
+  continuation: string;
+  weight: number;
+  context: number;
+}
+
+export class SimilarCodeEngine {
+  private readonly indexes = new Map<string, DocumentLineIndex>();
+  private readonly pending = new Set<string>();
+  private readonly eager: boolean;
+  private readonly maxCandidates: number;
+
+  constructor(options: SimilarCodeOptions = {}) {
+    this.eager = options.eager ?? false;
+    this.maxCandidates = options.maxCandidates ?? 4000;
+  }
+
+  complete(query: SimilarCodeQuery): SimilarCodeAnswer | null {
+    const current = this.indexFor(query.document, true)!;
+    const text = query.document.text;
+    const lineStart = text.lastIndexOf('\n', query.offset - 1) + 1;
+    const lineEndRaw = text.indexOf('\n', query.offset);
+    const lineEnd = lineEndRaw < 0 ? text.length : lineEndRaw;
+    const linePrefix = text.slice(lineStart, query.offset);
+    const lineSuffix = text.slice(query.offset, lineEnd).trim();
+    // Mid-line with real text after the cursor: a line continuation would not fit.
+    if (lineSuffix && !/^[)\]}"'`;,]*$/.test(lineSuffix)) return null;
+    const cursorLine = current.lineAtOffset(lineStart);
+    const typed = linePrefix.trimStart();
+    const above = [current.neighbour(cursorLine, -1), undefined, undefined] as Array<IndexedLine | undefined>;
+    if (above[0]) above[1] = current.neighbour(above[0].no, -1);
+    if (above[1]) above[2] = current.neighbour(above[1].no, -1);
+
+    const sources: DocumentLineIndex[] = [current];
+    for (const other of query.others) {
+      if (other.uri === query.document.uri || other.languageId !== query.document.languageId) continue;
+      const index = this.indexFor(other, this.eager);
+      if (index) sources.push(index);
+    }
+
+    const candidates: Candidate[] = [];
+    const consider = (index: DocumentLineIndex, line: IndexedLine) => {
+      if (index === current && line.no === cursorLine) return;
+      if (!line.trimmed.startsWith(typed) || line.trimmed.length <= typed.length) return;
+      const continuation = line.trimmed.slice(typed.length);
+      let context = 0;
+      let mine: IndexedLine | undefined = line;
+      for (const want of above) {
+        mine = mine ? index.neighbour(mine.no, -1) : undefined;
+        if (!want || !mine || mine.trimmed !== want.trimmed) break;
+        context++;
+      }
+      let weight = 1 + 2 * context;
+      if (index === current) weight *= 1.5 + 1 / (1 + Math.abs(line.no - cursorLine) / 40);
+      candidates.push({ index, line, continuation, weight, context });
+    };
+
+    const head = /^(?:[A-Za-z_$][\w$]*|\d+|\S)/.exec(typed)?.[0] ?? '';
+    if (typed && head.length < typed.length) {
+      for (const index of sources) for (const line of index.byHead.get(head) ?? []) consider(index, line);
+    } else if (typed.length >= 3) {
+      for (const index of sources) for (const line of index.byStart.get(typed.slice(0, 3)) ?? []) consider(index, line);
+    } else if (above[0] && isDistinctive(above[0].trimmed)) {
+      // Empty (or nearly empty) line: what follows lines like the one above?
+      for (const index of sources) {
+        for (const previous of index.byTrimmed.get(above[0].trimmed) ?? []) {
+          const next = index.neighbour(previous.no, 1, 2);
+          if (next) consider(index, next);
+        }
+      }
+    }
+    if (candidates.length === 0 || candidates.length > this.maxCandidates * 4) return null;
+
+    const votes = new Map<string, { weight: number; best: Candidate; count: number }>();
+    let total = 0;
+    for (const candidate of candidates) {
+      total += candidate.weight;
+      const vote = votes.get(candidate.continuation);
+      if (!vote) votes.set(candidate.continuation, { weight: candidate.weight, best: candidate, count: 1 });
+      else {
+        vote.weight += candidate.weight;
+        vote.count++;
+        if (candidate.weight > vote.best.weight) vote.best = candidate;
+      }
+    }
+    let winner: { weight: number; best: Candidate; count: number } | undefined;
+    for (const vote of votes.values()) if (!winner || vote.weight > winner.weight) winner = vote;
+    if (!winner) return null;
+    const share = winner.weight / total;
+    const typedTokens = tokenize(typed).length;
+    const evidence = typedTokens + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
+    const confidence = share * Math.min(1, evidence / 5);
+    return {
+      text: winner.best.continuation,
+      confidence,
+      source: { uri: winner.best.index.uri, line: winner.best.line.no },
+    };
+  }
+
+  /** Forgets a document's index (closed everywhere). */
+  forget(uri: string): void {
+    this.indexes.delete(uri);
+  }
+
+  /** Resolves once background index builds have run. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /**
+   * The index of a document at its current version. The current document is always brought up
+   * to date (incrementally); others are (re)built in the background unless `now` is set, and
+   * skipped by this request: a keystroke never waits for another file's indexing.
+   */
+  private indexFor(document: IndexableDocument, now: boolean): DocumentLineIndex | undefined {
+    let index = this.indexes.get(document.uri);
+    if (index && index.version === document.version) return index;
+    if (now) {
+      if (!index) this.indexes.set(document.uri, (index = new DocumentLineIndex(document.uri, document.languageId)));
+      index.update(document);
+      return index;
+    }
+    if (!this.pending.has(document.uri)) {
+      this.pending.add(document.uri);
+      setImmediate(() => {
+        this.pending.delete(document.uri);
+        this.indexFor(document, true);
+      });
+    }
+    return index;
+  }
+}
+
+/** A line worth using as context on its own: not a lone brace or keyword. */
+function isDistinctive(trimmed: string): boolean {
+  return trimmed.length >= 6 && tokenize(trimmed).length >= 2;
+}
