@@ -159,8 +159,11 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
     return embedder;
   }
 
-  /** One doctor result per distinct provider configured for any role of the given roots. */
-  async health(roots: readonly (string | undefined)[], signal?: AbortSignal): Promise<Array<ProviderHealth & { name: string }>> {
+  /**
+   * One doctor result per distinct provider configured for any role of the given roots. `env` is
+   * the editors' environment (API keys, proxies) when known; the daemon's own otherwise.
+   */
+  async health(roots: readonly (string | undefined)[], signal?: AbortSignal, env?: Env): Promise<Array<ProviderHealth & { name: string }>> {
     const results: Array<ProviderHealth & { name: string }> = [];
     const seen = new Map<string, string[]>();
     const probes: Array<{ name: string; provider: ModelProvider }> = [];
@@ -169,7 +172,7 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
         const name = `model ${role}${root ? ` (${root})` : ''}`;
         let provider: ModelProvider;
         try {
-          provider = this.resolve(role, root ? { root } : {});
+          provider = this.resolve(role, { ...(root ? { root } : {}), ...(env ? { env } : {}) });
         } catch (error) {
           const modelError = error instanceof ModelError ? error : undefined;
           results.push({ name, status: 'error', detail: (error as Error).message, ...(modelError ? { fix: modelError.fix } : {}) });
