@@ -8,7 +8,10 @@ import { join } from 'node:path';
 export type BaseRecord =
   | { op: 'base'; path: string; kind: 'file'; hash: string; mode: number }
   | { op: 'base'; path: string; kind: 'symlink'; target: string }
-  | { op: 'rename'; from: string; to: string };
+  | { op: 'rename'; from: string; to: string }
+  /** After accept: the accepted content is the path's base from now on. */
+  | { op: 'rebase'; path: string; kind: 'file'; hash: string; mode: number }
+  | { op: 'rebase'; path: string; kind: 'symlink'; target: string };
 
 export type BaseInput = { kind: 'file'; sourcePath: string; mode: number } | { kind: 'symlink'; target: string };
 
@@ -88,6 +91,10 @@ export function basesByCurrentPath(records: BaseRecord[]): Map<string, BaseEntry
   for (const record of records) {
     if (record.op === 'base') {
       if (current.has(record.path)) continue;
+      current.set(record.path, record.kind === 'file'
+        ? { kind: 'file', hash: record.hash, mode: record.mode, origin: record.path }
+        : { kind: 'symlink', target: record.target, origin: record.path });
+    } else if (record.op === 'rebase') {
       current.set(record.path, record.kind === 'file'
         ? { kind: 'file', hash: record.hash, mode: record.mode, origin: record.path }
         : { kind: 'symlink', target: record.target, origin: record.path });

@@ -20,6 +20,7 @@ import {
 import { type CaretPaths, resolvePaths, setTrust, readTrustedRoots, canonicalPath } from '../workspace/index.js';
 import { connectUnixClient, connectWebSocketClient } from './client.js';
 import { parseArgs } from './args.js';
+import { commandShadow } from './shadow-commands.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 export const VERSION = packageJson.version;
@@ -37,6 +38,8 @@ Usage:
   caret doctor                           check the set-up and say what to fix
   caret rpc METHOD [JSON]                call a method over WebSocket and print the result
   caret trust [DIR] [--revoke]           let DIR's .caret/config.toml name providers and commands
+  caret shadow create|list|exec|diagnostics|changes|accept|discard ...
+                                         shadow workspaces (see docs/shadow.md)
   caret --version | help
 
 Files: socket and pid in $XDG_RUNTIME_DIR/caret (or /tmp/caret-UID); token, logs and trust in
@@ -284,6 +287,9 @@ export async function main(argv: string[]): Promise<void> {
       return commandRpc(paths, args);
     case 'trust':
       return commandTrust(paths, flags, args);
+    case 'shadow':
+      process.exitCode = await commandShadow((action) => withDaemon(paths, action), flags, args, argv, fail);
+      return;
     case undefined:
     case 'help':
       process.stdout.write(HELP);

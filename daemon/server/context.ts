@@ -12,6 +12,7 @@ import type { Logger } from '../log/index.js';
 import type { ModelRegistry } from '../models/index.js';
 import type { CompletionService } from '../completion/index.js';
 import type { CaretPaths, ConfigService, EditHistory, WorkspaceRoots } from '../workspace/index.js';
+import type { ShadowManager } from '../../sandbox/index.js';
 import type { DoctorCheckResult } from './doctor.js';
 import type { Session } from './session.js';
 
@@ -80,6 +81,8 @@ export interface Services {
   doctorChecks: Map<string, DoctorCheckProvider>;
   /** Where the daemon listens, when it does. */
   endpoints: { socketPath?: string; webSocketUrl?: string };
+  /** Shadow workspaces (caret/shadow/*). */
+  shadows: ShadowManager;
   /** Stops the whole daemon (`caret/daemon/stop`). */
   stopDaemon(reason: string): void;
 }

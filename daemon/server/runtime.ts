@@ -7,10 +7,12 @@ import { ModelRegistry } from '../models/index.js';
 import { CompletionService } from '../completion/index.js';
 import { type CaretPaths, ConfigService, EditHistory, formatProblem, WorkspaceRoots } from '../workspace/index.js';
 import type { Services } from './context.js';
+import { ShadowManager, defaultShadowSettings } from '../../sandbox/index.js';
 import { Dispatcher } from './dispatch.js';
 import { SessionHub } from './hub.js';
 import { allRoutes } from './routes/index.js';
 import { coreDoctorChecks } from './checks.js';
+import { shadowDoctorCheck } from './routes/shadow.js';
 
 export interface RuntimeOptions {
   paths: CaretPaths;
@@ -60,7 +62,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     doctorChecks: new Map(),
     endpoints: {},
     stopDaemon: options.stopDaemon,
+    shadows: new ShadowManager(paths.stateDir, (root) => ({ ...defaultShadowSettings, ...config.get(root).shadow }), log),
   };
+  void services.shadows.start().catch((error) => log.error('shadow workspaces failed to start', { error }));
+  services.doctorChecks.set('shadow', () => shadowDoctorCheck(config.get().shadow.mode));
   for (const [name, check] of coreDoctorChecks(services)) services.doctorChecks.set(name, check);
   services.doctorChecks.set('models', () =>
     models.health([undefined, ...roots.list()], AbortSignal.timeout(10_000), Object.assign({}, ...[...services.sessions].map((session) => session.env))),
@@ -89,6 +94,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     dispatcher,
     dispose: async () => {
       hub.closeAll('daemon stopping');
+      await services.shadows.dispose();
       config.dispose();
       completion.dispose();
       await models.dispose();

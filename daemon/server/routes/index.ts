@@ -5,9 +5,10 @@ import { completionRoutes } from './completion.js';
 import { daemonRoutes } from './daemon.js';
 import { documentRoutes } from './documents.js';
 import { lifecycleRoutes } from './lifecycle.js';
+import { shadowRoutes } from './shadow.js';
 import { workspaceRoutes } from './workspace.js';
 
 export function allRoutes(servedMethods: () => string[]): Routes[] {
-  const groups: Routes[] = [documentRoutes, workspaceRoutes, daemonRoutes, completionRoutes, applyRoutes];
+  const groups: Routes[] = [documentRoutes, workspaceRoutes, daemonRoutes, completionRoutes, applyRoutes, shadowRoutes];
   return [lifecycleRoutes(servedMethods, groups), ...groups];
 }

@@ -1,0 +1,218 @@
+// Running a command inside a shadow: cwd in the shadow, a sanitised environment, time and output
+// limits, cancellation that kills the whole process tree, and where bubblewrap is installed a
+// sandbox in which only the shadow (and a scratch home) is writable and the network is off.
+// Where the daemon may mount (root), the command sees a kernel overlay of the very same layers,
+// mounted in a private mount namespace over the shadow's path, so toolchains run at native speed.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+
+export type ExecView = 'kernel-overlay' | 'fuse' | 'copy';
+export type ExecIsolation = 'bubblewrap' | 'none';
+
+export interface ExecRequest {
+  argv: string[];
+  /** Absolute working directory, inside `shadowPath`. */
+  cwd: string;
+  /** Where the shadow appears (FUSE mount point or copy directory). */
+  shadowPath: string;
+  /** A writable scratch HOME for the command. */
+  scratchHome: string;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  env?: Record<string, string>;
+  /** Client environment (PATH and the like), used for the allow-listed variables. */
+  baseEnv?: Record<string, string | undefined>;
+  isolation: ExecIsolation;
+  allowNetwork: boolean;
+  /** Mount a kernel overlay of these layers over shadowPath for the command. */
+  kernelOverlay?: { lower: string; upper: string; work: string };
+  signal?: AbortSignal;
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  durationMs: number;
+  timedOut: boolean;
+  cancelled: boolean;
+  view: ExecView;
+  isolation: ExecIsolation;
+}
+
+const PASSED_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'USER', 'LOGNAME', 'SHELL', 'TERM'];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables a caller may not set: they would let a command escape or subvert the sandbox. */
+const FORBIDDEN = new Set(['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'NODE_OPTIONS', 'BASH_ENV', 'ENV']);
+
+export function sanitisedEnv(base: Record<string, string | undefined>, extra: Record<string, string> | undefined, home: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PASSED_VARIABLES) {
+    const value = base[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  env.HOME = home;
+  env.TMPDIR = '/tmp';
+  env.CI = '1';
+  env.NO_COLOR = '1';
+  env.TERM ??= 'dumb';
+  for (const [name, value] of Object.entries(extra ?? {})) {
+    if (!ENV_NAME.test(name)) throw new Error(`environment variable name ${JSON.stringify(name)} is not valid`);
+    if (FORBIDDEN.has(name)) throw new Error(`environment variable ${name} may not be set for a shadow command`);
+    if (name === 'HOME') continue;
+    env[name] = value;
+  }
+  return env;
+}
+
+let bwrapPath: string | null | undefined;
+export function findBubblewrap(): string | null {
+  if (bwrapPath !== undefined) return bwrapPath;
+  const probe = spawnSync('bwrap', ['--ro-bind', '/', '/', '--unshare-net', 'true'], { stdio: 'ignore', timeout: 5000 });
+  bwrapPath = probe.status === 0 ? 'bwrap' : null;
+  return bwrapPath;
+}
+
+let overlayCapable: boolean | undefined;
+/** Can this process mount a kernel overlay in a private mount namespace (root, unshare present)? */
+export function canMountKernelOverlay(): boolean {
+  if (overlayCapable !== undefined) return overlayCapable;
+  overlayCapable = false;
+  if (process.getuid?.() !== 0) return false;
+  const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'true'], { stdio: 'ignore', timeout: 5000 });
+  overlayCapable = probe.status === 0;
+  return overlayCapable;
+}
+
+/** Overlay mount options cannot carry ',' or ':' in paths (nor newlines); such layers use the FUSE view. */
+export function overlayOptions(layers: { lower: string; upper: string; work: string }): string | null {
+  for (const path of [layers.lower, layers.upper, layers.work]) if (/[,:\n\\]/.test(path)) return null;
+  // No redirect_dir/index/metacopy/xino: only the plain on-disk format the FUSE view also reads.
+  return `lowerdir=${layers.lower},upperdir=${layers.upper},workdir=${layers.work},redirect_dir=off,index=off,metacopy=off,xino=off`;
+}
+
+export function bubblewrapArgs(request: ExecRequest, env: Record<string, string>): string[] {
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+  // The user's home stays read-only (it is under the read-only /); the scratch home and the
+  // shadow are the only writable places.
+  args.push('--bind', request.scratchHome, request.scratchHome);
+  args.push('--bind', request.shadowPath, request.shadowPath);
+  if (!request.allowNetwork) args.push('--unshare-net');
+  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session');
+  args.push('--clearenv');
+  for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  args.push('--chdir', request.cwd, '--');
+  return args;
+}
+
+export function runInShadow(request: ExecRequest): Promise<ExecResult> {
+  const started = performance.now();
+  mkdirSync(request.scratchHome, { recursive: true });
+  const env = sanitisedEnv(request.baseEnv ?? process.env, request.env, request.scratchHome);
+  let command: string;
+  let args: string[];
+  let view: ExecView = request.kernelOverlay ? 'kernel-overlay' : existsSync(request.shadowPath) ? 'fuse' : 'copy';
+  const inner: string[] = request.isolation === 'bubblewrap' ? ['bwrap', ...bubblewrapArgs(request, env), ...request.argv] : request.argv;
+  const options = request.kernelOverlay ? overlayOptions(request.kernelOverlay) : null;
+  if (request.kernelOverlay && options) {
+    // A private mount namespace: the overlay exists only for this command and vanishes with it.
+    command = 'unshare';
+    args = ['--mount', '--propagation', 'private', '--', 'sh', '-c',
+      'mount -t overlay caret-shadow -o "$1" "$2" || exit 125; cd "$3" || exit 125; shift 3; exec "$@"',
+      'sh', options, request.shadowPath, request.cwd, ...inner];
+  } else {
+    if (request.kernelOverlay) view = 'fuse';
+    [command, ...args] = inner as [string, ...string[]];
+  }
+
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: request.cwd,
+      env,
+      detached: true, // its own process group, so the whole tree can be killed
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const kept = { stdout: 0, stderr: 0 };
+    let truncated = false;
+    let timedOut = false;
+    let cancelled = false;
+    let spawnError: Error | undefined;
+
+    const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const room = request.maxOutputBytes - kept[stream];
+      if (room <= 0) {
+        truncated = true;
+        return;
+      }
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      if (part.length < chunk.length) truncated = true;
+      out[stream].push(part);
+      kept[stream] += part.length;
+      request.onOutput?.(stream, part.toString('utf8'));
+    };
+    child.stdout.on('data', collect('stdout'));
+    child.stderr.on('data', collect('stderr'));
+
+    const killTree = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {}
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+      }, 1500).unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killTree();
+    }, request.timeoutMs);
+    const onAbort = () => {
+      cancelled = true;
+      killTree();
+    };
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    if (request.signal?.aborted) onAbort();
+
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      // Anything the command left running in its group goes too.
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {}
+      }
+      let stderr = Buffer.concat(out.stderr).toString('utf8');
+      if (spawnError) stderr += `${stderr ? '\n' : ''}cannot run ${request.argv[0]}: ${spawnError.message}`;
+      resolve({
+        exitCode: code,
+        signal,
+        stdout: Buffer.concat(out.stdout).toString('utf8'),
+        stderr,
+        truncated,
+        durationMs: Math.round(performance.now() - started),
+        timedOut,
+        cancelled,
+        view,
+        isolation: request.isolation,
+      });
+    });
+  });
+}
+
+export function defaultScratchHome(shadowDir: string): string {
+  return `${shadowDir}/home`;
+}
+
+export const realHome = homedir();
