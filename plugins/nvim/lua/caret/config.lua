@@ -104,6 +104,7 @@ local function deep_merge(base, over, path, errors)
   end
   if base ~= nil and over ~= nil and type(base) ~= type(over) then
     local allowed = (type(base) == 'string' and over == false) or (base == false and type(over) == 'string')
+      or (path == 'cmd' and type(over) == 'string')
     if not allowed then
       table.insert(errors, string.format('%s must be a %s, got %s', path, type(base), type(over)))
       return base

@@ -49,6 +49,17 @@ local function define_plug_maps()
   end
 end
 
+--- What a key does when caret has nothing for it: the key itself, except that an unmapped
+--- Alt chord is Escape followed by the key (Neovim's own rule for <M-x>).
+local function passthrough(lhs)
+  local meta = lhs:match('^<[MmAa]%-(.+)>$')
+  if meta then
+    if #meta > 1 then meta = '<' .. meta .. '>' end
+    return '<Esc>' .. meta
+  end
+  return lhs
+end
+
 local function key_is_free(mode, lhs)
   return vim.fn.maparg(lhs, mode) == ''
 end
@@ -66,7 +77,7 @@ local function define_keymaps(keymaps)
           -- An expression mapping may not change text, so it only decides: the action runs
           -- through <Cmd>, or the key goes through unchanged.
           vim.keymap.set(mode, lhs, function()
-            if not spec[3]() then return lhs end
+            if not spec[3]() then return passthrough(lhs) end
             return string.format("<Cmd>lua require('caret')._run(%q)<CR>", plug)
           end, { expr = true, silent = true, desc = 'caret: ' .. spec[4] })
         end
