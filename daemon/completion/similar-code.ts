@@ -5,7 +5,7 @@
 // continuations vote with their scores. The winner is shown only when it clearly wins and the
 // shared context is long enough: silence beats a wrong guess.
 import { DocumentLineIndex, type IndexableDocument, type IndexedLine } from './line-index.js';
-import { tokenize } from './text.js';
+import { tokenize, tokenSpans } from './text.js';
 
 export interface SimilarCodeOptions {
   /** Build indexes of documents other than the current one synchronously (tests, benchmarks). */
@@ -73,10 +73,11 @@ export class SimilarCodeEngine {
     }
 
     const candidates: Candidate[] = [];
-    const consider = (index: DocumentLineIndex, line: IndexedLine) => {
+    const consider = (index: DocumentLineIndex, line: IndexedLine, from?: number, partial = 1) => {
       if (index === current && line.no === cursorLine) return;
-      if (!line.trimmed.startsWith(typed) || line.trimmed.length <= typed.length) return;
-      const continuation = line.trimmed.slice(typed.length);
+      if (from === undefined && (!line.trimmed.startsWith(typed) || line.trimmed.length <= typed.length)) return;
+      const continuation = line.trimmed.slice(from ?? typed.length);
+      if (!continuation) return;
       let context = 0;
       let mine: IndexedLine | undefined = line;
       for (const want of above) {
@@ -84,7 +85,7 @@ export class SimilarCodeEngine {
         if (!want || !mine || mine.trimmed !== want.trimmed) break;
         context++;
       }
-      let weight = 1 + 2 * context;
+      let weight = (1 + 2 * context) * partial;
       if (index === current) weight *= 1.5 + 1 / (1 + Math.abs(line.no - cursorLine) / 40);
       candidates.push({ index, line, continuation, weight, context });
     };
@@ -100,6 +101,27 @@ export class SimilarCodeEngine {
         for (const previous of index.byTrimmed.get(above[0].trimmed) ?? []) {
           const next = index.neighbour(previous.no, 1, 2);
           if (next) consider(index, next);
+        }
+      }
+    }
+    let tailMatched = false;
+    if (candidates.length === 0 && head.length < typed.length) {
+      // No line starts like this one: match the last tokens typed instead, within lines that
+      // start with the same token (the same kind of statement).
+      const spans = tokenSpans(typed);
+      for (const count of [4, 3, 2]) {
+        if (spans.length <= count) continue;
+        const tail = typed.slice(spans[spans.length - count]!.start);
+        if (tail.trim().length < 3) continue;
+        for (const index of sources) {
+          for (const line of index.byHead.get(head) ?? []) {
+            const found = line.trimmed.indexOf(tail, head.length);
+            if (found > 0) consider(index, line, found + tail.length, 0.5);
+          }
+        }
+        if (candidates.length > 0) {
+          tailMatched = true;
+          break;
         }
       }
     }
@@ -122,7 +144,7 @@ export class SimilarCodeEngine {
     if (!winner) return null;
     const share = winner.weight / total;
     const typedTokens = tokenize(typed).length;
-    const evidence = typedTokens + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
+    const evidence = (tailMatched ? 2 : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
     const confidence = share * Math.min(1, evidence / 5);
     return {
       text: winner.best.continuation,

@@ -192,7 +192,7 @@ type ArgTransform = (args: string[]) => string[] | undefined;
 
 /** An argument added, removed or replaced in a call or signature. */
 function argumentChange(oldLine: string, newLine: string, changeAt: number): Rule | undefined {
-  const before = callAround(oldLine, changeAt + 1);
+  const before = callAround(oldLine, changeAt);
   if (!before) return undefined;
   const after = parseCall(newLine, before.open, before.name);
   if (!after) return undefined;

@@ -30,7 +30,8 @@ export function parseChatCompletion(answer: string, linePrefix: string): string 
   const fenced = /```[\w-]*\n?([\s\S]*?)(?:```|$)/.exec(text);
   if (fenced) text = fenced[1]!;
   text = text.replace(CURSOR_MARKER, '');
-  const typed = linePrefix.trim();
-  if (typed && text.trimStart().startsWith(typed)) text = text.trimStart().slice(typed.length);
+  const typed = linePrefix.trimStart();
+  if (typed.trim() && text.trimStart().startsWith(typed)) text = text.trimStart().slice(typed.length);
+  else if (typed.trim() && text.trimStart().startsWith(typed.trimEnd())) text = text.trimStart().slice(typed.trimEnd().length).replace(/^[ \t]+/, '');
   return text.replace(/\n$/, '');
 }

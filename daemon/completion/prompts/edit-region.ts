@@ -124,6 +124,17 @@ export function parseRegionOutput(output: string, prompt: RegionPrompt, text: st
   let pendingStart = at;
   const flush = () => {
     if (pendingRemoved === pendingAdded) return;
+    const removedLines = pendingRemoved.split('\n');
+    const addedLines = pendingAdded.split('\n');
+    if (removedLines.length === addedLines.length) {
+      // Line for line: one minimal edit per changed line.
+      let lineStart = pendingStart;
+      removedLines.forEach((line, k) => {
+        if (line !== addedLines[k]) edits.push(minimalEdit(lineStart, line, addedLines[k]!));
+        lineStart += line.length + 1;
+      });
+      return;
+    }
     edits.push(minimalEdit(pendingStart, pendingRemoved, pendingAdded));
   };
   for (const part of diffLines(normalizedOriginal, body)) {
