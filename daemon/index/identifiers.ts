@@ -1,0 +1,64 @@
+// Identifier-aware tokens for lexical search. SQLite's tokenizers split on punctuation only, so
+// `getUserName` would be one opaque token. Each identifier is indexed as its joined lower-case
+// form plus its parts ("getusername get user name"), and `get_user_name` yields the same tokens:
+// a search for any spelling or any part finds every other spelling.
+
+const IDENTIFIER = /[\p{L}\p{N}_$]+/gu;
+
+/** Splits an identifier at `_`, `$`, `-`, case changes (fooBar, HTTPServer) and letter/digit edges. */
+export function identifierParts(identifier: string): string[] {
+  const parts: string[] = [];
+  for (const piece of identifier.split(/[_$\-]+/)) {
+    if (!piece) continue;
+    const matches = piece.match(/\p{Lu}+(?=\p{Lu}\p{Ll})|\p{Lu}?\p{Ll}+|\p{Lu}+|\p{N}+|[^\p{Lu}\p{Ll}\p{N}]+/gu);
+    for (const part of matches ?? [piece]) parts.push(part.toLowerCase());
+  }
+  return parts;
+}
+
+/** The tokens one identifier contributes: its joined form, then its parts when it has several. */
+export function identifierTokens(identifier: string): string[] {
+  const parts = identifierParts(identifier);
+  if (parts.length === 0) return [];
+  const joined = parts.join('');
+  return parts.length > 1 ? [joined, ...parts] : [joined];
+}
+
+/** The text indexed in the identifier-aware column for a chunk of code. */
+export function wordsForText(text: string): string {
+  const out: string[] = [];
+  for (const match of text.matchAll(IDENTIFIER)) {
+    for (const token of identifierTokens(match[0])) out.push(token);
+  }
+  return out.join(' ');
+}
+
+/** Quotes a string as an FTS5 string literal, so no character of user input is FTS5 syntax. */
+export function ftsString(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+/** The identifiers of a free-text query, in order, without duplicates. */
+export function queryIdentifiers(query: string): string[] {
+  return [...new Set([...query.matchAll(IDENTIFIER)].map((match) => match[0]))];
+}
+
+/**
+ * An FTS5 MATCH expression for the identifier column: each query identifier matches its joined
+ * form as a prefix (so `getUser` finds `getUserName`) or its parts as a phrase (so `userName`
+ * finds `getUserName`). `all` joins identifiers with AND, otherwise OR. Undefined when the query
+ * holds no identifier at all.
+ */
+export function wordsMatchExpression(query: string, all: boolean): string | undefined {
+  const clauses: string[] = [];
+  for (const identifier of queryIdentifiers(query)) {
+    const parts = identifierParts(identifier);
+    if (parts.length === 0) continue;
+    const joined = parts.join('');
+    const forms = [`${ftsString(joined)}*`];
+    if (parts.length > 1) forms.push(ftsString(parts.join(' ')));
+    clauses.push(forms.length > 1 ? `(${forms.join(' OR ')})` : forms[0]!);
+  }
+  if (clauses.length === 0) return undefined;
+  return clauses.join(all ? ' AND ' : ' OR ');
+}

@@ -1,0 +1,307 @@
+// The indexer thread of one workspace: owns the writable database, the parse workers and the
+// file watcher, and runs syncs one at a time. The daemon's main thread only sends it requests
+// and reads the database; nothing here can delay a keystroke-driven request.
+import { lstatSync } from 'node:fs';
+import { relative, sep } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { type FSWatcher, watch } from 'chokidar';
+import { ChangeQueue, type ChangeBatch } from './change-queue.js';
+import { EmbeddingCache } from './embedding-cache.js';
+import { IgnoreRules } from './ignore-rules.js';
+import { ParsePool } from './parse-pool.js';
+import { RootMissingError } from './scan.js';
+import { type Db, ensureVectorTable, IndexWriter, openIndexDatabase } from './store.js';
+import { fullSync, pathSync, refreshTree, type SyncContext } from './sync.js';
+import type { FromIndexer, IndexerOptions, IndexProgress, IndexState, ToIndexer } from './worker-protocol.js';
+
+const options = workerData as IndexerOptions;
+const port = parentPort!;
+const post = (message: FromIndexer) => port.postMessage(message);
+const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) =>
+  post({ type: 'log', level, message, ...(fields && { fields }) });
+
+class StoppedError extends Error {
+  constructor() {
+    super('indexer stopped');
+  }
+}
+
+let stopping = false;
+let embed = options.embed;
+const ignore = new IgnoreRules(options.root);
+const pool = new ParsePool({ size: options.parseWorkers });
+let db: Db;
+let writer: IndexWriter;
+let cache: EmbeddingCache | undefined;
+let generation = 0;
+
+try {
+  const opened = openIndexDatabase(options.dbFile, options.root);
+  db = opened.db;
+  writer = new IndexWriter(db);
+  post({ type: 'opened', ...(opened.rebuilt && { rebuilt: opened.rebuilt }) });
+} catch (error) {
+  post({ type: 'state', state: 'error', error: `cannot open the index database ${options.dbFile}: ${(error as Error).message}` });
+  throw error;
+}
+
+let state: IndexState = 'scanning';
+const setState = (next: IndexState, progress?: IndexProgress, error?: string) => {
+  state = next;
+  post({ type: 'state', state, ...(progress && { progress }), ...(error && { error }) });
+};
+
+const context: SyncContext = {
+  root: options.root,
+  maxFileBytes: options.maxFileBytes,
+  pool,
+  writer: writer!,
+  ignore,
+  shouldStop: () => (stopping ? new StoppedError() : undefined),
+  onProgress: () => undefined,
+};
+
+// ---- sync scheduling: one at a time; requests arriving meanwhile merge into the next one.
+let running = false;
+let pending: { full: boolean; paths: Set<string>; reason: string; id: number } | undefined;
+let treeDirty = false;
+let treeTimer: NodeJS.Timeout | undefined;
+
+function requestSync(batch: ChangeBatch, id = 0): void {
+  if (!pending) pending = { full: batch.full, paths: new Set(batch.paths), reason: batch.reason, id };
+  else {
+    pending.full ||= batch.full;
+    pending.id = Math.max(pending.id, id);
+    for (const path of batch.paths) pending.paths.add(path);
+  }
+  if (!running) void runSyncs();
+}
+
+async function runSyncs(): Promise<void> {
+  running = true;
+  try {
+    while (pending && !stopping) {
+      const job = pending;
+      pending = undefined;
+      const startedAt = Date.now();
+      context.onProgress = (progress) => setState(progress.phase === 'scanning' ? 'scanning' : 'indexing', { ...progress, startedAt });
+      try {
+        if (job.full) {
+          const { stats, skips } = await fullSync(context);
+          treeDirty = false;
+          generation++;
+          post({ type: 'synced', stats, skips, generation });
+          log('info', 'index synced', { root: options.root, reason: job.reason, ...stats });
+        } else {
+          const stats = await pathSync(context, [...job.paths]);
+          generation++;
+          post({ type: 'synced', stats, generation });
+          if (stats.changed > 0) scheduleTreeRefresh();
+        }
+        if (!pending) {
+          try {
+            await embedPass();
+          } catch (error) {
+            if (stopping) break;
+            post({ type: 'warning', message: `embeddings: ${(error as Error).message}; semantic search covers only what was embedded so far` });
+          }
+        }
+        if (!pending) setState('ready');
+      } catch (error) {
+        if (error instanceof StoppedError || stopping) break;
+        const message = error instanceof RootMissingError ? error.message : `indexing failed: ${(error as Error).message}`;
+        log('error', 'index sync failed', { root: options.root, error: (error as Error).message });
+        setState('error', undefined, message);
+      }
+      post({ type: 'done', id: job.id });
+    }
+  } finally {
+    running = false;
+  }
+}
+
+function scheduleTreeRefresh(): void {
+  treeDirty = true;
+  clearTimeout(treeTimer);
+  treeTimer = setTimeout(() => {
+    if (running || !treeDirty || stopping) return scheduleTreeRefresh();
+    treeDirty = false;
+    try {
+      refreshTree(context);
+      post({ type: 'synced', stats: { full: false, scanned: 0, reread: 0, indexed: 0, unchanged: 0, removed: 0, changed: 0, visitedDirs: 0, rootHash: refreshRootHash(), bytes: 0, durationMs: 0 }, generation: ++generation });
+    } catch (error) {
+      log('warn', 'Merkle tree refresh failed', { error: (error as Error).message });
+    }
+  }, 1000);
+  treeTimer.unref();
+}
+
+const refreshRootHash = () => (db.prepare("SELECT value FROM meta WHERE key = 'root_hash'").pluck().get() as string | undefined) ?? '';
+
+// ---- embeddings: vectors for chunks that have none, from the cache or from the embedder.
+let nextEmbedId = 1;
+const embedWaiters = new Map<number, { resolve: (vectors: Float32Array[]) => void; reject: (error: Error) => void }>();
+
+function requestEmbeddings(texts: string[]): Promise<Float32Array[]> {
+  const id = nextEmbedId++;
+  return new Promise((resolve, reject) => {
+    embedWaiters.set(id, { resolve, reject });
+    post({ type: 'embed', id, texts });
+  });
+}
+
+async function embedPass(): Promise<void> {
+  if (!embed) return;
+  const { modelId, dimensions, batchSize } = embed;
+  ensureVectorTable(db, modelId, dimensions);
+  cache ??= new EmbeddingCache(options.cacheFile);
+  const total = db.prepare('SELECT count(*) FROM chunks WHERE embedded = 0').pluck().get() as number;
+  if (total === 0) return;
+  const startedAt = Date.now();
+  const next = db.prepare('SELECT id, chunk_id AS chunkId, content FROM chunks WHERE embedded = 0 AND id > ? ORDER BY id LIMIT ?');
+  const insertVector = db.prepare('INSERT OR REPLACE INTO vectors(rowid, embedding) VALUES (?, ?)');
+  const markEmbedded = db.prepare('UPDATE chunks SET embedded = 1 WHERE id = ?');
+  let done = 0;
+  let after = 0;
+  while (!stopping && !pending && embed?.modelId === modelId) {
+    const rows = next.all(after, batchSize) as Array<{ id: number; chunkId: string; content: string }>;
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.id;
+    const vectors = new Map<number, Float32Array>();
+    const missing: typeof rows = [];
+    for (const row of rows) {
+      const cached = cache.get(row.chunkId, modelId);
+      if (cached && cached.length === dimensions) vectors.set(row.id, cached);
+      else missing.push(row);
+    }
+    if (missing.length) {
+      // Identical chunks in one batch are embedded once.
+      const unique = [...new Map(missing.map((row) => [row.chunkId, row.content])).entries()];
+      const computed = await requestEmbeddings(unique.map(([, content]) => content));
+      const byChunk = new Map(unique.map(([chunkId], i) => [chunkId, computed[i]!]));
+      cache.putMany(modelId, [...byChunk].map(([chunkId, vector]) => ({ chunkId, vector })));
+      for (const row of missing) vectors.set(row.id, byChunk.get(row.chunkId)!);
+    }
+    // The chunk may have been replaced while the embedder ran; only live rows get vectors.
+    const alive = db.prepare(`SELECT id FROM chunks WHERE id IN (${rows.map(() => '?').join(',')})`).pluck();
+    const live = new Set(alive.all(...rows.map((row) => row.id)) as number[]);
+    db.transaction(() => {
+      for (const [id, vector] of vectors) {
+        if (!live.has(id) || vector.length !== dimensions) continue;
+        insertVector.run(BigInt(id), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+        markEmbedded.run(id);
+      }
+    })();
+    done += rows.length;
+    setState('indexing', { phase: 'embedding', done, total, bytes: 0, startedAt });
+  }
+}
+
+// ---- the watcher: events become paths in a debounced queue.
+const queue = new ChangeQueue({
+  debounceMs: options.debounceMs,
+  maxWaitMs: Math.max(options.debounceMs * 10, 1000),
+  burstLimit: options.burstLimit,
+  flush: requestSync,
+});
+let watcher: FSWatcher | undefined;
+
+const toRelative = (path: string): string | undefined => {
+  const rel = relative(options.root, path);
+  if (rel === '' || rel.startsWith('..')) return rel === '' ? '' : undefined;
+  return sep === '/' ? rel : rel.split(sep).join('/');
+};
+
+function isWatchIgnored(path: string, stats?: { isDirectory(): boolean }): boolean {
+  const rel = toRelative(path);
+  if (rel === undefined) return true;
+  if (rel === '') return false;
+  try {
+    if (stats) return ignore.isIgnoredDeep(rel, stats.isDirectory());
+    if (ignore.isIgnoredDeep(rel, false)) return true;
+    if (!ignore.isIgnoredDeep(rel, true)) return false;
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function startWatcher(): void {
+  watcher = watch(options.root, {
+    ignoreInitial: true,
+    followSymlinks: false,
+    ignored: isWatchIgnored,
+    persistent: true,
+  });
+  const onPath = (path: string) => {
+    const rel = toRelative(path);
+    if (rel === undefined) return;
+    if (rel === '') {
+      queue.requestFull('the workspace root changed');
+      return;
+    }
+    const name = rel.slice(rel.lastIndexOf('/') + 1);
+    if (name === '.gitignore' || name === '.caretignore') {
+      ignore.reset();
+      queue.requestFull(`${rel} changed`);
+      return;
+    }
+    queue.push(rel);
+  };
+  watcher.on('add', onPath).on('change', onPath).on('unlink', onPath).on('unlinkDir', onPath);
+  watcher.on('error', (error) => {
+    // inotify limits, a vanished root...: the periodic resync keeps the index right meanwhile.
+    post({ type: 'warning', message: `file watcher: ${(error as Error).message}; changes are picked up by the periodic resync instead` });
+  });
+}
+
+let resyncTimer: NodeJS.Timeout | undefined;
+if (options.resyncIntervalMs > 0) {
+  resyncTimer = setInterval(() => {
+    if (!running) requestSync({ full: true, paths: [], reason: 'periodic resync' });
+  }, options.resyncIntervalMs);
+}
+
+port.on('message', (message: ToIndexer) => {
+  switch (message.type) {
+    case 'sync':
+      requestSync({ full: message.full, paths: message.full ? [] : message.paths ?? [], reason: message.reason }, message.id);
+      break;
+    case 'embedded': {
+      const waiter = embedWaiters.get(message.id);
+      embedWaiters.delete(message.id);
+      if (message.error !== undefined) waiter?.reject(new Error(message.error));
+      else waiter?.resolve(message.vectors ?? []);
+      break;
+    }
+    case 'configure-embed':
+      embed = message.embed ?? undefined;
+      if (!running) requestSync({ full: false, paths: [], reason: 'embedding settings changed' });
+      break;
+    case 'stop':
+      void stop();
+      break;
+  }
+});
+
+async function stop(): Promise<void> {
+  stopping = true;
+  clearInterval(resyncTimer);
+  clearTimeout(treeTimer);
+  queue.dispose();
+  for (const waiter of embedWaiters.values()) waiter.reject(new StoppedError());
+  await watcher?.close().catch(() => undefined);
+  await pool.close();
+  // Let a sync in progress notice and unwind before the database closes.
+  while (running) await new Promise((resolve) => setTimeout(resolve, 5));
+  try {
+    db.close();
+  } catch {
+    // Already closed.
+  }
+  cache?.close();
+  post({ type: 'stopped' });
+  port.close();
+}
+
+if (options.watch) startWatcher();

@@ -1,0 +1,112 @@
+// A small pool of parse workers with a bounded queue. Workers are started on first use and
+// stopped after a while without work, so an idle daemon holds no parser memory.
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ProcessRequest, ProcessResult } from './process-file.js';
+
+interface Pending {
+  request: ProcessRequest;
+  resolve: (result: ProcessResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy?: { id: number; pending: Pending };
+}
+
+export interface ParsePoolOptions {
+  size?: number;
+  idleMs?: number;
+}
+
+export class ParsePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly size: number;
+  private readonly idleMs: number;
+
+  constructor(options: ParsePoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? Math.min(4, cpus().length));
+    this.idleMs = options.idleMs ?? 30_000;
+  }
+
+  process(request: ProcessRequest): Promise<ProcessResult> {
+    if (this.closed) return Promise.reject(new Error('parse pool closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.pump();
+    });
+  }
+
+  get pending(): number {
+    return this.queue.length + this.slots.filter((slot) => slot.busy).length;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
+    const slot: Slot = { worker };
+    worker.on('message', (message: { id: number; result?: ProcessResult; error?: string }) => {
+      const busy = slot.busy;
+      if (!busy || busy.id !== message.id) return;
+      slot.busy = undefined;
+      if (message.error !== undefined) busy.pending.reject(new Error(message.error));
+      else busy.pending.resolve(message.result!);
+      this.pump();
+    });
+    const fail = (error: Error) => {
+      const index = this.slots.indexOf(slot);
+      if (index >= 0) this.slots.splice(index, 1);
+      slot.busy?.pending.reject(error);
+      slot.busy = undefined;
+      this.pump();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`parse worker exited with code ${code}`)));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    clearTimeout(this.idleTimer);
+    while (this.queue.length) {
+      let slot = this.slots.find((s) => !s.busy);
+      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      if (!slot) return;
+      const pending = this.queue.shift()!;
+      const id = this.nextId++;
+      slot.busy = { id, pending };
+      slot.worker.postMessage({ id, request: pending.request });
+    }
+    if (this.slots.every((slot) => !slot.busy) && this.slots.length) {
+      this.idleTimer = setTimeout(() => void this.stopWorkers(), this.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  private async stopWorkers(): Promise<void> {
+    const idle = this.slots.filter((slot) => !slot.busy);
+    for (const slot of idle) {
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      slot.worker.removeAllListeners('exit');
+      await slot.worker.terminate();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    for (const pending of this.queue.splice(0)) pending.reject(new Error('parse pool closed'));
+    await Promise.all(
+      this.slots.splice(0).map((slot) => {
+        slot.worker.removeAllListeners('exit');
+        slot.busy?.pending.reject(new Error('parse pool closed'));
+        return slot.worker.terminate();
+      }),
+    );
+  }
+}

@@ -1,0 +1,200 @@
+// Queries over one workspace's index database: lexical (identifier-aware words and trigram
+// substrings, fused), semantic (nearest vectors) and hybrid (both, fused by reciprocal rank).
+// Every piece of user input reaches FTS5 as a quoted string, so no query is ever FTS5 syntax.
+import { compilePathGlobs } from './glob.js';
+import { ftsString, identifierParts, queryIdentifiers, wordsMatchExpression } from './identifiers.js';
+import type { Db } from './store.js';
+
+export type SearchMode = 'lexical' | 'semantic' | 'hybrid';
+
+export interface SearchQuery {
+  query: string;
+  limit: number;
+  mode: SearchMode;
+  paths?: readonly string[];
+  languages?: readonly string[];
+  /** For semantic and hybrid search: the query's embedding. */
+  queryVector?: Float32Array;
+}
+
+export interface SearchHit {
+  path: string;
+  language: string;
+  chunkId: string;
+  startLine: number;
+  endLine: number;
+  score: number;
+  symbol?: string;
+  snippet: string;
+  /** The best match inside the chunk (line, UTF-16 columns), and that line's text. */
+  matchLine: number;
+  matchStart: number;
+  matchEnd: number;
+  lineText: string;
+}
+
+interface ChunkRow {
+  rowid: number;
+  path: string;
+  language: string | null;
+  chunkId: string;
+  startLine: number;
+  endLine: number;
+  container: string;
+  defines: string;
+  content: string;
+}
+
+/** Reciprocal rank fusion: each list contributes 1 / (k + rank) for each id it ranks. */
+export function reciprocalRankFusion(rankings: ReadonlyArray<readonly number[]>, k = 60): Array<{ id: number; score: number }> {
+  const scores = new Map<number, number>();
+  for (const ranking of rankings) {
+    ranking.forEach((id, rank) => scores.set(id, (scores.get(id) ?? 0) + 1 / (k + rank + 1)));
+  }
+  return [...scores].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || a.id - b.id);
+}
+
+const CANDIDATES = 200;
+const FILTERED_CANDIDATES = 5000;
+
+export class IndexSearcher {
+  private readonly chunkRow;
+
+  constructor(private readonly db: Db) {
+    this.chunkRow = db.prepare(
+      `SELECT c.id AS rowid, f.path, f.language, c.chunk_id AS chunkId, c.start_line AS startLine, c.end_line AS endLine,
+              c.container, c.defines, c.content
+         FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id = ?`,
+    );
+  }
+
+  private ranked(sql: string, match: string, limit: number): number[] {
+    try {
+      return this.db.prepare(sql).pluck().all(match, limit) as number[];
+    } catch (error) {
+      // A query the tokenizer reduces to nothing: no results, never an error.
+      if (/fts5|syntax/i.test((error as Error).message)) return [];
+      throw error;
+    }
+  }
+
+  lexicalRankings(query: string, candidates: number): number[][] {
+    const rankings: number[][] = [];
+    const words = wordsMatchExpression(query, true);
+    if (words) {
+      let ids = this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', words, candidates);
+      if (ids.length === 0 && queryIdentifiers(query).length > 1) {
+        ids = this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', wordsMatchExpression(query, false)!, candidates);
+      }
+      rankings.push(ids);
+    }
+    const text = query.trim();
+    if ([...text].length >= 3) {
+      rankings.push(this.ranked('SELECT rowid FROM fts_grams WHERE fts_grams MATCH ? ORDER BY rank LIMIT ?', ftsString(text), candidates));
+    }
+    return rankings;
+  }
+
+  semanticRanking(vector: Float32Array, candidates: number): number[] {
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'vectors'").get();
+    if (!exists) return [];
+    const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+    const rows = this.db.prepare('SELECT rowid FROM vectors WHERE embedding MATCH ? AND k = ? ORDER BY distance').pluck().all(blob, Math.min(candidates, 4096)) as Array<number | bigint>;
+    return rows.map(Number);
+  }
+
+  search(query: SearchQuery): SearchHit[] {
+    const filtered = (query.paths?.length ?? 0) > 0 || (query.languages?.length ?? 0) > 0;
+    const candidates = filtered ? FILTERED_CANDIDATES : Math.max(CANDIDATES, query.limit * 2);
+    const rankings: number[][] = [];
+    if (query.mode !== 'semantic') rankings.push(...this.lexicalRankings(query.query, candidates));
+    if (query.mode !== 'lexical' && query.queryVector) rankings.push(this.semanticRanking(query.queryVector, candidates));
+    const fused = reciprocalRankFusion(rankings.filter((ranking) => ranking.length > 0));
+    const pathOk = compilePathGlobs(query.paths);
+    const languages = query.languages?.length ? new Set(query.languages) : undefined;
+    const hits: SearchHit[] = [];
+    for (const { id, score } of fused) {
+      if (hits.length >= query.limit) break;
+      const row = this.chunkRow.get(id) as ChunkRow | undefined;
+      if (!row) continue;
+      if (pathOk && !pathOk(row.path)) continue;
+      if (languages && !languages.has(row.language ?? 'plaintext')) continue;
+      hits.push(toHit(row, score, query.query));
+    }
+    return hits;
+  }
+}
+
+/** Locates the query in a chunk: the whole query, else its longest identifier part. */
+export function locateMatch(content: string, query: string): { line: number; start: number; end: number } | undefined {
+  const lower = content.toLowerCase();
+  const needles = [query.trim(), ...queryIdentifiers(query), ...queryIdentifiers(query).flatMap(identifierParts)]
+    .filter((needle) => needle.length > 0)
+    .map((needle) => needle.toLowerCase());
+  for (const needle of needles) {
+    const at = lower.indexOf(needle);
+    if (at < 0) continue;
+    const lineStart = lower.lastIndexOf('\n', at - 1) + 1;
+    let line = 0;
+    for (let i = lower.indexOf('\n'); i >= 0 && i < at; i = lower.indexOf('\n', i + 1)) line++;
+    const lineEnd = lower.indexOf('\n', at);
+    const end = Math.min(at + needle.length, lineEnd < 0 ? lower.length : lineEnd);
+    return { line, start: at - lineStart, end: end - lineStart };
+  }
+  return undefined;
+}
+
+const MAX_SNIPPET_LINE = 300;
+
+function toHit(row: ChunkRow, score: number, query: string): SearchHit {
+  const lines = row.content.split('\n');
+  const match = locateMatch(row.content, query) ?? { line: 0, start: 0, end: 0 };
+  const from = Math.max(0, match.line - 1);
+  const snippet = lines
+    .slice(from, match.line + 2)
+    .map((line) => (line.length > MAX_SNIPPET_LINE ? `${line.slice(0, MAX_SNIPPET_LINE)}…` : line))
+    .join('\n');
+  const symbol = row.container || row.defines.split(' ')[0] || undefined;
+  return {
+    path: row.path,
+    language: row.language ?? 'plaintext',
+    chunkId: row.chunkId,
+    startLine: row.startLine,
+    endLine: row.endLine,
+    score,
+    ...(symbol && { symbol }),
+    snippet,
+    matchLine: row.startLine + match.line,
+    matchStart: match.start,
+    matchEnd: match.end,
+    lineText: lines[match.line] ?? '',
+  };
+}
+
+export interface SymbolHit {
+  name: string;
+  kind: number;
+  path: string;
+  container: string;
+  startLine: number;
+  endLine: number;
+  nameLine: number;
+  nameCharacter: number;
+}
+
+/** Definitions by name: exact matches first, then prefixes, then substrings; shorter names first. */
+export function searchSymbols(db: Db, query: string, limit: number, kinds?: readonly number[]): SymbolHit[] {
+  const needle = query.trim().toLowerCase();
+  const escaped = needle.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const kindFilter = kinds?.length ? `AND s.kind IN (${kinds.map(() => '?').join(',')})` : '';
+  return db
+    .prepare(
+      `SELECT s.name, s.kind, f.path, s.container, s.start_line AS startLine, s.end_line AS endLine,
+              s.name_line AS nameLine, s.name_character AS nameCharacter
+         FROM symbols s JOIN files f ON f.id = s.file_id
+        WHERE s.name_lower LIKE ? ESCAPE '\\' ${kindFilter}
+        ORDER BY s.name_lower = ? DESC, s.name_lower LIKE ? ESCAPE '\\' DESC, length(s.name), f.path, s.start_line
+        LIMIT ?`,
+    )
+    .all(`%${escaped}%`, ...(kinds ?? []), needle, `${escaped}%`, limit) as SymbolHit[];
+}

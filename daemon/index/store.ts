@@ -1,0 +1,282 @@
+// The index database: one SQLite file per workspace in the user's cache dir, WAL mode (readers
+// never wait for the indexer), written by the indexer thread alone and read by searches.
+// A file's rows (chunks, tokens, symbols, vectors) and its stat-cache entry change in one
+// transaction, so a file counts as indexed only once everything about it is committed; `kill -9`
+// at any point leaves the previous state of each file, which the next resync brings up to date.
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import * as sqliteVec from 'sqlite-vec';
+import { CHUNKER_VERSION } from './chunk.js';
+import type { IndexedChunk } from './process-file.js';
+import type { FileStat, SkipReason } from './scan.js';
+import type { SymbolDefinition } from './syntax.js';
+
+export type Db = Database.Database;
+
+/** Bump when the schema changes: an older database is then rebuilt from the workspace. */
+export const SCHEMA_VERSION = 1;
+
+export function indexDatabasePath(cacheDir: string, root: string): string {
+  const name = basename(root).replace(/[^\w.-]+/g, '_').slice(0, 40) || 'root';
+  const digest = createHash('sha256').update(root).digest('hex').slice(0, 12);
+  return join(cacheDir, 'index', `${name}-${digest}.db`);
+}
+
+export const embeddingCachePath = (cacheDir: string): string => join(cacheDir, 'index', 'embeddings.db');
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  hash TEXT,
+  size INTEGER NOT NULL,
+  mtime_ms REAL NOT NULL,
+  ino INTEGER NOT NULL,
+  language TEXT,
+  skip_reason TEXT
+);
+CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks (
+  id INTEGER PRIMARY KEY,
+  file_id INTEGER NOT NULL,
+  chunk_id TEXT NOT NULL,
+  start_line INTEGER NOT NULL,
+  end_line INTEGER NOT NULL,
+  container TEXT NOT NULL,
+  defines TEXT NOT NULL,
+  content TEXT NOT NULL,
+  embedded INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS chunks_unembedded ON chunks(id) WHERE embedded = 0;
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
+CREATE INDEX IF NOT EXISTS chunks_chunk_id ON chunks(chunk_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_grams USING fts5(text, content='', contentless_delete=1, tokenize='trigram');
+CREATE TABLE IF NOT EXISTS symbols (
+  id INTEGER PRIMARY KEY,
+  file_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  name_lower TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  start_line INTEGER NOT NULL,
+  end_line INTEGER NOT NULL,
+  name_line INTEGER NOT NULL,
+  name_character INTEGER NOT NULL,
+  container TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name_lower);
+CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
+`;
+
+export interface OpenResult {
+  db: Db;
+  /** Set when the file was unreadable or from another version and was rebuilt. */
+  rebuilt?: string;
+}
+
+function configure(db: Db, readonly: boolean): void {
+  sqliteVec.load(db);
+  db.pragma('busy_timeout = 5000');
+  if (!readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  }
+  db.pragma('cache_size = -16000');
+}
+
+/** Throws when the file is not a usable index of this version. */
+function verify(db: Db): void {
+  const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as string | undefined;
+  if (version !== undefined && version !== String(SCHEMA_VERSION)) throw new Error(`schema version ${version}, expected ${SCHEMA_VERSION}`);
+  // Touch every table, so a damaged page in any of them shows up now rather than mid-search.
+  for (const table of ['files', 'dirs', 'chunks', 'symbols', 'fts_words', 'fts_grams']) db.prepare(`SELECT count(*) FROM ${table} LIMIT 1`).get();
+  const check = db.pragma('quick_check(1)', { simple: true });
+  if (check !== 'ok') throw new Error(`integrity check: ${String(check)}`);
+}
+
+/**
+ * Opens (creating if needed) the writable index database. A database that is corrupt, not a
+ * database at all, or of another schema version is moved aside and rebuilt from scratch: the
+ * index is a cache of the workspace, never the only copy of anything.
+ */
+export function openIndexDatabase(file: string, root: string): OpenResult {
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+  let rebuilt: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    let db: Db | undefined;
+    try {
+      db = new Database(file);
+      configure(db, false);
+      db.exec(SCHEMA);
+      verify(db);
+      const set = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+      set.run('schema', String(SCHEMA_VERSION));
+      set.run('root', root);
+      const chunker = db.prepare("SELECT value FROM meta WHERE key = 'chunker'").pluck().get() as string | undefined;
+      if (chunker !== String(CHUNKER_VERSION)) {
+        // New chunk boundaries: every file must be chunked again.
+        db.exec('DELETE FROM files; DELETE FROM dirs; DELETE FROM chunks; DELETE FROM symbols; DELETE FROM fts_words; DELETE FROM fts_grams;');
+        dropVectors(db);
+        set.run('chunker', String(CHUNKER_VERSION));
+      }
+      return rebuilt ? { db, rebuilt } : { db };
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // Closing a broken handle may fail too.
+      }
+      if (attempt > 0) throw error;
+      rebuilt = `the index database ${file} was unusable (${(error as Error).message}); it was moved to ${file}.corrupt and is being rebuilt`;
+      for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
+      try {
+        renameSync(file, `${file}.corrupt`);
+      } catch {
+        rmSync(file, { force: true });
+      }
+    }
+  }
+}
+
+/** A read-only connection for searches. */
+export function openReader(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  configure(db, true);
+  return db;
+}
+
+export interface StoredFile extends FileStat {
+  id: number;
+  path: string;
+  hash: string | null;
+  skipReason: SkipReason | null;
+}
+
+export function readStoredFiles(db: Db): Map<string, StoredFile> {
+  const rows = db.prepare('SELECT id, path, hash, size, mtime_ms AS mtimeMs, ino, skip_reason AS skipReason FROM files').all() as StoredFile[];
+  return new Map(rows.map((row) => [row.path, row]));
+}
+
+export function readStoredDirs(db: Db): Map<string, string> {
+  const rows = db.prepare('SELECT path, hash FROM dirs').all() as Array<{ path: string; hash: string }>;
+  return new Map(rows.map((row) => [row.path, row.hash]));
+}
+
+export const getMeta = (db: Db, key: string): string | undefined => db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+}
+
+export function vectorTableExists(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'vectors'").get() !== undefined;
+}
+
+export function dropVectors(db: Db): void {
+  db.exec('DROP TABLE IF EXISTS vectors');
+  db.exec('UPDATE chunks SET embedded = 0 WHERE embedded != 0');
+  db.prepare("DELETE FROM meta WHERE key IN ('embed_model', 'embed_dimensions')").run();
+}
+
+/** Creates the vector table for a model, dropping vectors of any other model. */
+export function ensureVectorTable(db: Db, modelId: string, dimensions: number): void {
+  if (getMeta(db, 'embed_model') === modelId && getMeta(db, 'embed_dimensions') === String(dimensions) && vectorTableExists(db)) return;
+  dropVectors(db);
+  db.exec(`CREATE VIRTUAL TABLE vectors USING vec0(embedding float[${dimensions}] distance_metric=cosine)`);
+  setMeta(db, 'embed_model', modelId);
+  setMeta(db, 'embed_dimensions', String(dimensions));
+}
+
+/** Prepared statements for the indexer's writes. */
+export class IndexWriter {
+  private readonly statements;
+  private readonly hasVectors: () => boolean;
+
+  constructor(readonly db: Db) {
+    this.statements = {
+      fileId: db.prepare('SELECT id FROM files WHERE path = ?').pluck(),
+      upsertFile: db.prepare(
+        `INSERT INTO files(path, hash, size, mtime_ms, ino, language, skip_reason) VALUES (@path, @hash, @size, @mtimeMs, @ino, @language, @skipReason)
+         ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime_ms = excluded.mtime_ms, ino = excluded.ino,
+           language = excluded.language, skip_reason = excluded.skip_reason RETURNING id`,
+      ).pluck(),
+      updateStat: db.prepare('UPDATE files SET size = @size, mtime_ms = @mtimeMs, ino = @ino WHERE path = @path'),
+      chunkIds: db.prepare('SELECT id FROM chunks WHERE file_id = ?').pluck(),
+      deleteChunks: db.prepare('DELETE FROM chunks WHERE file_id = ?'),
+      deleteWords: db.prepare('DELETE FROM fts_words WHERE rowid = ?'),
+      deleteGrams: db.prepare('DELETE FROM fts_grams WHERE rowid = ?'),
+      deleteSymbols: db.prepare('DELETE FROM symbols WHERE file_id = ?'),
+      deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
+      insertChunk: db.prepare(
+        'INSERT INTO chunks(file_id, chunk_id, start_line, end_line, container, defines, content) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertWords: db.prepare('INSERT INTO fts_words(rowid, words) VALUES (?, ?)'),
+      insertGrams: db.prepare('INSERT INTO fts_grams(rowid, text) VALUES (?, ?)'),
+      insertSymbol: db.prepare(
+        'INSERT INTO symbols(file_id, name, name_lower, kind, start_line, end_line, name_line, name_character, container) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      clearDirs: db.prepare('DELETE FROM dirs'),
+      insertDir: db.prepare('INSERT INTO dirs(path, hash) VALUES (?, ?)'),
+    };
+    this.hasVectors = () => vectorTableExists(db);
+  }
+
+  private clearFileRows(fileId: number): void {
+    const s = this.statements;
+    const vectors = this.hasVectors() ? this.db.prepare('DELETE FROM vectors WHERE rowid = ?') : undefined;
+    for (const chunkId of s.chunkIds.all(fileId) as number[]) {
+      s.deleteWords.run(chunkId);
+      s.deleteGrams.run(chunkId);
+      vectors?.run(BigInt(chunkId));
+    }
+    s.deleteChunks.run(fileId);
+    s.deleteSymbols.run(fileId);
+  }
+
+  /** Replaces everything stored for one file. Call inside a transaction. */
+  writeFile(path: string, stat: FileStat, hash: string, language: string, chunks: readonly IndexedChunk[], symbols: readonly SymbolDefinition[]): void {
+    const s = this.statements;
+    const existing = s.fileId.get(path) as number | undefined;
+    if (existing !== undefined) this.clearFileRows(existing);
+    const fileId = s.upsertFile.get({ path, hash, size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, language, skipReason: null }) as number;
+    for (const chunk of chunks) {
+      const rowid = Number(
+        s.insertChunk.run(fileId, chunk.id, chunk.startLine, chunk.endLine, chunk.container.join('.'), chunk.defines.join(' '), chunk.content).lastInsertRowid,
+      );
+      s.insertWords.run(rowid, chunk.words);
+      s.insertGrams.run(rowid, chunk.content);
+    }
+    for (const symbol of symbols) {
+      s.insertSymbol.run(fileId, symbol.name, symbol.name.toLowerCase(), symbol.kind, symbol.startLine, symbol.endLine, symbol.nameLine, symbol.nameCharacter, symbol.container);
+    }
+  }
+
+  /** Records a file the index keeps no content for (binary, unreadable, grown too large). */
+  writeSkipped(path: string, stat: FileStat, reason: SkipReason, hash: string | null): void {
+    const s = this.statements;
+    const existing = s.fileId.get(path) as number | undefined;
+    if (existing !== undefined) this.clearFileRows(existing);
+    s.upsertFile.get({ path, hash, size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, language: null, skipReason: reason });
+  }
+
+  /** The content is unchanged (a touch, a checkout of the same bytes): refresh the stat only. */
+  updateStat(path: string, stat: FileStat): void {
+    this.statements.updateStat.run({ path, ...stat });
+  }
+
+  removeFile(path: string): void {
+    const s = this.statements;
+    const existing = s.fileId.get(path) as number | undefined;
+    if (existing === undefined) return;
+    this.clearFileRows(existing);
+    s.deleteFile.run(existing);
+  }
+
+  writeDirs(dirs: ReadonlyMap<string, string>): void {
+    this.statements.clearDirs.run();
+    for (const [path, hash] of dirs) this.statements.insertDir.run(path, hash);
+  }
+}

@@ -1,0 +1,261 @@
+// One synchronisation of the database with the workspace: scan, compare with the stat cache,
+// re-read only files whose stat changed (parse workers hash and chunk them), write each batch of
+// files in one transaction, remove what disappeared, then rebuild the Merkle tree. Runs in the
+// indexer thread. A targeted sync (paths from the watcher) does the same for those paths alone.
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IgnoreRules } from './ignore-rules.js';
+import { buildMerkleTree, diffMerkleTrees, type MerkleTree } from './merkle.js';
+import type { ParsePool } from './parse-pool.js';
+import type { ProcessResult } from './process-file.js';
+import { type FileStat, scanWorkspace, type SkipReason } from './scan.js';
+import { getMeta, type IndexWriter, readStoredDirs, readStoredFiles, setMeta, type StoredFile } from './store.js';
+
+export interface SyncProgress {
+  phase: 'scanning' | 'indexing' | 'finishing';
+  done: number;
+  total: number;
+  bytes: number;
+}
+
+export interface SyncStats {
+  full: boolean;
+  scanned: number;
+  /** Files whose stat changed and that were read again. */
+  reread: number;
+  indexed: number;
+  unchanged: number;
+  removed: number;
+  /** Files the Merkle comparison found added, changed or removed. */
+  changed: number;
+  visitedDirs: number;
+  rootHash: string;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface SyncContext {
+  root: string;
+  maxFileBytes: number;
+  pool: ParsePool;
+  writer: IndexWriter;
+  ignore: IgnoreRules;
+  shouldStop: () => Error | undefined;
+  onProgress: (progress: SyncProgress) => void;
+}
+
+const statChanged = (stored: StoredFile, now: FileStat) => stored.size !== now.size || stored.mtimeMs !== now.mtimeMs || stored.ino !== now.ino;
+
+/** How many files are read and chunked ahead of the writer. */
+const IN_FLIGHT = 64;
+/** Files per write transaction (each transaction holds whole files only). */
+const BATCH_FILES = 128;
+
+/** Reads, chunks and writes `paths`, batching the writes. Returns counts. */
+async function processPaths(
+  context: SyncContext,
+  paths: ReadonlyArray<{ path: string; knownHash?: string | null }>,
+  progress: SyncProgress,
+): Promise<{ indexed: number; unchanged: number; bytes: number }> {
+  const { writer, pool } = context;
+  const counts = { indexed: 0, unchanged: 0, bytes: 0 };
+  let batch: Array<{ path: string; result: ProcessResult }> = [];
+  const writeBatch = writer.db.transaction((items: Array<{ path: string; result: ProcessResult }>) => {
+    for (const { path, result } of items) {
+      switch (result.kind) {
+        case 'gone':
+          writer.removeFile(path);
+          break;
+        case 'skipped':
+          writer.writeSkipped(path, result, result.reason, result.hash ?? null);
+          break;
+        case 'unchanged':
+          writer.updateStat(path, result);
+          break;
+        case 'indexed':
+          writer.writeFile(path, result, result.hash, result.language, result.chunks, result.symbols);
+          break;
+      }
+    }
+  });
+  const flush = () => {
+    if (batch.length) writeBatch(batch);
+    batch = [];
+  };
+  let next = 0;
+  let lastReport = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const stop = context.shouldStop();
+      if (stop) throw stop;
+      const item = paths[next++]!;
+      const result = await pool.process({
+        abs: join(context.root, item.path),
+        rel: item.path,
+        ...(item.knownHash ? { knownHash: item.knownHash } : {}),
+        maxFileBytes: context.maxFileBytes,
+      });
+      if (result.kind === 'indexed') {
+        counts.indexed++;
+        counts.bytes += result.size;
+      } else if (result.kind === 'unchanged') counts.unchanged++;
+      batch.push({ path: item.path, result });
+      if (batch.length >= BATCH_FILES) flush();
+      progress.done++;
+      progress.bytes = counts.bytes;
+      const now = Date.now();
+      if (now - lastReport > 100) {
+        lastReport = now;
+        context.onProgress(progress);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, paths.length) }, worker));
+  } finally {
+    // Whatever finished is committed, even when the sync stops early: those files are done.
+    flush();
+  }
+  return counts;
+}
+
+function storedTree(files: Map<string, StoredFile>, dirs: Map<string, string>, rootHash: string | undefined): MerkleTree {
+  const hashes = new Map<string, string>();
+  for (const [path, file] of files) hashes.set(path, file.hash ?? '');
+  return { files: hashes, dirs, rootHash: rootHash ?? '' };
+}
+
+export interface SkipSummary {
+  counts: Partial<Record<SkipReason, number>>;
+  examples: Partial<Record<SkipReason, string[]>>;
+}
+
+/** Writes the Merkle tree of what the database now holds; returns it and its diff from before. */
+function commitTree(context: SyncContext, before: MerkleTree): { tree: MerkleTree; changed: number; visitedDirs: number } {
+  const files = readStoredFiles(context.writer.db);
+  const hashes = new Map<string, string>();
+  for (const [path, file] of files) hashes.set(path, file.hash ?? '');
+  const tree = buildMerkleTree(hashes);
+  const diff = diffMerkleTrees(before, tree);
+  context.writer.db.transaction(() => {
+    context.writer.writeDirs(tree.dirs);
+    setMeta(context.writer.db, 'root_hash', tree.rootHash);
+  })();
+  return { tree, changed: diff.added.length + diff.changed.length + diff.removed.length, visitedDirs: diff.visitedDirs };
+}
+
+export async function fullSync(context: SyncContext): Promise<{ stats: SyncStats; skips: SkipSummary }> {
+  const started = Date.now();
+  const progress: SyncProgress = { phase: 'scanning', done: 0, total: 0, bytes: 0 };
+  context.onProgress(progress);
+  const db = context.writer.db;
+  const stored = readStoredFiles(db);
+  const before = storedTree(stored, readStoredDirs(db), getMeta(db, 'root_hash'));
+  const scan = scanWorkspace(context.root, { maxFileBytes: context.maxFileBytes, ignore: context.ignore, shouldStop: context.shouldStop });
+
+  const work: Array<{ path: string; knownHash?: string | null }> = [];
+  for (const [path, stat] of scan.files) {
+    const old = stored.get(path);
+    if (!old || statChanged(old, stat)) work.push({ path, knownHash: old?.hash });
+  }
+  const removed = [...stored.keys()].filter((path) => !scan.files.has(path));
+  if (removed.length) db.transaction(() => removed.forEach((path) => context.writer.removeFile(path)))();
+
+  progress.phase = 'indexing';
+  progress.total = work.length;
+  context.onProgress(progress);
+  const counts = await processPaths(context, work, progress);
+
+  progress.phase = 'finishing';
+  context.onProgress(progress);
+  // Nothing changed: the stored tree is still the truth, and rebuilding it would cost a pass
+  // over every file row for nothing.
+  const unchanged = removed.length === 0 && counts.indexed === 0 && before.rootHash !== '' && work.every((item) => item.knownHash);
+  const { tree, changed, visitedDirs } = unchanged ? { tree: before, changed: 0, visitedDirs: 0 } : commitTree(context, before);
+
+  // Skips found while reading files (binary, unreadable, grown too large) live in the files table.
+  const skips: SkipSummary = { counts: Object.fromEntries(scan.skipped), examples: Object.fromEntries(scan.examples) };
+  const skippedRows = db.prepare('SELECT path, skip_reason AS reason FROM files WHERE skip_reason IS NOT NULL').all() as Array<{ path: string; reason: SkipReason }>;
+  for (const { path, reason } of skippedRows) {
+    skips.counts[reason] = (skips.counts[reason] ?? 0) + 1;
+    const list = (skips.examples[reason] ??= []);
+    if (list.length < 5) list.push(path);
+  }
+  setMeta(db, 'scan_skips', JSON.stringify(skips));
+  setMeta(db, 'last_full_sync', String(Date.now()));
+  return {
+    stats: {
+      full: true,
+      scanned: scan.files.size,
+      reread: work.length,
+      indexed: counts.indexed,
+      unchanged: counts.unchanged,
+      removed: removed.length,
+      changed,
+      visitedDirs,
+      rootHash: tree.rootHash,
+      bytes: counts.bytes,
+      durationMs: Date.now() - started,
+    },
+    skips,
+  };
+}
+
+/**
+ * Brings the given paths (files or directories, relative) up to date: what exists is read if its
+ * stat changed, what is gone or now ignored is removed. Directories that appeared get a full
+ * sync instead (the caller decides), so this handles files and deletions.
+ */
+export async function pathSync(context: SyncContext, paths: readonly string[]): Promise<SyncStats> {
+  const started = Date.now();
+  const db = context.writer.db;
+  const progress: SyncProgress = { phase: 'indexing', done: 0, total: 0, bytes: 0 };
+  const work: Array<{ path: string; knownHash?: string | null }> = [];
+  const toRemove = new Set<string>();
+  const lookup = db.prepare('SELECT id, path, hash, size, mtime_ms AS mtimeMs, ino, skip_reason AS skipReason FROM files WHERE path = ?');
+  const under = db.prepare("SELECT path FROM files WHERE path >= ? AND path < ?").pluck();
+  for (const path of paths) {
+    const stored = lookup.get(path) as StoredFile | undefined;
+    let stat;
+    try {
+      stat = lstatSync(join(context.root, path));
+    } catch {
+      stat = undefined;
+    }
+    if (!stat || context.ignore.isIgnoredDeep(path, stat.isDirectory())) {
+      if (stored) toRemove.add(path);
+      // A directory that went away takes its files with it.
+      for (const child of under.all(`${path}/`, `${path}0`) as string[]) toRemove.add(child);
+      continue;
+    }
+    if (!stat.isFile()) continue;
+    if (stat.size > context.maxFileBytes) {
+      db.transaction(() => context.writer.writeSkipped(path, { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino }, 'too-large', null))();
+      continue;
+    }
+    if (!stored || statChanged(stored, stat)) work.push({ path, knownHash: stored?.hash });
+  }
+  if (toRemove.size) db.transaction(() => toRemove.forEach((path) => context.writer.removeFile(path)))();
+  progress.total = work.length;
+  const counts = await processPaths(context, work, progress);
+  return {
+    full: false,
+    scanned: paths.length,
+    reread: work.length,
+    indexed: counts.indexed,
+    unchanged: counts.unchanged,
+    removed: toRemove.size,
+    changed: counts.indexed + toRemove.size,
+    visitedDirs: 0,
+    rootHash: getMeta(db, 'root_hash') ?? '',
+    bytes: counts.bytes,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Rebuilds the Merkle tree after targeted syncs (done lazily: it touches every file row). */
+export function refreshTree(context: SyncContext): string {
+  const db = context.writer.db;
+  const before = storedTree(readStoredFiles(db), readStoredDirs(db), getMeta(db, 'root_hash'));
+  return commitTree(context, before).tree.rootHash;
+}

@@ -1,0 +1,42 @@
+// Messages between a WorkspaceIndex (any thread) and its indexer thread.
+import type { SkipSummary, SyncStats } from './sync.js';
+
+export type IndexState = 'scanning' | 'indexing' | 'ready' | 'error';
+
+export interface IndexerOptions {
+  root: string;
+  dbFile: string;
+  cacheFile: string;
+  maxFileBytes: number;
+  parseWorkers: number;
+  watch: boolean;
+  debounceMs: number;
+  burstLimit: number;
+  resyncIntervalMs: number;
+  /** Set when embeddings are on: the embedder's identity; vectors come from the owning thread. */
+  embed?: { modelId: string; dimensions: number; batchSize: number };
+}
+
+export interface IndexProgress {
+  phase: 'scanning' | 'indexing' | 'finishing' | 'embedding';
+  done: number;
+  total: number;
+  bytes: number;
+  startedAt: number;
+}
+
+export type ToIndexer =
+  | { type: 'sync'; id: number; full: boolean; paths?: string[]; reason: string }
+  | { type: 'embedded'; id: number; vectors?: Float32Array[]; error?: string }
+  | { type: 'configure-embed'; embed: IndexerOptions['embed'] | null }
+  | { type: 'stop' };
+
+export type FromIndexer =
+  | { type: 'opened'; rebuilt?: string }
+  | { type: 'state'; state: IndexState; progress?: IndexProgress; error?: string }
+  | { type: 'synced'; stats: SyncStats; skips?: SkipSummary; generation: number }
+  | { type: 'embed'; id: number; texts: string[] }
+  | { type: 'warning'; message: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> }
+  | { type: 'done'; id: number }
+  | { type: 'stopped' };
