@@ -70,6 +70,7 @@
 (require 'url-util)
 (require 'xref)
 (require 'project)
+(require 'diff-mode)
 
 (defconst caret-version "0.1.0"
   "Version of the caret Emacs package.")
@@ -263,13 +264,23 @@ A count inside a character or past the end is clamped, as LSP asks."
 
 (defun caret--snippet-text (snippet)
   "Plain text of SNIPPET in TextMate syntax: placeholders keep their defaults."
-  (let ((text snippet) (previous nil))
+  ;; Escaped characters are set aside first so that \\$1 stays literal.
+  (let* ((escapes nil)
+         (text (replace-regexp-in-string
+                "\\\\\\([$}\\\\]\\)"
+                (lambda (match)
+                  (push (substring match 1) escapes)
+                  (string #xE000 (+ #xE001 (1- (length escapes)))))
+                snippet t t))
+         (previous nil))
     (while (not (equal text previous))
       (setq previous text
-            text (replace-regexp-in-string
-                  "\\${[0-9]+:\\([^{}]*\\)}" "\\1" text t)))
+            text (replace-regexp-in-string "\\${[0-9]+:\\([^{}]*\\)}" "\\1" text t)))
     (setq text (replace-regexp-in-string "\\${[0-9]+}\\|\\$[0-9]+" "" text t))
-    (replace-regexp-in-string "\\\\\\([$}\\\\]\\)" "\\1" text t)))
+    (setq escapes (nreverse escapes))
+    (replace-regexp-in-string (string #xE000 ?.)
+                              (lambda (match) (nth (- (aref match 1) #xE001) escapes))
+                              text t t)))
 
 (defun caret--item-text (item)
   "Return the text inline completion ITEM would insert."
@@ -1343,13 +1354,46 @@ the hunk in its buffer.  Dimmed hunks are low importance.
 
 (defun caret--review-unresolved-text (entry)
   "Text describing an unresolved ENTRY of an apply result."
-  (if (stringp entry)
-      (concat "  " entry "\n")
+  (let ((nearest (append (plist-get entry :nearest) nil)))
     (concat
-     (format "  %s\n" (or (plist-get entry :reason) (plist-get entry :message) "could not place this part"))
-     (caret--diff-lines "  | " (or (plist-get entry :sketch) (plist-get entry :text) ""))
-     (let ((nearest (plist-get entry :nearest)))
-       (if nearest (concat "  nearest:\n" (caret--diff-lines "  > " (format "%s" nearest))) "")))))
+     (format "  %s (%s): %s\n"
+             (let ((path (caret--uri-to-path (or (plist-get entry :uri) ""))))
+               (if path (file-name-nondirectory path) (or (plist-get entry :uri) "")))
+             (or (plist-get entry :kind) "unresolved")
+             (or (plist-get entry :message) "could not place this part"))
+     (caret--diff-lines "  | " (or (plist-get entry :sketchText) ""))
+     (if nearest
+         (let ((best (car nearest)))
+           (concat (format "  nearest lines (line %d, %d%% alike):\n"
+                           (1+ (or (plist-get (plist-get (plist-get best :range) :start) :line) 0))
+                           (round (* 100 (or (plist-get best :similarity) 0))))
+                   (caret--diff-lines "  > " (or (plist-get best :text) ""))))
+       ""))))
+
+(defun caret--word-regions (words kind first-line line-starts)
+  "Buffer regions of the WORDS of KIND, for lines starting at LINE-STARTS.
+FIRST-LINE is the document line of the first of LINE-STARTS."
+  (let (regions)
+    (seq-doseq (word words)
+      (when (equal (plist-get word :kind) kind)
+        (let* ((range (plist-get word :range))
+               (start (plist-get range :start)) (end (plist-get range :end))
+               (from (nth (- (plist-get start :line) first-line) line-starts))
+               (to (nth (- (plist-get end :line) first-line) line-starts)))
+          (when (and from to)
+            (push (cons (+ from (plist-get start :character)) (+ to (plist-get end :character)))
+                  regions)))))
+    regions))
+
+(defun caret--review-insert-lines (prefix text face)
+  "Insert TEXT as diff lines with PREFIX and FACE; return each line's text start."
+  (let (starts)
+    (unless (string-empty-p text)
+      (dolist (line (split-string (string-remove-suffix "\n" text) "\n"))
+        (insert (propertize prefix 'face face))
+        (push (point) starts)
+        (insert (propertize (concat line "\n") 'face face))))
+    (nreverse starts)))
 
 (defun caret--review-insert-hunk (record index)
   "Insert hunk RECORD, the INDEXth, into the review buffer."
@@ -1367,11 +1411,17 @@ the hunk in its buffer.  Dimmed hunks are low importance.
                                 (pcase status ('accepted " [accepted]") ('rejected " [rejected]")
                                        ('stale " [stale: the buffer changed]") (_ "")))
                         'face 'caret-review-header-face))
-    (let ((body-start (point)))
-      (insert (propertize (caret--diff-lines "-" (or (caret--hunk-get hunk :oldText) ""))
-                          'face 'caret-review-removed-face))
-      (insert (propertize (caret--diff-lines "+" (or (caret--hunk-get hunk :newText) ""))
-                          'face 'caret-review-added-face))
+    (let* ((body-start (point))
+           (old-starts (caret--review-insert-lines "-" (or (caret--hunk-get hunk :oldText) "")
+                                                   'caret-review-removed-face))
+           (new-starts (caret--review-insert-lines "+" (or (caret--hunk-get hunk :newText) "")
+                                                   'caret-review-added-face))
+           (words (plist-get hunk :words))
+           (new-line (or (plist-get (plist-get (plist-get hunk :newRange) :start) :line) 0)))
+      (dolist (region (caret--word-regions words "delete" (1- line) old-starts))
+        (add-face-text-property (car region) (min (cdr region) (point)) 'diff-refine-removed))
+      (dolist (region (caret--word-regions words "insert" new-line new-starts))
+        (add-face-text-property (car region) (min (cdr region) (point)) 'diff-refine-added))
       (when (or (and low caret-apply-dim-low-importance) (memq status '(accepted rejected)))
         (add-face-text-property body-start (point) 'caret-review-dimmed-face)))
     (put-text-property start (point) 'caret-hunk index)))
