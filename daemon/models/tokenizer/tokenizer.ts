@@ -51,6 +51,7 @@ export class ModelTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    if (ids.length === 0) return '';
     return this.inner.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
   }
 

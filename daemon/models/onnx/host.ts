@@ -1,0 +1,108 @@
+// The daemon side of a model worker: starts the thread, sends requests, streams text pieces back,
+// and makes an AbortSignal fail the call at once (the worker stops at its next forward pass).
+import { Worker } from 'node:worker_threads';
+import { abortError, ModelError, type ModelErrorKind } from '../errors.js';
+import { cancelSlot, type ResultValues, type SerializedError, type WorkerReply, type WorkerRequest } from './protocol.js';
+
+type RequestBody = WorkerRequest extends infer R ? (R extends { type: 'cancel' } ? never : Omit<R, 'id'>) : never;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onText?: (text: string, token: number) => void;
+}
+
+function rebuild(error: SerializedError, endpoint: string): Error {
+  if (error.name === 'AbortError') return new DOMException(error.message, 'AbortError');
+  if (error.model) {
+    return new ModelError({ kind: error.model.kind as ModelErrorKind, provider: 'onnx', endpoint: error.model.endpoint, message: error.model.message, fix: error.model.fix });
+  }
+  return new ModelError({ kind: 'server', provider: 'onnx', endpoint, message: `inference failed: ${error.message.replace(/\.$/, '')}`, fix: 'See the daemon log; if the model loads in onnxruntime elsewhere, report the model and the error' });
+}
+
+export class ModelWorker {
+  private readonly worker: Worker;
+  private readonly cancelFlags: Int32Array;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private exited = false;
+
+  /** `endpoint` (the model directory) names the model in errors. */
+  constructor(private readonly endpoint: string) {
+    const cancelBuffer = new SharedArrayBuffer(4);
+    this.cancelFlags = new Int32Array(cancelBuffer);
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { cancelBuffer }, name: 'caret-model' });
+    this.worker.unref();
+    this.worker.on('message', (message: WorkerReply) => this.receive(message));
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      this.fail(new Error(`the model worker exited (code ${code})`));
+    });
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  private receive(message: WorkerReply): void {
+    const pending = this.pending.get(message.id);
+    if (!pending) return; // cancelled: the daemon stopped listening already
+    if (message.type === 'text') {
+      pending.onText?.(message.text, message.token);
+      return;
+    }
+    this.settle(message.id);
+    if (message.type === 'result') pending.resolve(message.value);
+    else pending.reject(rebuild(message.error, this.endpoint));
+  }
+
+  private settle(id: number): void {
+    this.pending.delete(id);
+    // Only a thread with work in flight keeps the process alive.
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  private fail(error: Error): void {
+    const wrapped = new ModelError({ kind: 'server', provider: 'onnx', endpoint: this.endpoint, message: `the model worker stopped: ${error.message}`, fix: 'The next request restarts it; see the daemon log if this repeats', cause: error });
+    for (const [id, pending] of this.pending) {
+      this.settle(id);
+      pending.reject(wrapped);
+    }
+  }
+
+  call<T extends keyof ResultValues>(body: Extract<RequestBody, { type: T }>, options: { signal?: AbortSignal; onText?: (text: string, token: number) => void } = {}): Promise<ResultValues[T]> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.exited) return Promise.reject(new ModelError({ kind: 'server', provider: 'onnx', endpoint: this.endpoint, message: 'the model worker has stopped', fix: 'Retry the request' }));
+    const id = this.nextId++;
+    return new Promise<ResultValues[T]>((resolve, reject) => {
+      const onAbort = () => {
+        if (!this.pending.has(id)) return;
+        Atomics.store(this.cancelFlags, cancelSlot, id);
+        this.worker.postMessage({ type: 'cancel', id } satisfies WorkerRequest);
+        this.settle(id);
+        reject(abortError(signal));
+      };
+      this.pending.set(id, {
+        resolve: (value) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(value as ResultValues[T]);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        ...(options.onText ? { onText: options.onText } : {}),
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.worker.ref();
+      this.worker.postMessage({ ...body, id } as WorkerRequest);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.fail(new Error('disposed'));
+    await this.worker.terminate();
+  }
+}
