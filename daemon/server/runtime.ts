@@ -3,7 +3,7 @@
 // plug in here: create the service, add its doctor checks, add its routes in routes/index.ts.
 import { MessageTypes } from '../../protocol/index.js';
 import type { Logger } from '../log/index.js';
-import { ModelRegistry } from '../models/index.js';
+import { createOnnxProvider, ModelRegistry } from '../models/index.js';
 import { CompletionService } from '../completion/index.js';
 import { type CaretPaths, ConfigService, EditHistory, formatProblem, WorkspaceRoots } from '../workspace/index.js';
 import type { Services } from './context.js';
@@ -37,6 +37,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   roots.on('removed', (root) => config.removeRoot(root));
   const sessions = new Set<never>();
   const models = new ModelRegistry({ settings: (root) => config.get(root).models });
+  models.setLocalFactory(createOnnxProvider);
   config.on('change', () => models.configChanged());
   const history = new EditHistory();
   const completion = new CompletionService({

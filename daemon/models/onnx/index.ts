@@ -6,3 +6,4 @@ export type { CausalLmInfo, EncoderInfo, GenerateResult, Pooling, VerifyResult }
 export { argmax, topTwo, sampleToken, seededUniform, type SamplingOptions } from './sampling.js';
 export { StopMatcher } from './stop.js';
 export { commonPrefixLength, PrefixCache, sliceSequence } from './kv-cache.js';
+export { OnnxProvider, createOnnxProvider, detectFimTemplate } from './provider.js';
