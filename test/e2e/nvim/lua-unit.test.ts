@@ -2,6 +2,8 @@
 // the plugin's own minimal runner, and checks that they ran and passed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { nvimAvailable, pluginDir } from './nvim-session.js';
 
@@ -29,5 +31,25 @@ describe('nvim plugin: Lua unit tests', { skip: !nvimAvailable() && 'nvim is not
     // Nothing selected counts as a failure too: a runner that runs nothing must not pass.
     assert.notEqual(run.status, 0);
     assert.match(`${run.stdout}${run.stderr}`, /0 passed, 0 failed/);
+  });
+});
+
+describe('nvim plugin: help file', { skip: !nvimAvailable() && 'nvim is not installed (apt-get install neovim)' }, () => {
+  it('doc/tags is what :helptags generates, and every |link| names a tag', () => {
+    const dir = mkdtempSync('/tmp/caret-help-');
+    try {
+      cpSync(join(pluginDir, 'doc/caret.txt'), join(dir, 'caret.txt'));
+      const run = spawnSync('nvim', ['--headless', '-u', 'NONE', '-i', 'NONE', '-c', `helptags ${dir}`, '-c', 'qall'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(run.status, 0, run.stderr);
+      const generated = readFileSync(join(dir, 'tags'), 'utf8');
+      assert.equal(readFileSync(join(pluginDir, 'doc/tags'), 'utf8'), generated, 'run :helptags plugins/nvim/doc and commit doc/tags');
+      const tags = new Set(generated.split('\n').map((line) => line.split('\t')[0]));
+      const text = readFileSync(join(pluginDir, 'doc/caret.txt'), 'utf8');
+      // Links to Neovim's own help (vim.notify, vim.lsp.inline_completion) are not ours to define.
+      const links = [...text.matchAll(/\|([^|\s]+)\|/g)].map((m) => m[1]!).filter((tag) => !tag.startsWith('vim.'));
+      for (const link of links) assert.ok(tags.has(link), `|${link}| has no tag`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
