@@ -55,8 +55,9 @@ export function createFuseOps(
   const upperDev = fs.statSync(layers.paths.upper, { bigint: true }).dev;
 
   function toStat(st: fs.BigIntStats, layer: 'upper' | 'lower'): FuseStat {
-    let ino = Number(st.ino);
-    if (layer === 'upper' && upperDev !== lowerDev && ino < UPPER_INODE_OFFSET) ino += UPPER_INODE_OFFSET;
+    const origin = layer === 'upper' ? layers.originInode.get(st.ino) : undefined;
+    let ino = Number(origin ?? st.ino);
+    if (origin === undefined && layer === 'upper' && upperDev !== lowerDev && ino < UPPER_INODE_OFFSET) ino += UPPER_INODE_OFFSET;
     return {
       mode: Number(st.mode),
       uid: Number(st.uid),

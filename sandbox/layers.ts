@@ -59,6 +59,8 @@ export class OverlayLayers {
   readonly whiteoutStyle: WhiteoutStyle;
   // Directory states change only through this process (or an exec, which invalidates), so they are cached.
   private readonly hiddenCache = new Map<string, boolean>();
+  /** Upper inode -> the lower inode it was copied up from, so a file keeps its inode number across copy-up. */
+  readonly originInode = new Map<bigint, bigint>();
 
   constructor(
     readonly paths: LayerPaths,
@@ -222,6 +224,7 @@ export class OverlayLayers {
     this.copyXattrs(resolved.path, temp);
     // Replace a `.wh.` marker or device whiteout is not needed here: the path resolved to lower.
     fs.renameSync(temp, upper);
+    this.originInode.set(fs.lstatSync(upper, { bigint: true }).ino, st.ino);
     return upper;
   }
 
