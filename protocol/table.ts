@@ -6,11 +6,12 @@ import * as completion from './methods/completion.js';
 import * as daemon from './methods/daemon.js';
 import * as documents from './methods/documents.js';
 import * as lifecycle from './methods/lifecycle.js';
+import * as search from './methods/search.js';
 import * as shadow from './methods/shadow.js';
 import * as workspace from './methods/workspace.js';
 import type { Static } from './schema.js';
 
-const areas = [lifecycle, documents, workspace, daemon, completion, apply, shadow] as const;
+const areas = [lifecycle, documents, workspace, daemon, completion, apply, shadow, search] as const;
 
 type SpecsIn<A> = A extends unknown
   ? { [K in keyof A]: A[K] extends RequestSpec | NotificationSpec ? A[K] : never }[keyof A]

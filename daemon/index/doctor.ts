@@ -1,7 +1,8 @@
 // `caret doctor` checks for the index: each workspace database opens and passes SQLite's quick
 // check, FTS5 and sqlite-vec load, and the embedder (when one is configured) answers.
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as sqliteVec from 'sqlite-vec';
 import type { Embedder } from '../models/index.js';
 
@@ -64,4 +65,45 @@ export async function checkEmbedder(embedder: Embedder | undefined, signal: Abor
   } catch (error) {
     return { name: 'index embeddings', status: 'error', detail: `${embedder.modelId}: ${(error as Error).message}`, fix: 'Check [models.embed] in config.toml and that the model or server is reachable; `caret doctor` shows the models checks too.' };
   }
+}
+
+/** Every index database under the cache dir, with the root it indexes (from its meta table). */
+export function listIndexDatabases(cacheDir: string): Array<{ file: string; root: string }> {
+  const dir = join(cacheDir, 'index');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.db') && name !== 'embeddings.db');
+  } catch {
+    return [];
+  }
+  return names.map((name) => {
+    const file = join(dir, name);
+    let root = name;
+    try {
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        root = (db.prepare("SELECT value FROM meta WHERE key = 'root'").pluck().get() as string | undefined) ?? name;
+      } finally {
+        db.close();
+      }
+    } catch {
+      // Reported by checkIndexDatabase.
+    }
+    return { file, root };
+  });
+}
+
+/** Everything `caret doctor` checks about the index. */
+export async function indexDoctorChecks(cacheDir: string, embedder: () => Embedder | undefined): Promise<IndexCheck[]> {
+  const checks = [checkSqliteExtensions()];
+  for (const { file, root } of listIndexDatabases(cacheDir)) checks.push(checkIndexDatabase(file, root));
+  let resolved: Embedder | undefined;
+  try {
+    resolved = embedder();
+  } catch (error) {
+    checks.push({ name: 'index embeddings', status: 'error', detail: (error as Error).message, fix: 'Fix [models.embed] in config.toml.' });
+    return checks;
+  }
+  checks.push(await checkEmbedder(resolved, AbortSignal.timeout(15_000)));
+  return checks;
 }

@@ -2,7 +2,7 @@
 // scans, watches, parses and writes) and a read-only connection for queries. Searches never go
 // through the indexer thread, so they never wait behind indexing.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Embedder } from '../models/index.js';
 import { type Db, getMeta, openReader } from './store.js';
@@ -305,9 +305,7 @@ export class WorkspaceIndex extends EventEmitter<{
     };
   }
 
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
+  private async stopWorker(): Promise<void> {
     for (const abort of this.embedAborts) abort.abort();
     const worker = this.worker;
     this.worker = undefined;
@@ -320,6 +318,25 @@ export class WorkspaceIndex extends EventEmitter<{
     }
     this.reader?.close();
     this.reader = undefined;
+    this.searcher = undefined;
+  }
+
+  /** Throws the database away and indexes from scratch. */
+  async rebuild(): Promise<void> {
+    if (this.disposed) return;
+    await this.stopWorker();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(this.options.dbFile + suffix, { force: true });
+    this.skips = undefined;
+    this.lastSync = undefined;
+    this.warnings.length = 0;
+    this.setState('scanning', undefined);
+    this.startWorker();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.stopWorker();
     this.removeAllListeners();
   }
 }

@@ -8,6 +8,7 @@ import type {
   ResultOf,
   WorkDoneProgressValue,
 } from '../../protocol/index.js';
+import type { IndexService } from '../index/index.js';
 import type { Logger } from '../log/index.js';
 import type { ModelRegistry } from '../models/index.js';
 import type { CompletionService } from '../completion/index.js';
@@ -81,6 +82,8 @@ export interface Services {
   doctorChecks: Map<string, DoctorCheckProvider>;
   /** Where the daemon listens, when it does. */
   endpoints: { socketPath?: string; webSocketUrl?: string };
+  /** The code-base index of each workspace root (caret/search, caret/index/*). */
+  index: IndexService;
   /** Shadow workspaces (caret/shadow/*). */
   shadows: ShadowManager;
   /** Stops the whole daemon (`caret/daemon/stop`). */

@@ -10,6 +10,8 @@ import type { Services } from './context.js';
 import { ShadowManager, defaultShadowSettings } from '../../sandbox/index.js';
 import { Dispatcher } from './dispatch.js';
 import { SessionHub } from './hub.js';
+import { attachIndexProgress } from './routes/search.js';
+import { IndexService, indexDoctorChecks } from '../index/index.js';
 import { allRoutes } from './routes/index.js';
 import { coreDoctorChecks } from './checks.js';
 import { shadowDoctorCheck } from './routes/shadow.js';
@@ -49,6 +51,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     log,
   });
+  const index = new IndexService({ cacheDir: paths.cacheDir, log, settings: (root) => config.get(root).index, embedderFor: (root) => models.embedder({ root }) });
+  roots.on('added', (root) => void index.open(root));
+  roots.on('removed', (root) => void index.release(root));
+  config.on('change', () => index.configChanged());
   const services: Services = {
     version: options.version,
     startedAt: Date.now(),
@@ -63,8 +69,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     doctorChecks: new Map(),
     endpoints: {},
     stopDaemon: options.stopDaemon,
+    index,
     shadows: new ShadowManager(paths.stateDir, (root) => ({ ...defaultShadowSettings, ...config.get(root).shadow }), log),
   };
+  services.doctorChecks.set('index', () => indexDoctorChecks(paths.cacheDir, () => models.embedder()));
   void services.shadows.start().catch((error) => log.error('shadow workspaces failed to start', { error }));
   services.doctorChecks.set('shadow', () => shadowDoctorCheck(config.get().shadow.mode));
   for (const [name, check] of coreDoctorChecks(services)) services.doctorChecks.set(name, check);
@@ -74,6 +82,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   const dispatcher: Dispatcher = new Dispatcher(allRoutes(() => dispatcher.methods()), services);
   const hub = new SessionHub(services, dispatcher, log);
+  attachIndexProgress(services);
   (services as { sessions: Services['sessions'] }).sessions = hub.sessions;
 
   log.setLevel(config.get().log.level);
@@ -96,6 +105,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     dispose: async () => {
       hub.closeAll('daemon stopping');
       await services.shadows.dispose();
+      await services.index.dispose();
       config.dispose();
       completion.dispose();
       await models.dispose();

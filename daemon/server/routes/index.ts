@@ -5,10 +5,11 @@ import { completionRoutes } from './completion.js';
 import { daemonRoutes } from './daemon.js';
 import { documentRoutes } from './documents.js';
 import { lifecycleRoutes } from './lifecycle.js';
+import { searchRoutes } from './search.js';
 import { shadowRoutes } from './shadow.js';
 import { workspaceRoutes } from './workspace.js';
 
 export function allRoutes(servedMethods: () => string[]): Routes[] {
-  const groups: Routes[] = [documentRoutes, workspaceRoutes, daemonRoutes, completionRoutes, applyRoutes, shadowRoutes];
+  const groups: Routes[] = [documentRoutes, workspaceRoutes, daemonRoutes, completionRoutes, applyRoutes, shadowRoutes, searchRoutes];
   return [lifecycleRoutes(servedMethods, groups), ...groups];
 }

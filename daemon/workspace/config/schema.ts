@@ -179,6 +179,31 @@ export const CompletionConfig = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+// The code-base index (daemon/index). Embeddings come from the [models.embed] role.
+export const IndexConfig = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: true, description: 'Index workspace folders as soon as a client names them.' })),
+    maxFileBytes: Type.Optional(
+      Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'Files larger than this are skipped (counted as "too-large").' }),
+    ),
+    parseWorkers: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Worker threads that read, hash and parse files (0: one per core, at most 4).' }),
+    ),
+    watch: Type.Optional(Type.Boolean({ default: true, description: 'Watch the workspace for changes (otherwise only periodic and requested resyncs).' })),
+    debounceMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 10_000, default: 75, description: 'Quiet time after a file change before it is indexed.' }),
+    ),
+    burstLimit: Type.Optional(
+      Type.Integer({ minimum: 1, default: 1000, description: 'More changed paths than this in one debounce window become one full resync.' }),
+    ),
+    resyncIntervalSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, default: 300, description: 'Full Merkle resync period, repairing anything the watcher missed (0: never).' }),
+    ),
+    embedBatchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Chunks per embedding request.' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Optional(ServerConfig),
@@ -186,6 +211,7 @@ export const ConfigSchema = Type.Object(
     models: Type.Optional(ModelsConfig),
     shadow: Type.Optional(ShadowConfig),
     completion: Type.Optional(CompletionConfig),
+    index: Type.Optional(IndexConfig),
   },
   { additionalProperties: false, default: {} },
 );
