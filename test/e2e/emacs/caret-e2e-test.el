@@ -1,0 +1,182 @@
+;;; caret-e2e-test.el --- caret.el against a real daemon  -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Run by emacs.test.ts in batch Emacs, after it installed caret.el with
+;; `package-install-file'.  `caret lsp' starts a real daemon (builtin
+;; provider) in private XDG folders; the fixture project is in
+;; $CARET_TEST_ROOT.  Keys go through the real keymaps with
+;; `execute-kbd-macro', so the command loop and its hooks run.
+
+;;; Code:
+
+(require 'ert)
+(require 'caret)
+
+(defvar caret-e2e-root (file-name-as-directory (getenv "CARET_TEST_ROOT")))
+(setq caret-command (list (getenv "CARET_TEST_NODE") (getenv "CARET_TEST_CLI") "lsp"))
+
+(defun caret-e2e-wait (predicate what &optional seconds)
+  "Wait up to SECONDS (default 15) for PREDICATE; fail naming WHAT."
+  (let ((end (+ (float-time) (or seconds 15))) value)
+    (while (and (not (setq value (funcall predicate))) (< (float-time) end))
+      (accept-process-output nil 0.02))
+    (or value (ert-fail (format "timed out waiting for %s" what)))))
+
+(defun caret-e2e-open (relative)
+  "Visit RELATIVE in the fixture, selected, in caret-mode, synced."
+  (find-file (expand-file-name relative caret-e2e-root))
+  (switch-to-buffer (current-buffer))
+  (caret-mode 1)
+  (caret-e2e-wait #'caret--live-p "the connection")
+  (caret-e2e-wait (lambda () (eql caret--opened caret--generation)) "didOpen")
+  (current-buffer))
+
+(defun caret-e2e-daemon-text ()
+  "The daemon's copy of the current buffer."
+  (caret--flush-changes)
+  (plist-get (jsonrpc-request caret--connection :caret/document/text
+                              (list :textDocument (list :uri caret--uri)))
+             :text))
+
+(defun caret-e2e-revert ()
+  "Throw away the edits of the current buffer."
+  (let ((caret-auto-trigger nil))
+    (revert-buffer t t t))
+  (caret--clear-ghost)
+  (caret--clear-next-edit))
+
+(ert-deftest caret-e2e-sync-in-every-encoding ()
+  (dolist (encodings '(("utf-32") ("utf-16") ("utf-8")))
+    (let ((caret-position-encodings encodings)
+          (caret-auto-trigger nil))
+      (caret-restart)
+      (caret-e2e-open "src/shapes.js")
+      (should (equal caret--encoding (car encodings)))
+      (goto-char (point-min))
+      (insert "// 😀 héllo\n")
+      (forward-line 1)
+      (end-of-line)
+      (insert " // 𝔘𝔫𝔦 x")
+      (delete-char -2)
+      (goto-char (point-max))
+      (insert "export const π = 3.14159;\n")
+      (transpose-lines 1)
+      (upcase-region (point-min) (+ (point-min) 12))
+      (should (equal (caret-e2e-daemon-text) (caret--buffer-text)))
+      (caret-e2e-revert)
+      (should (equal (caret-e2e-daemon-text) (caret--buffer-text))))))
+
+(ert-deftest caret-e2e-ghost-text-accept ()
+  (with-current-buffer (caret-e2e-open "src/totals.js")
+    (unwind-protect
+        (progn
+          (goto-char (point-max))
+          (execute-kbd-macro "export function sumAges(items) {\n  let c")
+          (caret-e2e-wait (lambda () caret--ghost) "ghost text")
+          (should (equal (caret--ghost-text caret--ghost) "ount = 0;"))
+          (let ((id (caret--ghost-id caret--ghost)))
+            (should (stringp id))
+            (execute-kbd-macro (kbd "TAB"))
+            (should (equal (buffer-substring (line-beginning-position) (line-end-position))
+                           "  let count = 0;"))
+            (should (= (point) (line-end-position)))
+            (should (equal (caret-e2e-daemon-text) (caret--buffer-text)))))
+      (caret-e2e-revert))))
+
+(ert-deftest caret-e2e-ghost-text-word-accept-and-dismiss ()
+  (with-current-buffer (caret-e2e-open "src/totals.js")
+    (unwind-protect
+        (progn
+          (goto-char (point-max))
+          (execute-kbd-macro "export function sumAges(items) {\n  let c")
+          (caret-e2e-wait (lambda () caret--ghost) "ghost text")
+          (execute-kbd-macro (kbd "M-f"))
+          (should (equal (buffer-substring (line-beginning-position) (point)) "  let count"))
+          (should (equal (caret--ghost-text caret--ghost) " = 0;"))
+          (execute-kbd-macro (kbd "C-g"))
+          (should (null caret--ghost))
+          (should (equal (caret-e2e-daemon-text) (caret--buffer-text))))
+      (caret-e2e-revert))))
+
+(ert-deftest caret-e2e-next-edit-chain ()
+  (with-current-buffer (caret-e2e-open "src/totals.js")
+    (unwind-protect
+        (let ((caret-auto-trigger nil))
+          (goto-char (point-min))
+          (search-forward "let count")
+          (delete-char -5)
+          (execute-kbd-macro "total")
+          (caret-next-edit)
+          (caret-e2e-wait (lambda () caret--next-edit) "a next-edit suggestion")
+          ;; Walk the chain: each TAB jumps to the next site and applies it.
+          (let ((steps 0))
+            (while (and caret--next-edit (< steps 10))
+              (execute-kbd-macro (kbd "TAB"))
+              (setq steps (1+ steps))
+              (caret-e2e-wait (lambda () (or caret--next-edit (> caret--next-edit-seq 0))) "the next link" 5)
+              (let ((end (+ (float-time) 1)))
+                (while (and (not caret--next-edit) (< (float-time) end)) (accept-process-output nil 0.02))))
+            (should (>= steps 2)))
+          (goto-char (point-min))
+          (should (search-forward "for (const item of items) total += item.price;" nil t))
+          (should (search-forward "return total;" nil t))
+          (should (equal (caret-e2e-daemon-text) (caret--buffer-text))))
+      (caret-e2e-revert))))
+
+(ert-deftest caret-e2e-apply-sketch-and-accept-hunks ()
+  (let ((source (caret-e2e-open "src/totals.js")))
+    (unwind-protect
+        (let* ((review (caret-apply (concat "// ... existing code ...\n"
+                                            "export function sumWeights(items) {\n"
+                                            "  let weight = 0;\n"
+                                            "  for (const item of items) weight += item.weight;\n"
+                                            "  return weight;\n"
+                                            "}\n"))))
+          (caret-e2e-wait (lambda () (with-current-buffer review
+                                       (not (string-prefix-p "streaming" (plist-get caret--review :status)))))
+                          "the apply result")
+          (switch-to-buffer review)
+          (should (> (length (caret--review-hunks)) 0))
+          (execute-kbd-macro "A")
+          (should (cl-every (lambda (r) (eq (plist-get r :status) 'accepted)) (caret--review-hunks)))
+          (with-current-buffer source
+            (should (string-match-p "export function sumWeights(items) {\n  let weight = 0;\n  for (const item of items) weight \\+= item.weight;\n  return weight;\n}"
+                                    (caret--buffer-text)))
+            ;; The first function is untouched.
+            (should (string-prefix-p "export function sumPrices(items) {\n  let count = 0;" (caret--buffer-text)))
+            (should (equal (caret-e2e-daemon-text) (caret--buffer-text))))
+          (kill-buffer review))
+      (with-current-buffer source (caret-e2e-revert)))))
+
+(ert-deftest caret-e2e-daemon-killed-mid-session ()
+  (with-current-buffer (caret-e2e-open "src/totals.js")
+    (unwind-protect
+        (let ((pid (plist-get (jsonrpc-request caret--connection :caret/status nil) :pid)))
+          (goto-char (point-max))
+          (let ((caret-auto-trigger nil)) (execute-kbd-macro "// before\n"))
+          (signal-process pid 'SIGKILL)
+          (caret-e2e-wait (lambda () (not (caret--live-p))) "the client to notice")
+          (should (string-match-p "restarting" caret--lighter-text))
+          ;; Keep working while the daemon is down; nothing is lost.
+          (let ((caret-auto-trigger nil)) (execute-kbd-macro "// while down\n"))
+          (caret-e2e-wait #'caret--live-p "the reconnection" 30)
+          (caret-e2e-wait (lambda () (eql caret--opened caret--generation)) "the document to reopen")
+          (should-not (equal pid (plist-get (jsonrpc-request caret--connection :caret/status nil) :pid)))
+          (should (equal (caret-e2e-daemon-text) (caret--buffer-text)))
+          ;; And ghost text works again.
+          (execute-kbd-macro "export function sumAges(items) {\n  let c")
+          (caret-e2e-wait (lambda () caret--ghost) "ghost text after the restart")
+          (should (equal (caret--ghost-text caret--ghost) "ount = 0;")))
+      (caret-e2e-revert))))
+
+(ert-deftest caret-e2e-doctor ()
+  (caret-e2e-open "src/shapes.js")
+  (let ((buffer (caret-doctor)))
+    (with-current-buffer buffer
+      (should (string-match-p "ok +connection: connected" (buffer-string)))
+      (should (string-match-p "^Daemon:$" (buffer-string)))
+      (should (string-match-p "^  ok +node: Node\\.js" (buffer-string))))))
+
+(provide 'caret-e2e-test)
+;;; caret-e2e-test.el ends here
