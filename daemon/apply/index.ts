@@ -1,0 +1,22 @@
+// The apply room: a sketch becomes exact, reviewable edits. The deterministic merge, its checks,
+// hunks for review, and model rewriting (speculative edits, Predicted Outputs) when asked.
+export { mergeSketch, alignLines, longestIncreasing, nearestLines, type MergeResult, type UnresolvedRegion, type NearLines, type MergeRefusal } from './merge.js';
+export { looksLikeElision, leakedMarkers } from './markers.js';
+export { lineSimilarity, isTrivialLine } from './similarity.js';
+export { detectIndent, Reindenter, type IndentStyle } from './indentation.js';
+export { buildHunks, hunkEdits, inReadingOrder, type Hunk, type FileChange } from './hunks.js';
+export {
+  runApply,
+  ApplyError,
+  type ApplyRequest,
+  type ApplyIO,
+  type ApplyResult,
+  type DocumentSource,
+  type SourceDocument,
+  type SourceProblem,
+  type ModelRewriter,
+  type RewriteRequest,
+  type RewriteResult,
+  type Strategy,
+} from './service.js';
+export { EditorDocumentSource, looksBinary, MAX_APPLY_FILE_BYTES, type OpenDocumentLookup } from './document-source.js';

@@ -1,0 +1,496 @@
+// Deterministic lazy-sketch merge. A sketch is code that may elide unchanged parts with marker
+// lines; merging anchors its lines to the document, expands each marker to the original lines it
+// stands for, places new lines, drops the lines the sketch left out between two anchors, and
+// refuses to guess: a region it cannot place for certain is reported, never silently dropped.
+//
+// 1. Anchors: patience alignment of sketch lines to document lines: equal heads and tails, then
+//    lines unique on both sides (exact, then ignoring whitespace), their longest increasing run,
+//    recursively inside the gaps. Lines without letters or digits never anchor on their own.
+// 2. Each gap between consecutive anchors is resolved on its own:
+//    - no marker in the sketch gap: the sketch lines replace the document lines (an explicit
+//      deletion when the sketch gap is empty);
+//    - markers only: the document lines stay;
+//    - code beside a marker: it sits against the anchor it touches, replacing the document lines
+//      there that it visibly modifies; if it also resembles a line deeper inside the elided
+//      region, or floats between two markers, it is unresolved.
+// 3. The ends of a fragment are elided implicitly; a sketch that covers most of the file and does
+//    not start (or end) with a marker is taken to mean what it shows there.
+import { dominantEol, lineContent, lineTerminator, splitLines } from '../diff/index.js';
+import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from './indentation.js';
+import { looksLikeElision } from './markers.js';
+import { isTrivialLine, lineSimilarity, squash } from './similarity.js';
+
+export interface NearLines {
+  /** Document lines [startLine, endLine). */
+  startLine: number;
+  endLine: number;
+  text: string;
+  similarity: number;
+}
+
+export interface UnresolvedRegion {
+  kind: 'ambiguous' | 'unanchored';
+  message: string;
+  /** Sketch lines [sketchStart, sketchEnd). */
+  sketchStart: number;
+  sketchEnd: number;
+  text: string;
+  nearest: NearLines[];
+}
+
+export interface MergeRefusal {
+  kind: 'emptySketch' | 'markersOnly' | 'noAnchors';
+  message: string;
+  nearest: NearLines[];
+}
+
+export interface MergeResult {
+  /** The merged text; the document's own lines wherever a region is unresolved. */
+  text: string;
+  unresolved: UnresolvedRegion[];
+  /** Set when nothing could be merged at all; `text` is then the original. */
+  refusal?: MergeRefusal;
+  /** Sketch lines anchored to document lines. */
+  anchors: number;
+  /** Sketch lines recognised as elision markers. */
+  markers: number;
+}
+
+/** Modified lines must be at least this alike to the document line they replace. */
+const REPLACE_SIMILARITY = 0.6;
+/** A new line this alike to a line deep inside an elided region may be meant to change it. */
+const AMBIGUOUS_SIMILARITY = 0.85;
+/** A sketch without an opening (closing) marker that covers this share of the file is taken literally there. */
+const WHOLE_FILE_SHARE = 0.5;
+
+export function mergeSketch(original: string, sketch: string): MergeResult {
+  const originalLines = splitLines(original);
+  const doc = originalLines.map(lineContent);
+  const sk = stripCodeFence(splitLines(sketch).map(lineContent), doc);
+  const refuse = (kind: MergeRefusal['kind'], message: string, nearest: NearLines[] = []): MergeResult => ({
+    text: original,
+    unresolved: [],
+    refusal: { kind, message, nearest },
+    anchors: 0,
+    markers: 0,
+  });
+
+  if (sk.every((line) => line.trim() === '')) {
+    return refuse('emptySketch', 'The sketch is empty: send the code to merge (the new file, or the changed part with unchanged code elided by `// ... existing code ...` comments).');
+  }
+  const docTrimmed = new Set(doc.map((line) => line.trim()));
+  const isMarker = sk.map((line) => looksLikeElision(line) && !docTrimmed.has(line.trim()));
+  const markerCount = isMarker.filter(Boolean).length;
+  if (sk.every((line, i) => isMarker[i] || line.trim() === '')) {
+    return refuse('markersOnly', 'The sketch holds only elision markers, so there is nothing to apply: the model left out the code it meant to change.');
+  }
+  const eol = dominantEol(original);
+  if (doc.every((line) => line.trim() === '')) {
+    if (markerCount > 0) {
+      return refuse('noAnchors', 'The document is empty, but the sketch elides code with markers: there is nothing for the markers to stand for. Send the complete text.');
+    }
+    return { text: sk.join(eol) + (original.length === 0 || /[\r\n]$/.test(original) ? eol : ''), unresolved: [], anchors: 0, markers: 0 };
+  }
+
+  // Anchors inside new code are demoted and the alignment redone without them, so that the
+  // places they stole from (by being unique) go back to the lines that really anchor there.
+  const banned = new Set<number>();
+  let match = alignLines(sk, isMarker, doc, banned);
+  for (let round = 0; round < 3; round++) {
+    const demoted = demoteIsolatedAnchors(sk, isMarker, doc, match);
+    if (demoted.length === 0) break;
+    for (const s of demoted) banned.add(s);
+    match = alignLines(sk, isMarker, doc, banned);
+  }
+  const anchors: Array<[number, number]> = [];
+  for (let s = 0; s < sk.length; s++) if (match[s]! >= 0) anchors.push([s, match[s]!]);
+  if (anchors.length === 0) {
+    const firstCode = sk.findIndex((line, i) => !isMarker[i] && line.trim() !== '');
+    const block = codeBlockAround(sk, isMarker, firstCode);
+    return refuse(
+      'noAnchors',
+      'No line of the sketch matches the document, so there is nowhere to put it. Is the sketch for another file, or another language? Nearest lines are listed.',
+      nearestLines(block.map((s) => sk[s]!), doc, 0, doc.length),
+    );
+  }
+
+  // The ends: a fragment's edges are elided implicitly; a sketch covering most of the file is literal.
+  const codeLines = sk.filter((line, i) => !isMarker[i] && line.trim() !== '').length;
+  const literalEnds = codeLines >= WHOLE_FILE_SHARE * doc.filter((line) => line.trim() !== '').length;
+  const firstNonBlank = sk.findIndex((line) => line.trim() !== '');
+  const lastNonBlank = sk.length - 1 - [...sk].reverse().findIndex((line) => line.trim() !== '');
+  const implicitStart = !literalEnds && !isMarker[firstNonBlank];
+  const implicitEnd = !literalEnds && !isMarker[lastNonBlank];
+
+  // Indentation translation, learned from the anchored lines.
+  const fileStyle = detectIndent(doc);
+  const sketchStyle = detectIndent(sk.filter((_, i) => !isMarker[i]), fileStyle.unit);
+  const sketchTabWidth = fileStyle.useTabs ? (sketchStyle.useTabs ? fileStyle.unit : sketchStyle.unit) : fileStyle.unit;
+  const fileTabWidth = fileStyle.useTabs ? sketchTabWidth : fileStyle.unit;
+  const offsets = anchors
+    .filter(([s, o]) => sk[s]!.trim() !== '' && sk[s] !== doc[o])
+    .map(([s, o]) => indentColumns(leadingWhitespace(doc[o]!), fileTabWidth) - indentColumns(leadingWhitespace(sk[s]!), sketchTabWidth));
+  const exactAnchors = anchors.filter(([s, o]) => sk[s]!.trim() !== '' && sk[s] === doc[o]).length;
+  const offset = offsets.length > exactAnchors ? mode(offsets) : 0;
+  const reindent = new Reindenter({ ...fileStyle, unit: fileTabWidth }, sketchTabWidth, offset);
+
+  const out: Array<{ text: string; eol: string }> = [];
+  const unresolved: UnresolvedRegion[] = [];
+  const emitOriginal = (from: number, to: number) => {
+    for (let o = from; o < to; o++) out.push({ text: doc[o]!, eol: lineTerminator(originalLines[o]!) });
+  };
+  const emitSketch = (lines: number[]) => {
+    for (const s of lines) out.push({ text: reindent.render(sk[s]!), eol });
+  };
+  const emitAnchor = (s: number, o: number) => {
+    const mine = sk[s]!;
+    const theirs = doc[o]!;
+    if (mine === theirs || mine.trimEnd() === theirs.trimEnd()) return emitOriginal(o, o + 1);
+    // Matched ignoring whitespace: keep the document's line when the difference is only the
+    // sketch's indentation style; otherwise the sketch changed the spacing on purpose.
+    const sameIndent = reindent.columnsOfSketch(mine) + reindent.offset === reindent.columnsOfFile(theirs);
+    if (sameIndent && mine.trim().replace(/\s+/g, ' ') === theirs.trim().replace(/\s+/g, ' ')) return emitOriginal(o, o + 1);
+    if (sameIndent && squash(mine) === squash(theirs) && reindent.offset !== 0) return emitOriginal(o, o + 1);
+    out.push({ text: reindent.render(mine), eol: lineTerminator(originalLines[o]!) || eol });
+  };
+
+  const bounds: Array<[number, number]> = [[-1, -1], ...anchors, [sk.length, doc.length]];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const [sa, oa] = bounds[i]!;
+    const [sb, ob] = bounds[i + 1]!;
+    const items: Item[] = [];
+    const inner: Item[] = [];
+    for (let s = sa + 1; s < sb; s++) inner.push({ marker: isMarker[s]!, s });
+    // An implicit end is dropped when the sketch's own edge lines are the document's edge lines.
+    if (i === 0 && implicitStart && !edgeRunMatches(inner, 'start', ob)) items.push({ marker: true, s: -1 });
+    items.push(...inner);
+    if (i + 2 === bounds.length && implicitEnd && !edgeRunMatches(inner, 'end', oa + 1)) items.push({ marker: true, s: sk.length });
+    resolveGap(items, oa + 1, ob);
+    if (i + 2 < bounds.length) emitAnchor(sb, ob);
+  }
+
+  /** Whether the code at a sketch edge (after its last marker) pairs line for line with the document's edge. */
+  function edgeRunMatches(inner: Item[], side: 'start' | 'end', bound: number): boolean {
+    const run: number[] = [];
+    if (side === 'end') {
+      for (let k = inner.length - 1; k >= 0 && !inner[k]!.marker; k--) run.unshift(inner[k]!.s);
+    } else {
+      for (let k = 0; k < inner.length && !inner[k]!.marker; k++) run.push(inner[k]!.s);
+    }
+    const code = run.filter((s) => sk[s]!.trim() !== '');
+    if (code.length === 0) return false;
+    const paired = side === 'end' ? pairFromEnd(code, bound, doc.length) : pairFromStart(code, 0, bound);
+    return paired.pairs.size === code.length && code.every((s) => squash(sk[s]!) === squash(doc[paired.pairs.get(s)!]!));
+  }
+
+  function resolveGap(items: Item[], lo: number, hi: number): void {
+    if (!items.some((item) => item.marker)) {
+      emitSketch(items.map((item) => item.s));
+      return;
+    }
+    // Runs of code separated by markers.
+    const runs: number[][] = [[]];
+    for (const item of items) {
+      if (item.marker) runs.push([]);
+      else runs[runs.length - 1]!.push(item.s);
+    }
+    const isBlankRun = (run: number[]) => run.every((s) => sk[s]!.trim() === '');
+    const head = runs[0]!;
+    const tail = runs.length > 1 ? runs[runs.length - 1]! : [];
+    for (const run of runs.slice(1, -1)) {
+      if (!isBlankRun(run)) unresolved.push(floatingRegion(run, lo, hi));
+    }
+    let headCovered = 0;
+    let headPairs: Map<number, number> | undefined;
+    if (!isBlankRun(head)) {
+      const { covered, pairs } = pairFromStart(head, lo, hi);
+      const inserted = head.filter((s) => !pairs.has(s));
+      if (resemblesInside(inserted, lo + covered, hi) || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(head, lo, hi, 'after'));
+      else [headCovered, headPairs] = [covered, pairs];
+    }
+    let tailCovered = 0;
+    let tailPairs: Map<number, number> | undefined;
+    if (!isBlankRun(tail)) {
+      const { covered, pairs } = pairFromEnd(tail, lo + headCovered, hi);
+      const inserted = tail.filter((s) => !pairs.has(s));
+      if (resemblesInside(inserted, lo + headCovered, hi - covered) || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
+      else [tailCovered, tailPairs] = [covered, pairs];
+    }
+    if (headPairs) emitPaired(head, headPairs);
+    emitOriginal(lo + headCovered, hi - tailCovered);
+    if (tailPairs) emitPaired(tail, tailPairs);
+  }
+
+  /** Sketch lines; a paired one that differs from its document line only in whitespace is the document's line. */
+  function emitPaired(run: number[], pairs: Map<number, number>): void {
+    for (const s of run) {
+      const o = pairs.get(s);
+      if (o !== undefined && squash(sk[s]!) === squash(doc[o]!) && reindent.render(sk[s]!).trim() === doc[o]!.trim()) emitOriginal(o, o + 1);
+      else emitSketch([s]);
+    }
+  }
+
+  /**
+   * Walks a run of sketch lines against the document lines at the boundary it touches: each line
+   * either pairs with the next document line (equal ignoring whitespace, or a visible
+   * modification of it; a line without letters pairs only when identical once re-indented), or
+   * is new. Document lines are never skipped: dropping lines beside a marker would be a guess.
+   */
+  function pairFromStart(run: number[], lo: number, hi: number): { covered: number; pairs: Map<number, number> } {
+    const pairs = new Map<number, number>();
+    let cursor = lo;
+    for (const s of run) {
+      if (cursor < hi && pairsWith(s, cursor)) pairs.set(s, cursor++);
+    }
+    return { covered: cursor - lo, pairs };
+  }
+
+  function pairFromEnd(run: number[], lo: number, hi: number): { covered: number; pairs: Map<number, number> } {
+    const pairs = new Map<number, number>();
+    let cursor = hi - 1;
+    for (let i = run.length - 1; i >= 0; i--) {
+      const s = run[i]!;
+      if (cursor >= lo && pairsWith(s, cursor)) pairs.set(s, cursor--);
+    }
+    return { covered: hi - 1 - cursor, pairs };
+  }
+
+  function pairsWith(s: number, o: number): boolean {
+    const mine = sk[s]!;
+    const theirs = doc[o]!;
+    if (mine.trim() === '' || theirs.trim() === '') return mine.trim() === theirs.trim();
+    if (isTrivialLine(mine) || isTrivialLine(theirs)) return reindent.render(mine).trimEnd() === theirs.trimEnd();
+    return lineSimilarity(mine, theirs) >= REPLACE_SIMILARITY;
+  }
+
+  /** Each modified line must resemble its partner clearly more than any other line of the region. */
+  function pairsAreClear(pairs: Map<number, number>, lo: number, hi: number): boolean {
+    if (hi - lo > 20_000) return true;
+    for (const [s, o] of pairs) {
+      const line = sk[s]!;
+      if (isTrivialLine(line) || squash(line) === squash(doc[o]!)) continue;
+      const own = lineSimilarity(line, doc[o]!);
+      for (let other = lo; other < hi; other++) {
+        if (other !== o && lineSimilarity(line, doc[other]!) >= own - 0.05) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether a line about to be inserted looks like a modified copy of a line inside the elided range. */
+  function resemblesInside(run: number[], lo: number, hi: number): boolean {
+    if (hi - lo > 20_000) return false;
+    for (const s of run) {
+      const line = sk[s]!;
+      if (isTrivialLine(line)) continue;
+      for (let o = lo; o < hi; o++) if (lineSimilarity(line, doc[o]!) >= AMBIGUOUS_SIMILARITY) return true;
+    }
+    return false;
+  }
+
+  function regionText(run: number[]): string {
+    return run.map((s) => sk[s]!).join('\n');
+  }
+
+  function floatingRegion(run: number[], lo: number, hi: number): UnresolvedRegion {
+    const lines = run.map((s) => sk[s]!);
+    const repeated = lines.some((line) => !isTrivialLine(line) && countIn(doc, lo, hi, line) > 1);
+    return {
+      kind: repeated ? 'ambiguous' : 'unanchored',
+      message: repeated
+        ? `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} match several places inside an elided region (document lines ${lo + 1}-${hi}); add a unique surrounding line so they can be placed.`
+        : `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} sit between two elision markers and match no document line, so where they go is unknown; include a line of unchanged code next to them.`,
+      sketchStart: run[0]!,
+      sketchEnd: run[run.length - 1]! + 1,
+      text: regionText(run),
+      nearest: nearestLines(lines, doc, lo, hi),
+    };
+  }
+
+  function boundaryRegion(run: number[], lo: number, hi: number, side: 'after' | 'before'): UnresolvedRegion {
+    const lines = run.map((s) => sk[s]!);
+    const where = side === 'after' ? (lo > 0 ? `after document line ${lo}` : 'at the start of the document') : hi < doc.length ? `before document line ${hi + 1}` : 'at the end of the document';
+    return {
+      kind: 'ambiguous',
+      message: `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} could be new code ${where}, or a change to similar lines inside the elided region (document lines ${lo + 1}-${hi}); include the unchanged lines around the change.`,
+      sketchStart: run[0]!,
+      sketchEnd: run[run.length - 1]! + 1,
+      text: regionText(run),
+      nearest: nearestLines(lines, doc, lo, hi),
+    };
+  }
+
+  const text = out.map((line, i) => line.text + (i + 1 < out.length ? line.eol || eol : endsWithEol(original) ? line.eol || eol : '')).join('');
+  return { text, unresolved, anchors: anchors.length, markers: markerCount };
+}
+
+interface Item {
+  marker: boolean;
+  /** Sketch line; -1 and sketch length for the implicit markers at the ends. */
+  s: number;
+}
+
+function endsWithEol(text: string): boolean {
+  return text.length === 0 || /[\r\n]$/.test(text);
+}
+
+function countIn(lines: readonly string[], lo: number, hi: number, line: string): number {
+  const key = squash(line);
+  let count = 0;
+  for (let o = lo; o < hi; o++) if (squash(lines[o]!) === key) count++;
+  return count;
+}
+
+/** Models wrap code in ``` fences; drop them unless the document itself starts with one. */
+function stripCodeFence(lines: string[], doc: readonly string[]): string[] {
+  const first = lines.findIndex((line) => line.trim() !== '');
+  if (first < 0 || !/^\s*```[\w+#.-]*\s*$/.test(lines[first]!) || /^\s*```/.test(doc[0] ?? '')) return lines;
+  let last = lines.length - 1;
+  while (last > first && lines[last]!.trim() === '') last--;
+  if (last > first && /^\s*```\s*$/.test(lines[last]!)) return lines.slice(first + 1, last);
+  return lines.slice(first + 1);
+}
+
+function codeBlockAround(sk: readonly string[], isMarker: readonly boolean[], start: number): number[] {
+  const block: number[] = [];
+  for (let s = Math.max(0, start); s < sk.length && !isMarker[s] && block.length < 8; s++) block.push(s);
+  return block;
+}
+
+/** Document windows most like `lines`, best first (at most three, not overlapping). */
+export function nearestLines(lines: readonly string[], doc: readonly string[], lo: number, hi: number, limit = 3): NearLines[] {
+  const probe = lines.map((line, i) => [line, i] as const).filter(([line]) => !isTrivialLine(line));
+  if (probe.length === 0 || hi <= lo) return [];
+  const [key, keyIndex] = probe.reduce((best, item) => (squash(item[0]).length > squash(best[0]).length ? item : best));
+  const scored: Array<{ o: number; score: number }> = [];
+  const scanEnd = Math.min(hi, lo + 50_000);
+  for (let o = lo; o < scanEnd; o++) {
+    const score = lineSimilarity(key, doc[o]!);
+    if (score > 0.3) scored.push({ o, score });
+  }
+  scored.sort((a, b) => b.score - a.score || a.o - b.o);
+  const picked: NearLines[] = [];
+  for (const { o } of scored) {
+    const startLine = Math.max(lo, o - keyIndex);
+    const endLine = Math.min(hi, startLine + Math.max(1, lines.length));
+    if (picked.some((p) => startLine < p.endLine && p.startLine < endLine)) continue;
+    let total = 0;
+    for (let i = 0; i < endLine - startLine; i++) total += lineSimilarity(lines[i] ?? '', doc[startLine + i]!);
+    picked.push({ startLine, endLine, text: doc.slice(startLine, endLine).join('\n'), similarity: round(total / Math.max(1, lines.length)) });
+    if (picked.length >= limit) break;
+  }
+  return picked.sort((a, b) => b.similarity - a.similarity);
+}
+
+const round = (value: number) => Math.round(value * 1000) / 1000;
+
+/**
+ * Patience alignment of sketch lines to document lines. Returns, for each sketch line, the
+ * document line it is anchored to, or -1. Markers never anchor.
+ */
+export function alignLines(sk: readonly string[], isMarker: readonly boolean[], doc: readonly string[], banned: ReadonlySet<number> = new Set()): Int32Array {
+  const match = new Int32Array(sk.length).fill(-1);
+  const skExact = sk.map((line) => line.trimEnd());
+  const docExact = doc.map((line) => line.trimEnd());
+  const skLoose = sk.map(squash);
+  const docLoose = doc.map(squash);
+  const skTrivial = sk.map(isTrivialLine);
+  const equalAt = (s: number, o: number) => !isMarker[s] && !banned.has(s) && (skExact[s] === docExact[o] || (skLoose[s] !== '' && skLoose[s] === docLoose[o]));
+
+  // An explicit stack instead of recursion: gaps can nest deeply in long files.
+  const stack: Array<[number, number, number, number]> = [[0, sk.length, 0, doc.length]];
+  while (stack.length > 0) {
+    let [sLo, sHi, oLo, oHi] = stack.pop()!;
+    // At the outer ends there is no anchor to extend from: a fragment ending in `}` must not
+    // anchor to the `}` that ends the file, so there only lines that say something match.
+    const atStart = sLo === 0 && oLo === 0;
+    const atEnd = sHi === sk.length && oHi === doc.length;
+    while (sLo < sHi && oLo < oHi && equalAt(sLo, oLo) && !(atStart && skTrivial[sLo])) match[sLo++] = oLo++;
+    while (sLo < sHi && oLo < oHi && equalAt(sHi - 1, oHi - 1) && !(atEnd && skTrivial[sHi - 1])) match[--sHi] = --oHi;
+    if (sLo >= sHi || oLo >= oHi) continue;
+    let pairs = uniquePairs(skExact, docExact, sLo, sHi, oLo, oHi);
+    if (pairs.length === 0) pairs = uniquePairs(skLoose, docLoose, sLo, sHi, oLo, oHi);
+    if (pairs.length === 0) continue;
+    const chain = longestIncreasing(pairs);
+    let [ps, po] = [sLo - 1, oLo - 1];
+    for (const [s, o] of chain) {
+      match[s] = o;
+      stack.push([ps + 1, s, po + 1, o]);
+      [ps, po] = [s, o];
+    }
+    stack.push([ps + 1, sHi, po + 1, oHi]);
+  }
+  return match;
+
+  function uniquePairs(skKeys: readonly string[], docKeys: readonly string[], sLo: number, sHi: number, oLo: number, oHi: number): Array<[number, number]> {
+    const inSketch = new Map<string, number>();
+    for (let s = sLo; s < sHi; s++) {
+      if (isMarker[s] || skTrivial[s] || banned.has(s) || skKeys[s] === '') continue;
+      const key = skKeys[s]!;
+      inSketch.set(key, inSketch.has(key) ? -1 : s);
+    }
+    if (inSketch.size === 0) return [];
+    const inDoc = new Map<string, number>();
+    for (let o = oLo; o < oHi; o++) {
+      const key = docKeys[o]!;
+      if (!inSketch.has(key)) continue;
+      inDoc.set(key, inDoc.has(key) ? -1 : o);
+    }
+    const pairs: Array<[number, number]> = [];
+    for (const [key, s] of inSketch) {
+      const o = inDoc.get(key);
+      if (s >= 0 && o !== undefined && o >= 0) pairs.push([s, o]);
+    }
+    return pairs.sort((a, b) => a[0] - b[0]);
+  }
+}
+
+/** Longest chain of pairs increasing in both coordinates (pairs sorted by the first). */
+export function longestIncreasing(pairs: ReadonlyArray<[number, number]>): Array<[number, number]> {
+  const tails: number[] = [];
+  const previous = new Int32Array(pairs.length).fill(-1);
+  for (let i = 0; i < pairs.length; i++) {
+    const o = pairs[i]![1];
+    let low = 0;
+    let high = tails.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (pairs[tails[mid]!]![1] < o) low = mid + 1;
+      else high = mid;
+    }
+    if (low > 0) previous[i] = tails[low - 1]!;
+    tails[low] = i;
+  }
+  const chain: Array<[number, number]> = [];
+  for (let i = tails.length ? tails[tails.length - 1]! : -1; i >= 0; i = previous[i]!) chain.push(pairs[i]!);
+  return chain.reverse();
+}
+
+/**
+ * An anchor with unanchored code on both sides that resembles neither document neighbour is most
+ * likely a common line inside new code (`return result;`) that happens to be unique in the
+ * document; anchoring it would split the new code around an unrelated place.
+ */
+function demoteIsolatedAnchors(sk: readonly string[], isMarker: readonly boolean[], doc: readonly string[], match: Int32Array): number[] {
+  const demoted: number[] = [];
+  const neighbour = (s: number, step: number) => {
+    let t = s + step;
+    while (t >= 0 && t < sk.length && sk[t]!.trim() === '') t += step;
+    return t >= 0 && t < sk.length ? t : -1;
+  };
+  for (let s = 0; s < sk.length; s++) {
+    const o = match[s]!;
+    if (o < 0) continue;
+    const before = neighbour(s, -1);
+    const after = neighbour(s, 1);
+    if (before < 0 || after < 0) continue;
+    if (isMarker[before] || isMarker[after] || match[before]! >= 0 || match[after]! >= 0) continue;
+    const likeBefore = o > 0 && lineSimilarity(sk[before]!, doc[o - 1]!) >= 0.5;
+    const likeAfter = o + 1 < doc.length && lineSimilarity(sk[after]!, doc[o + 1]!) >= 0.5;
+    if (!likeBefore && !likeAfter) {
+      match[s] = -1;
+      demoted.push(s);
+    }
+  }
+  return demoted;
+}

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { leakedMarkers, looksLikeElision, mergeSketch } from '../../daemon/apply/index.js';
+
+const store = `import a from 'a';
+import b from 'b';
+
+export class Store {
+  constructor() {
+    this.items = [];
+  }
+
+  add(item) {
+    this.items.push(item);
+  }
+
+  remove(item) {
+    this.items = this.items.filter((x) => x !== item);
+  }
+}
+`;
+
+const merged = (original: string, sketch: string) => {
+  const result = mergeSketch(original, sketch);
+  assert.equal(result.refusal, undefined, result.refusal?.message);
+  assert.deepEqual(result.unresolved, []);
+  return result.text;
+};
+
+test('elision markers are recognised in many comment syntaxes, prose and code are not', () => {
+  for (const line of [
+    '// ... existing code ...',
+    '    // ...',
+    '# ... rest of the file unchanged',
+    '/* ... */',
+    '<!-- ... existing markup ... -->',
+    '{/* ... */}',
+    '-- ...',
+    '; ... existing code',
+    '...',
+    '…',
+    '// existing code',
+    '# rest unchanged',
+    '(* ... *)',
+    '// ... rest of handleRequest() ...',
+  ]) {
+    assert.ok(looksLikeElision(line), line);
+  }
+  for (const line of ['// TODO: fix this...', 'const rest = [...items];', 'foo(...args)', '// compute the total', '#include <stdio.h>', '', '{}', 'print("...")']) {
+    assert.ok(!looksLikeElision(line), line);
+  }
+});
+
+test('a new method after an anchored one is inserted, the rest kept', () => {
+  const text = merged(store, `// ... existing code ...
+  add(item) {
+    this.items.push(item);
+  }
+
+  clear() {
+    this.items = [];
+  }
+
+// ... existing code ...`);
+  assert.equal(text, store.replace('  remove(item)', '  clear() {\n    this.items = [];\n  }\n\n  remove(item)'));
+});
+
+test('a fragment without markers changes only what it shows (its ends are elided implicitly)', () => {
+  const text = merged(store, `  add(item) {
+    if (!item) return;
+    this.items.push(item);
+  }`);
+  assert.equal(text, store.replace('  add(item) {\n', '  add(item) {\n    if (!item) return;\n'));
+});
+
+test('a modified line next to a marker replaces the line it modifies', () => {
+  const text = merged(store, `export class Store {
+  // ... existing code ...
+  remove(item) {
+    this.items = this.items.filter((x) => x.id !== item.id);
+  }
+}`);
+  assert.equal(text, store.replace('(x) => x !== item', '(x) => x.id !== item.id'));
+});
+
+test('lines left out between two anchors are deleted (explicit deletion)', () => {
+  const text = merged(store, `// ... existing code ...
+    this.items = [];
+  }
+
+  remove(item) {
+// ... existing code ...`);
+  assert.equal(text, store.replace('  add(item) {\n    this.items.push(item);\n  }\n\n', ''));
+});
+
+test('a whole-file sketch without markers is taken literally, including deleted first lines', () => {
+  const sketch = store.replace("import a from 'a';\n", '').replace('this.items = [];', 'this.items = new Set();');
+  assert.equal(merged(store, sketch), sketch);
+});
+
+test('code floating between two markers is unresolved with the nearest lines, and nothing else moves', () => {
+  const result = mergeSketch(store, `// ... existing code ...
+  add(item) {
+    this.items.push(item);
+  }
+// ...
+    console.log('removing', item);
+// ...
+}`);
+  assert.equal(result.refusal, undefined);
+  assert.equal(result.unresolved.length, 1);
+  const [region] = result.unresolved;
+  assert.equal(region!.kind, 'unanchored');
+  assert.equal(region!.text, "    console.log('removing', item);");
+  assert.equal(region!.sketchStart, 5);
+  assert.match(region!.message, /between two elision markers/);
+  assert.equal(result.text, store);
+});
+
+test('a changed line that resembles one deep inside the elided region is ambiguous, not guessed', () => {
+  const original = 'function f() {\n  const a = compute(1);\n  const b = compute(2);\n  const c = compute(3);\n  return a + b + c;\n}\n';
+  const result = mergeSketch(original, 'function f() {\n  // ... existing code ...\n  const b = compute(20);\n  // ...\n}\n');
+  assert.equal(result.unresolved.length, 1);
+  assert.equal(result.unresolved[0]!.kind, 'unanchored');
+  assert.ok(result.unresolved[0]!.nearest.some((near) => near.text.includes('compute(2)')));
+  const boundary = mergeSketch(original, 'function f() {\n  // ... existing code ...\n  const b2 = compute(2);\n  return a + b + c;\n}\n');
+  assert.equal(boundary.unresolved[0]?.kind, 'ambiguous', 'could be new, or a change to `const b = compute(2)`');
+  assert.equal(boundary.text, original);
+});
+
+test('bad input: empty sketch, markers only, another language', () => {
+  assert.equal(mergeSketch(store, '').refusal?.kind, 'emptySketch');
+  assert.equal(mergeSketch(store, '  \n\n').refusal?.kind, 'emptySketch');
+  assert.equal(mergeSketch(store, '// ... existing code ...\n\n# ...\n').refusal?.kind, 'markersOnly');
+  const python = mergeSketch(store, 'def add(self, item):\n    self.items.append(item)\n');
+  assert.equal(python.refusal?.kind, 'noAnchors');
+  assert.match(python.refusal!.message, /another file, or another language/);
+  assert.equal(python.text, store);
+});
+
+test('bad input: a sketch longer than the file adds code around anchors', () => {
+  const original = 'a = 1\nb = 2\n';
+  const sketch = ['# header', ...Array.from({ length: 30 }, (_, i) => `x${i} = ${i}`), 'a = 1', 'b = 20', ...Array.from({ length: 30 }, (_, i) => `y${i} = ${i}`)].join('\n') + '\n';
+  assert.equal(merged(original, sketch), sketch);
+});
+
+test('CRLF documents keep CRLF whatever the sketch uses', () => {
+  const original = store.replace(/\n/g, '\r\n');
+  const text = merged(original, '  add(item) {\n    if (!item) return;\n    this.items.push(item);\n  }\n');
+  assert.equal(text, original.replace('  add(item) {\r\n', '  add(item) {\r\n    if (!item) return;\r\n'));
+  const lfDoc = merged(store, '  add(item) {\r\n    if (!item) return;\r\n    this.items.push(item);\r\n  }\r\n');
+  assert.ok(!lfDoc.includes('\r'));
+});
+
+test('a sketch indented with tabs lands in a file indented with spaces (and the reverse)', () => {
+  const text = merged(store, '\tadd(item) {\n\t\tthis.items.push(item);\n\t\tthis.count++;\n\t}');
+  assert.equal(text, store.replace('    this.items.push(item);\n', '    this.items.push(item);\n    this.count++;\n'));
+  const tabbed = store.replace(/^((?: {2})+)/gm, (ws) => '\t'.repeat(ws.length / 2));
+  const back = merged(tabbed, '  add(item) {\n    this.items.push(item);\n    this.count++;\n  }');
+  assert.equal(back, tabbed.replace('\t\tthis.items.push(item);\n', '\t\tthis.items.push(item);\n\t\tthis.count++;\n'));
+});
+
+test('a sketch shifted left as a whole is re-indented to the file', () => {
+  const text = merged(store, 'add(item) {\n  this.items.push(item);\n  this.count++;\n}');
+  assert.equal(text, store.replace('    this.items.push(item);\n', '    this.items.push(item);\n    this.count++;\n'));
+});
+
+test('a fenced sketch is unwrapped; a file without a final newline keeps none', () => {
+  const original = 'x = 1\ny = 2';
+  assert.equal(merged(original, '```python\nx = 1\ny = 3\n```\n'), 'x = 1\ny = 3');
+  assert.equal(merged(original, 'x = 1\ny = 2\nz = 3\n'), 'x = 1\ny = 2\nz = 3');
+});
+
+test('a common line inside new code does not anchor the new code to an unrelated place', () => {
+  const original = 'function a() {\n  const result = load();\n  return result;\n}\n\nfunction b() {\n  return 2;\n}\n';
+  // `return result;` is unique in the document, but here it sits inside new code.
+  const text = merged(original, '// ...\nfunction b() {\n  return 2;\n}\n\nfunction c() {\n  const value = compute();\n  return result;\n}\n');
+  assert.equal(text, original + '\nfunction c() {\n  const value = compute();\n  return result;\n}\n');
+});
+
+test('an empty document takes the sketch as its text, but refuses markers', () => {
+  assert.equal(merged('', 'hello\nworld\n'), 'hello\nworld\n');
+  assert.equal(mergeSketch('', '// ...\nhello\n').refusal?.kind, 'noAnchors');
+});
+
+test('leakedMarkers finds marker lines that the original did not have', () => {
+  assert.deepEqual(leakedMarkers('a\n// ... existing code ...\nb\n', 'a\nb\n'), ['// ... existing code ...']);
+  assert.deepEqual(leakedMarkers('a\n# ...\n', 'a\n# ...\n'), []);
+});
+
+// Property: for a file of distinct lines, replacing one region and sketching it with context and
+// markers either merges to exactly the expected text or is reported unresolved: never wrong.
+const fileArb = fc
+  .uniqueArray(fc.integer({ min: 0, max: 10_000 }), { minLength: 6, maxLength: 60 })
+  .map((ids) => ids.map((id) => `  value${id} = compute(${id}, "${(id * 7919) % 1000}");`));
+
+test('merge of a one-region edit with context and markers is exact or flagged, never wrong (property)', () => {
+  fc.assert(
+    fc.property(
+      fileArb,
+      fc.nat(),
+      fc.nat(),
+      fc.array(fc.integer({ min: 20_000, max: 30_000 }), { maxLength: 6 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.constantFrom('// ... existing code ...', '# ...', '...', '/* ... */'),
+      (lines, a, b, added, context, marker) => {
+        const start = a % lines.length;
+        const end = start + (b % Math.min(4, lines.length - start + 1));
+        const newLines = added.map((id) => `  fresh${id} = other(${id});`);
+        if (newLines.length === 0 && end === start) return true;
+        // Deleting a file's first or last lines needs a sketch of the whole file (documented).
+        if ((start === 0 && end > 0) || (end === lines.length && start < end)) return true;
+        const expected = [...lines.slice(0, start), ...newLines, ...lines.slice(end)];
+        const before = lines.slice(Math.max(0, start - context), start);
+        const after = lines.slice(end, end + context);
+        const sketch = [
+          ...(start - context > 0 ? [marker] : []),
+          ...before,
+          ...newLines,
+          ...after,
+          ...(end + context < lines.length ? [marker] : []),
+        ];
+        const original = lines.join('\n') + '\n';
+        const result = mergeSketch(original, sketch.join('\n') + '\n');
+        if (result.refusal || result.unresolved.length > 0) return true;
+        assert.equal(result.text, expected.join('\n') + '\n');
+        return true;
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('a sketch that is the whole new file merges to exactly that file (property)', () => {
+  fc.assert(
+    fc.property(fileArb, fc.nat(), fc.string({ unit: fc.constantFrom('a', 'b', 'c'), minLength: 1, maxLength: 5 }), (lines, at, word) => {
+      const next = [...lines];
+      next[at % next.length] = `  changed_${word} = 1;`;
+      const result = mergeSketch(lines.join('\n') + '\n', next.join('\n') + '\n');
+      assert.deepEqual(result.unresolved, []);
+      assert.equal(result.text, next.join('\n') + '\n');
+    }),
+    { numRuns: 200 },
+  );
+});
