@@ -93,6 +93,12 @@ export function createFuseOps(
     }
   }
 
+  /** A deleted lower file's base is its content now, so accept can tell whether the user edited it since. */
+  function recordLowerBase(relative: string, path: string, st: fs.BigIntStats): void {
+    if (st.isFile()) journal.recordBase(relative, { kind: 'file', sourcePath: path, mode: Number(st.mode & 0o7777n) });
+    else if (st.isSymbolicLink()) journal.recordBase(relative, { kind: 'symlink', target: fs.readlinkSync(path) });
+  }
+
   function existing(relative: string) {
     const resolved = layers.resolve(relative);
     if (resolved.layer === 'none') throw new OverlayError('ENOENT', relative);
@@ -295,6 +301,7 @@ export function createFuseOps(
         const resolved = existing(relative);
         if (resolved.stat.isDirectory()) throw new OverlayError('EISDIR', relative);
         if (resolved.layer === 'upper') fs.unlinkSync(resolved.path);
+        else recordLowerBase(relative, resolved.path, resolved.stat);
         layers.invalidate();
         layers.whiteoutIfLower(relative);
       });

@@ -319,7 +319,7 @@ export class ShadowManager {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const child = relative ? `${relative}/${entry.name}` : entry.name;
         if (entry.isDirectory()) walk(child);
-        else if (entry.isFile() || entry.isSymbolicLink()) {
+        else if (entry.isFile() || entry.isSymbolicLink() || entry.isCharacterDevice()) {
           const lower = join(live.record.root, child);
           try {
             const st = fs.lstatSync(lower);
