@@ -316,10 +316,10 @@ When TEXT starts with a newline, the line after it is taken with it."
 
 (defun caret--index-summary (status)
   "Short mode-line text for an index STATUS result, or nil when ready.
-STATUS is what `caret/index/status' answers: one root's status, or an
-object with `roots' holding several."
-  (let* ((roots (if (plist-member status :roots)
-                    (append (plist-get status :roots) nil)
+STATUS is what `caret/index/status' answers: `indexes' holding each
+root's status (or one such status)."
+  (let* ((roots (if (plist-member status :indexes)
+                    (append (plist-get status :indexes) nil)
                   (list status)))
          (states (delq nil (mapcar (lambda (root) (plist-get root :state)) roots))))
     (cond ((member "error" states) "!")
@@ -1642,7 +1642,9 @@ what the sketch is for.  Hunks stream into a review buffer."
          (path (or (caret--uri-to-path uri) uri))
          (start (plist-get (plist-get result :range) :start))
          (line (1+ (or (plist-get start :line) 0)))
-         (snippet (string-trim (car (split-string (or (plist-get result :snippet) "") "\n"))))
+         ;; The snippet is the matching line with a line of context either side.
+         (lines (split-string (or (plist-get result :snippet) "") "\n"))
+         (snippet (string-trim (or (nth (if (and (> line 1) (cdr lines)) 1 0) lines) "")))
          (symbol (plist-get result :symbol))
          (summary (cond ((and symbol (not (string-empty-p snippet))) (format "%s  — %s" snippet symbol))
                         ((not (string-empty-p snippet)) snippet)
@@ -1690,10 +1692,27 @@ what the sketch is for.  Hunks stream into a review buffer."
   nil)
 
 (cl-defmethod xref-backend-definitions ((_backend (eql caret)) identifier)
-  "Hits for IDENTIFIER inside a symbol of that name, else every hit."
-  (let* ((results (caret--search-request identifier nil))
-         (defining (cl-remove-if-not (lambda (r) (equal (plist-get r :symbol) identifier)) results)))
-    (mapcar #'caret--result-xref (or defining results))))
+  "Definitions named IDENTIFIER from the index's symbol table."
+  (if (not (caret--served-p "caret/symbols"))
+      (caret--search identifier)
+    (unless (caret--prepare-request) (user-error "Not connected to the caret daemon yet; try again"))
+    (let* ((symbols (append (plist-get (jsonrpc-request caret--connection :caret/symbols
+                                                        (list :query identifier :limit caret-search-limit)
+                                                        :timeout caret-request-timeout)
+                                       :symbols)
+                            nil))
+           (exact (cl-remove-if-not (lambda (s) (equal (plist-get s :name) identifier)) symbols)))
+      (mapcar (lambda (symbol)
+                (let* ((location (plist-get symbol :location))
+                       (start (plist-get (plist-get location :range) :start)))
+                  (xref-make (if (plist-get symbol :containerName)
+                                 (format "%s (in %s)" (plist-get symbol :name) (plist-get symbol :containerName))
+                               (plist-get symbol :name))
+                             (xref-make-file-location (or (caret--uri-to-path (plist-get location :uri))
+                                                          (plist-get location :uri))
+                                                      (1+ (plist-get start :line))
+                                                      (plist-get start :character)))))
+              (or exact symbols)))))
 
 (cl-defmethod xref-backend-references ((_backend (eql caret)) identifier)
   "Every search hit for IDENTIFIER."

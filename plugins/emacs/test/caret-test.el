@@ -150,9 +150,10 @@
   (should (null (caret--index-summary '(:state "ready"))))
   (should (equal (caret--index-summary '(:state "indexing" :progress (:done 25 :total 100))) "[25%]"))
   (should (equal (caret--index-summary '(:state "scanning")) "[indexing]"))
-  (should (equal (caret--index-summary '(:roots [(:state "ready") (:state "error")])) "!"))
+  (should (equal (caret--index-summary '(:indexes [(:state "ready") (:state "error")])) "!"))
+  (should (null (caret--index-summary '(:indexes []))))
   (should (equal (caret--index-summary
-                  '(:roots [(:state "indexing" :progress (:done 1 :total 4)) (:state "ready")]))
+                  '(:indexes [(:state "indexing" :progress (:done 1 :total 4)) (:state "ready")]))
                  "[25%]")))
 
 (ert-deftest caret-test-diff-lines ()
@@ -524,7 +525,7 @@
               (should (equal (plist-get params :query) "total"))
               (list :results (vector (list :uri caret--uri :score 1.0 :symbol "add"
                                            :range '(:start (:line 4 :character 2) :end (:line 4 :character 7))
-                                           :snippet "  total += x;\n  more")))))
+                                           :snippet "  let total = 0;\n  total += x;\n  more")))))
         (caret-mode 1)
         (let* ((xrefs (caret--search "total"))
                (location (xref-item-location (car xrefs))))
