@@ -78,6 +78,34 @@ function streamGeneration(lm: OnnxCausalLm, prompt: string, options: GenerationO
   };
 }
 
+/**
+ * Causal LMs shared by every provider (role) that names the same directory and thread budget, so
+ * completion and next edit on one model load it once and share its prompt cache.
+ */
+const sharedModels = new Map<string, { lm: OnnxCausalLm; users: number }>();
+
+function acquireCausalLm(path: string, threads: number): { lm: OnnxCausalLm; release: () => Promise<void> } {
+  const key = JSON.stringify([path, threads]);
+  let shared = sharedModels.get(key);
+  if (!shared) {
+    shared = { lm: new OnnxCausalLm(path, { threads }), users: 0 };
+    sharedModels.set(key, shared);
+  }
+  shared.users++;
+  const entry = shared;
+  let released = false;
+  return {
+    lm: entry.lm,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--entry.users > 0) return;
+      if (sharedModels.get(key) === entry) sharedModels.delete(key);
+      await entry.lm.dispose();
+    },
+  };
+}
+
 export class OnnxProvider implements ModelProvider {
   readonly kind = 'onnx' as const;
   readonly model: string;
@@ -88,6 +116,7 @@ export class OnnxProvider implements ModelProvider {
   private readonly lm?: OnnxCausalLm;
   private readonly embedding?: Embedder & { load(): Promise<unknown> };
   private readonly fimTemplate?: FimTemplate;
+  private readonly release?: () => Promise<void>;
 
   constructor(private readonly settings: LocalModelSettings) {
     const base = {
@@ -101,7 +130,9 @@ export class OnnxProvider implements ModelProvider {
       this.endpoint = settings.path;
       this.capabilities = { ...base, fim: 'none', completion: false, streaming: false, embeddings: true, promptCaching: false, contextLength: 512 };
     } else {
-      this.lm = new OnnxCausalLm(settings.path, { threads: settings.threads });
+      const { lm, release } = acquireCausalLm(settings.path, settings.threads);
+      this.lm = lm;
+      this.release = release;
       this.tokenizer = this.lm.tokenizer;
       this.endpoint = this.lm.model.dir;
       this.fimTemplate = settings.fimTemplate ?? detectFimTemplate(this.lm.tokenizer);
@@ -160,7 +191,7 @@ export class OnnxProvider implements ModelProvider {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.lm?.dispose(), this.embedding?.dispose?.()]);
+    await Promise.all([this.release?.(), this.embedding?.dispose?.()]);
   }
 }
 
