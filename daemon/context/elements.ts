@@ -18,15 +18,16 @@ export const kindPriority: Record<ElementKind, number> = {
 
 /**
  * Where each kind is placed, first to last. Things that change least between keystrokes go
- * first: open-file snippets (a ring that changes when the user switches files), definitions,
- * index results, then recent edits (oldest first, so a new edit only appends), then the cursor.
+ * first: open-file snippets (a ring that changes when the user switches files), definitions
+ * (change when the symbols near the cursor do), recent edits (oldest first, so a new edit only
+ * appends), index results (a query of the text being typed: the most volatile), then the cursor.
  */
 export const kindPlacement: Record<ElementKind, number> = {
   instruction: 0,
   openFile: 1,
   definition: 2,
-  indexResult: 3,
-  recentEdit: 4,
+  recentEdit: 3,
+  indexResult: 4,
   cursorWindow: 5,
 };
 

@@ -35,6 +35,8 @@ export interface RenderedCursor {
   /** Whole lines cut from the start of the prefix and the end of the suffix. */
   trimmedPrefixLines: number;
   trimmedSuffixLines: number;
+  /** Tokens of prefix and suffix, counted line by line (a newline counts as one). */
+  tokens: number;
 }
 
 export interface RenderedPrompt {
@@ -65,7 +67,7 @@ export function renderPrompt(tree: readonly PromptNode[], cursor: CursorWindow |
   if (cursor) {
     const allowance = candidates.length > 0 ? Math.floor(budget * (options.cursorShare ?? 0.6)) : budget;
     renderedCursor = fitCursor(cursor, allowance, options.prefixShare ?? 0.75, counter);
-    used += counter.countTokens(renderedCursor.prefix) + counter.countTokens(renderedCursor.suffix);
+    used += renderedCursor.tokens;
   }
   const cursorLines = renderedCursor ? meaningfulLines(renderedCursor.prefix + renderedCursor.suffix) : new Set<string>();
   const cursorRange = renderedCursor && cursor?.startLine !== undefined ? visibleRange(cursor, renderedCursor) : undefined;
@@ -214,5 +216,12 @@ export function fitCursor(cursor: CursorWindow, allowance: number, prefixShare: 
       trimmedSuffix++;
     }
   }
-  return { path: cursor.path, prefix: prefixLines.join('\n'), suffix: suffixLines.join('\n'), trimmedPrefixLines: trimmedPrefix, trimmedSuffixLines: trimmedSuffix };
+  return {
+    path: cursor.path,
+    prefix: prefixLines.join('\n'),
+    suffix: suffixLines.join('\n'),
+    trimmedPrefixLines: trimmedPrefix,
+    trimmedSuffixLines: trimmedSuffix,
+    tokens: Math.max(0, prefixCost) + Math.max(0, suffixCost),
+  };
 }

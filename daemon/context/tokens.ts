@@ -10,10 +10,23 @@ import type { TokenCounter } from '../models/index.js';
  */
 export class EstimatedTokenCounter implements TokenCounter {
   private samples = 0;
+  // Snippets and cursor-window lines recur from keystroke to keystroke; counting is a regex scan.
+  private readonly cache = new Map<string, number>();
   constructor(private scale = 1) {}
 
   countTokens(text: string): number {
-    return Math.ceil(rawEstimate(text) * this.scale);
+    return Math.ceil(this.raw(text) * this.scale);
+  }
+
+  private raw(text: string): number {
+    if (text.length < 24) return rawEstimate(text);
+    let count = this.cache.get(text);
+    if (count === undefined) {
+      count = rawEstimate(text);
+      if (this.cache.size >= 4096) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(text, count);
+    }
+    return count;
   }
 
   /**
@@ -22,7 +35,7 @@ export class EstimatedTokenCounter implements TokenCounter {
    * fast and still follows a model change.
    */
   observe(text: string, actualTokens: number): void {
-    const raw = rawEstimate(text);
+    const raw = this.raw(text);
     if (raw < 16 || actualTokens <= 0) return;
     const ratio = actualTokens / raw;
     this.samples++;

@@ -162,15 +162,14 @@ async function attemptPost(settings: HttpSettings, url: string, payload: string,
     cleanup();
     if (options.signal?.aborted) throw abortError(options.signal);
     if (timedOut) {
-      throw new TransientFailure(
-        new ModelError({
-          kind: 'timeout',
-          provider: settings.provider,
-          endpoint: shown,
-          message: `no response within ${settings.timeoutMs} ms`,
-          fix: 'Check that the server is running and not overloaded, or raise `timeoutMs` for this role',
-        }),
-      );
+      // Not retried: a retry would multiply the wait of a request the user is waiting on.
+      throw new ModelError({
+        kind: 'timeout',
+        provider: settings.provider,
+        endpoint: shown,
+        message: `no response within ${settings.timeoutMs} ms`,
+        fix: 'Check that the server is running and not overloaded, or raise `timeoutMs` for this role',
+      });
     }
     const code = networkCode(error);
     const modelError = new ModelError({
