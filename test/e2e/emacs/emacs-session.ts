@@ -1,7 +1,7 @@
 // Batch Emacs for the tests and the benchmark: caret.el installed the way docs/plugins.md tells
 // users to (package-install-file into a private package directory), then ERT or a script.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDaemonInfo } from '../../../daemon/server/index.js';
 import { cliPath, repoRoot, type TestEnv } from '../../helpers/index.js';
@@ -64,3 +64,43 @@ export function stopDaemon(testEnv: TestEnv): void {
     // gone already
   }
 }
+
+/** The fixture project: two small JavaScript files in a git-marked root. */
+const fixture: Record<string, string> = {
+  'src/shapes.js': [
+    'export function areaOfSquare(side) {',
+    '  return side * side;',
+    '}',
+    '',
+    'export function areaOfRectangle(width, height) {',
+    '  return width * height;',
+    '}',
+    '',
+  ].join('\n'),
+  'src/totals.js': [
+    'export function sumPrices(items) {',
+    '  let count = 0;',
+    '  for (const item of items) count += item.price;',
+    '  return count;',
+    '}',
+    '',
+    'export function sumWeights(items) {',
+    '  let count = 0;',
+    '  for (const item of items) count += item.weight;',
+    '  return count;',
+    '}',
+    '',
+  ].join('\n'),
+};
+
+/** Writes the fixture project under `dir`; returns its root. */
+export function writeFixture(dir: string): string {
+  const root = join(dir, 'project');
+  mkdirSync(join(root, '.git'), { recursive: true });
+  for (const [path, text] of Object.entries(fixture)) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+

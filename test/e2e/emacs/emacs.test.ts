@@ -1,48 +1,11 @@
 // The Emacs package in the real editor: lint (byte-compile, checkdoc, package-lint), ERT unit
 // tests, and ERT end-to-end sessions against a real daemon on a fixture project.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeTestEnv, repoRoot, type TestEnv } from '../../helpers/index.js';
-import { e2eDir, emacsVersion, packageFile, runEmacs, stopDaemon } from './emacs-session.js';
-
-const fixture: Record<string, string> = {
-  'src/shapes.js': [
-    'export function areaOfSquare(side) {',
-    '  return side * side;',
-    '}',
-    '',
-    'export function areaOfRectangle(width, height) {',
-    '  return width * height;',
-    '}',
-    '',
-  ].join('\n'),
-  'src/totals.js': [
-    'export function sumPrices(items) {',
-    '  let count = 0;',
-    '  for (const item of items) count += item.price;',
-    '  return count;',
-    '}',
-    '',
-    'export function sumWeights(items) {',
-    '  let count = 0;',
-    '  for (const item of items) count += item.weight;',
-    '  return count;',
-    '}',
-    '',
-  ].join('\n'),
-};
-
-export function writeFixture(dir: string): string {
-  const root = join(dir, 'project');
-  mkdirSync(join(root, '.git'), { recursive: true });
-  for (const [path, text] of Object.entries(fixture)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
+import { e2eDir, emacsVersion, packageFile, runEmacs, stopDaemon, writeFixture } from './emacs-session.js';
 
 const ertArgs = (file: string) => ['-l', file, '-f', 'ert-run-tests-batch-and-exit'];
 
