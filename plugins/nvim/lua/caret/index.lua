@@ -23,9 +23,9 @@ function M.refresh()
   if not M.serves('caret/index/status') then return end
   client.request('caret/index/status', vim.empty_dict(), function(err, result)
     if err then return end
-    statusline.index = result
+    statusline.index = statusline.summarize(result)
     pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = 'CaretState', modeline = false })
-    local state = type(result) == 'table' and result.state
+    local state = type(statusline.index) == 'table' and statusline.index.state
     if state == 'scanning' or state == 'indexing' then
       timer = timer or vim.loop.new_timer()
       timer:stop()

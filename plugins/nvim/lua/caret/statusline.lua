@@ -4,6 +4,24 @@ local M = {}
 
 M.index = nil -- last caret/index/status answer (or nil)
 
+local rank = { error = 4, indexing = 3, scanning = 2, ready = 1 }
+
+--- One status for the statusline from caret/index/status's answer ({ indexes = [...] }, one per
+--- root): the busiest state, and progress summed over the roots still at work.
+function M.summarize(result)
+  if type(result) ~= 'table' or type(result.indexes) ~= 'table' then return result end
+  local state, done, total = nil, 0, 0
+  for _, index in ipairs(result.indexes) do
+    if not state or (rank[index.state] or 0) > (rank[state] or 0) then state = index.state end
+    if (index.state == 'scanning' or index.state == 'indexing') and type(index.progress) == 'table' then
+      done = done + (index.progress.done or 0)
+      total = total + (index.progress.total or 0)
+    end
+  end
+  if not state then return nil end
+  return { state = state, progress = total > 0 and { done = done, total = total } or nil }
+end
+
 --- The text for a connection `state`, the daemon's index `index` status and work-done
 --- `progress` entries (token -> { title, message, percentage }).
 function M.format(state, index, progress)

@@ -148,3 +148,19 @@ describe('config', function()
     expect.falsy(config.wants_filetype(config.resolve(nil), 'help'))
   end)
 end)
+
+describe('index status summary', function()
+  it('takes the busiest state and sums the progress of roots at work', function()
+    local s = statusline.summarize({ indexes = {
+      { state = 'ready', progress = nil },
+      { state = 'indexing', progress = { done = 10, total = 40 } },
+      { state = 'scanning', progress = { done = 0, total = 10 } },
+    } })
+    expect.eq(s, { state = 'indexing', progress = { done = 10, total = 50 } })
+    expect.eq(statusline.format('ready', s), 'caret: indexing 20%')
+  end)
+  it('is ready when every root is, and nothing without roots', function()
+    expect.eq(statusline.summarize({ indexes = { { state = 'ready' } } }), { state = 'ready' })
+    expect.eq(statusline.summarize({ indexes = {} }), nil)
+  end)
+end)

@@ -1,0 +1,63 @@
+// Search end to end: the daemon indexes the fixture project named as the editor's workspace
+// folder; :CaretSearch fills the quickfix list; the statusline follows the index state.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { makeTestEnv, type TestEnv } from '../../helpers/index.js';
+import { stopDaemon, writeFixture } from './fixture.js';
+import { NvimSession, nvimAvailable } from './nvim-session.js';
+
+describe('nvim plugin: search and index state', { skip: !nvimAvailable() && 'nvim is not installed (apt-get install neovim)' }, () => {
+  let testEnv: TestEnv;
+  let root: string;
+  let nvim: NvimSession;
+
+  before(async () => {
+    testEnv = makeTestEnv();
+    root = writeFixture(testEnv);
+    nvim = await NvimSession.start(testEnv, { cwd: root });
+    await nvim.command(`edit ${join(root, 'src/totals.js')}`);
+    await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+  });
+
+  after(async () => {
+    await nvim?.close();
+    stopDaemon(testEnv);
+    testEnv.cleanup();
+  });
+
+  it('fills the quickfix list with ranked results', async () => {
+    // The index of a fresh root may still be building: search until it answers.
+    const entries = await nvim.waitFor<Array<{ text: string; lnum: number; bufnr: number }>>(
+      `
+      if not _G.searching then
+        _G.searching = true
+        require('caret.search').search('perimeterOfSquare', { callback = function(err, e) _G.searching = false; _G.found = e end })
+      end
+      return _G.found and #_G.found > 0 and vim.fn.getqflist()
+      `,
+      'search results',
+      30_000,
+    );
+    assert.ok(entries.length >= 1);
+    const first = entries[0]!;
+    assert.match(await nvim.lua<string>('return vim.api.nvim_buf_get_name(...)', first.bufnr), /src\/shapes\.js$/);
+    assert.equal(first.lnum, 9);
+    assert.match(first.text, /perimeterOfSquare/);
+    assert.equal(await nvim.lua("return vim.fn.getqflist({ title = 1 }).title"), 'caret search: perimeterOfSquare');
+    assert.equal(await nvim.lua("return vim.bo.buftype"), 'quickfix', 'the quickfix window opened');
+    await nvim.command('cclose');
+  });
+
+  it('shows the index state in the statusline component', async () => {
+    await nvim.lua("require('caret.index').refresh()");
+    await nvim.waitFor("local i = require('caret.statusline').index; return i and i.state == 'ready'", 'the index to be ready', 30_000);
+    assert.equal(await nvim.lua("return require('caret').statusline()"), 'caret');
+  });
+
+  it('asks for a query instead of searching for nothing', async () => {
+    await nvim.lua('_G.notes = {}; vim.notify = function(m) table.insert(_G.notes, m) end');
+    await nvim.lua("require('caret').search('')");
+    assert.match((await nvim.lua<string[]>('return _G.notes'))[0]!, /needs a query/);
+  });
+});
