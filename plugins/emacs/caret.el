@@ -554,7 +554,8 @@ root's status (or one such status)."
   "Called by jsonrpc when CONNECTION's process died."
   (when (eq connection caret--connection)
     (setq caret--connection nil
-          caret--capabilities nil)
+          caret--capabilities nil
+          caret--index-text nil)
     (clrhash caret--progress-handlers)
     (dolist (buffer (buffer-list))
       (with-current-buffer buffer

@@ -514,6 +514,33 @@
               (should (equal (with-current-buffer source (buffer-string)) "Za\nb\nc\nd\n"))
               (kill-buffer))))))))
 
+;;;; Edit by instruction
+
+(ert-deftest caret-test-edit-region-sends-range-and-instruction ()
+  (let (edit-params)
+    (caret-test-with-buffer "one\ntwo\nthree\n"
+      (let ((uri caret--uri))
+        (caret-test-with-daemon
+            (lambda (method params)
+              (when (equal method "caret/edit")
+                (setq edit-params params)
+                (list :edit '(:documentChanges []) :unresolved []
+                      :hunks (vector (caret-test--hunk uri 0 1 "two\n" "TWO\n"))
+                      :stats '(:files 1 :hunks 1 :linesAdded 1 :linesRemoved 1 :unresolved 0
+                                      :strategy "model" :durationMs 1))))
+          (caret-mode 1)
+          (let ((review (caret-edit 5 8 "upcase it")))
+            (caret-test--settle)
+            (should (equal (plist-get edit-params :instruction) "upcase it"))
+            (should (equal (plist-get edit-params :range)
+                           '(:start (:line 1 :character 0) :end (:line 1 :character 3))))
+            (should (stringp (plist-get edit-params :partialResultToken)))
+            (switch-to-buffer review)
+            (should (string-match-p "1 hunk" (buffer-string)))
+            (execute-kbd-macro "a")
+            (kill-buffer review)))
+        (should (equal (buffer-string) "one\nTWO\nthree\n"))))))
+
 ;;;; Search
 
 (ert-deftest caret-test-search-xrefs ()

@@ -156,7 +156,7 @@
           (goto-char (point-max))
           (let ((caret-auto-trigger nil)) (execute-kbd-macro "// before\n"))
           (signal-process pid 'SIGKILL)
-          (caret-e2e-wait (lambda () (not (caret--live-p))) "the client to notice")
+          (caret-e2e-wait (lambda () (eq caret--state 'restarting)) "the client to notice")
           (should (string-match-p "restarting" caret--lighter-text))
           ;; Keep working while the daemon is down; nothing is lost.
           (let ((caret-auto-trigger nil)) (execute-kbd-macro "// while down\n"))
