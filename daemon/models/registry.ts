@@ -40,6 +40,7 @@ export interface RoleSettings {
   maxTokens?: number;
   timeoutMs?: number;
   retries?: number;
+  dimensions?: number;
 }
 
 /** The `[models]` section. */
@@ -95,6 +96,7 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
   readonly builtin = new BuiltinProvider();
   private readonly cache = new Map<string, ModelProvider>();
   private readonly embedders = new WeakMap<ModelProvider, Embedder>();
+  private readonly dimensionProbes = new WeakMap<Embedder, { failedAt?: number; error?: string }>();
   private localFactory?: LocalModelFactory;
   private readonly cpus: number;
 
@@ -125,7 +127,7 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
     if (kind === 'builtin') return this.builtin;
     if (kind === 'onnx') return this.cached(['onnx', role, settings, models.threads], () => this.local(role, settings, models));
     const remote = this.remoteSettings(role, kind, settings, models, scope);
-    return this.cached([remote.kind, remote.url, remote.model, hashKey(remote.apiKey), remote.headers, remote.hosted, remote.fimTemplate, remote.contextLength, remote.maxTokens, remote.http.timeoutMs, remote.http.retries, proxyKey(remote.http.env), remote.http.caFile], () => {
+    return this.cached([remote.kind, remote.url, remote.model, hashKey(remote.apiKey), remote.headers, remote.hosted, remote.fimTemplate, remote.contextLength, remote.maxTokens, remote.dimensions, remote.http.timeoutMs, remote.http.retries, proxyKey(remote.http.env), remote.http.caFile], () => {
       switch (remote.kind) {
         case 'llamacpp':
           return new LlamaCppProvider(remote);
@@ -139,6 +141,10 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
     });
   }
 
+  /**
+   * The embedding model for the index, or undefined while search is lexical: for builtin, and
+   * for a server whose vector length is not known yet (see below; 'change' fires when it is).
+   */
   embedder(scope: ResolveScope = {}): Embedder | undefined {
     const provider = this.resolve('embed', scope);
     if (provider.kind === 'builtin') return undefined;
@@ -156,7 +162,33 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
       embedder = provider.embedder();
       this.embedders.set(provider, embedder);
     }
-    return embedder;
+    if (embedder.dimensions > 0) return embedder;
+    // A server's vector length is known only from an answer, and the index needs it up front:
+    // ask once in the background, and announce 'change' when it is known. Until then search is
+    // lexical. A failed probe is retried after a minute.
+    const probe = this.dimensionProbes.get(embedder);
+    if (!probe || (probe.failedAt !== undefined && Date.now() - probe.failedAt > 60_000)) {
+      const state: { failedAt?: number; error?: string } = {};
+      this.dimensionProbes.set(embedder, state);
+      const target = embedder;
+      target.embed(['dimension probe'], AbortSignal.timeout(30_000)).then(
+        () => {
+          if (target.dimensions > 0) this.emit('change');
+        },
+        (error: unknown) => {
+          state.failedAt = Date.now();
+          state.error = (error as Error).message;
+        },
+      );
+    }
+    return undefined;
+  }
+
+  /** Why the embed role's server has not answered a dimension probe yet, if it failed. */
+  embedderProblem(scope: ResolveScope = {}): string | undefined {
+    const provider = this.resolve('embed', scope);
+    const embedder = this.embedders.get(provider);
+    return embedder ? this.dimensionProbes.get(embedder)?.error : undefined;
   }
 
   /**
@@ -282,6 +314,7 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
       contextLength: settings.contextLength ?? 8192,
       maxTokens: settings.maxTokens ?? 256,
       ...(template ? { fimTemplate: template } : {}),
+      ...(settings.dimensions ? { dimensions: settings.dimensions } : {}),
       http: {
         provider: kind,
         timeoutMs: settings.timeoutMs ?? 30_000,

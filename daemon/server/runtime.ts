@@ -55,6 +55,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   roots.on('added', (root) => void index.open(root));
   roots.on('removed', (root) => void index.release(root));
   config.on('change', () => index.configChanged());
+  // The embed role's vector length becomes known after the first answer from its server.
+  models.on('change', () => index.configChanged());
   const services: Services = {
     version: options.version,
     startedAt: Date.now(),

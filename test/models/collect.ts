@@ -31,3 +31,19 @@ export async function collect(stream: GenerationStream): Promise<Collected> {
 export function registryWith(models: ModelsSettings, env: Record<string, string> = {}): ModelRegistry {
   return new ModelRegistry({ settings: () => models, processEnv: env, cpus: 2 });
 }
+
+/** The embed role's embedder once its vector length is known (the registry probes the server once). */
+export async function readyEmbedder(registry: ModelRegistry) {
+  const first = registry.embedder();
+  if (first) return first;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no dimension probe answer: ${registry.embedderProblem() ?? 'pending'}`)), 5000);
+    registry.once('change', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const ready = registry.embedder();
+  if (!ready) throw new Error('embedder still not ready');
+  return ready;
+}

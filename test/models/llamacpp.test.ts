@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelError } from '../../daemon/models/index.js';
 import { ApiServer, sse, sseHeaders } from './api-server.js';
-import { collect, registryWith } from './collect.js';
+import { collect, readyEmbedder, registryWith } from './collect.js';
 
 describe('llamacpp provider', () => {
   let api: ApiServer;
@@ -117,7 +117,7 @@ describe('llamacpp provider', () => {
       return { chunks: [JSON.stringify(content.map((_, index) => ({ index, embedding: [[index, 0.5, 1]] })))] };
     });
     const registry = registryWith({ embed: { provider: 'llamacpp', url: api.url } });
-    const embedder = registry.embedder()!;
+    const embedder = await readyEmbedder(registry);
     const vectors = await embedder.embed(['a', 'b']);
     assert.deepEqual(vectors.map((v) => [...v]), [[0, 0.5, 1], [1, 0.5, 1]]);
     assert.equal(embedder.dimensions, 3);

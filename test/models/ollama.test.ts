@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelError } from '../../daemon/models/index.js';
 import { ApiServer, ndjson, ndjsonHeaders } from './api-server.js';
-import { collect, registryWith } from './collect.js';
+import { collect, readyEmbedder, registryWith } from './collect.js';
 
 describe('ollama provider', () => {
   let api: ApiServer;
@@ -93,7 +93,7 @@ describe('ollama provider', () => {
 
   it('embeds through /api/embed', async () => {
     api.on('POST /api/embed', (request) => ({ chunks: [JSON.stringify({ model: 'e', embeddings: (request.body as { input: string[] }).input.map((t) => [t.length, 0, 1]) })] }));
-    const embedder = registryWith({ embed: { provider: 'ollama', url: api.url, model: 'nomic-embed-text' } }).embedder()!;
+    const embedder = await readyEmbedder(registryWith({ embed: { provider: 'ollama', url: api.url, model: 'nomic-embed-text' } }));
     assert.deepEqual((await embedder.embed(['ab', 'c'])).map((v) => [...v]), [[2, 0, 1], [1, 0, 1]]);
   });
 

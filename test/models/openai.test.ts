@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelError } from '../../daemon/models/index.js';
 import { ApiServer, sse, sseHeaders } from './api-server.js';
-import { collect, registryWith } from './collect.js';
+import { collect, readyEmbedder, registryWith } from './collect.js';
 
 describe('openai provider', () => {
   let api: ApiServer;
@@ -133,10 +133,32 @@ describe('openai provider', () => {
       const data = input.map((text, index) => ({ object: 'embedding', index, embedding: [text.length, index] })).reverse();
       return { chunks: [JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } })] };
     });
-    const embedder = registryWith({ embed: { provider: 'openai', url: `${api.url}/v1`, model: 'embed-small' } }).embedder()!;
+    const embedder = await readyEmbedder(registryWith({ embed: { provider: 'openai', url: `${api.url}/v1`, model: 'embed-small' } }));
     const vectors = await embedder.embed(['a', 'bbb']);
     assert.deepEqual(vectors.map((v) => [...v]), [[1, 0], [3, 1]]);
     assert.deepEqual((api.last('/v1/embeddings').body as { input: string[] }).input, ['a', 'bbb']);
+  });
+
+  it('learns the vector length once, or takes it from config', async () => {
+    let calls = 0;
+    api.on('POST /v1/embeddings', () => {
+      calls++;
+      return { chunks: [JSON.stringify({ object: 'list', data: [{ index: 0, embedding: [0.1, 0.2, 0.3, 0.4] }] })] };
+    });
+    const registry = registryWith({ embed: { provider: 'openai', url: `${api.url}/v1`, model: 'e' } });
+    assert.equal(registry.embedder(), undefined, 'lexical until the length is known');
+    const embedder = await readyEmbedder(registry);
+    assert.equal(embedder.dimensions, 4);
+    assert.equal(calls, 1, 'one probe');
+    const configured = registryWith({ embed: { provider: 'openai', url: `${api.url}/v1`, model: 'e', dimensions: 4 } }).embedder();
+    assert.equal(configured?.dimensions, 4);
+    assert.equal(calls, 1, 'no probe when configured');
+    api.on('POST /v1/embeddings', { status: 404, chunks: [JSON.stringify({ error: { message: 'model not found' } })] });
+    const failing = registryWith({ embed: { provider: 'openai', url: `${api.url}/v1`, model: 'gone', retries: 0 } });
+    assert.equal(failing.embedder(), undefined);
+    for (let i = 0; i < 100 && !failing.embedderProblem(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(failing.embedderProblem() ?? '', /HTTP 404: model not found/);
+    assert.equal(failing.embedder(), undefined, 'no new probe within a minute');
   });
 
   it('doctor warns when the server does not list the model', async () => {

@@ -7,7 +7,7 @@ import type { RemoteSettings } from './remote.js';
 import { readJson } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
 
-/** Embeds in batches of `size`, fixing `dimensions` from the first answer and checking the rest. */
+/** Embeds in batches of `size`, learning `dimensions` from the first answer when unknown and checking every vector. */
 export async function embedInBatches(
   embedder: { dimensions: number; modelId: string },
   texts: readonly string[],

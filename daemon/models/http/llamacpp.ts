@@ -115,7 +115,7 @@ export class LlamaCppProvider implements ModelProvider {
     const headers = this.headers();
     const embedder = {
       modelId: this.id,
-      dimensions: 0,
+      dimensions: settings.dimensions ?? 0,
       embed: (texts: readonly string[], signal?: AbortSignal) =>
         embedInBatches(embedder, texts, 32, async (batch) => {
           const url = joinUrl(settings.url, 'embedding');

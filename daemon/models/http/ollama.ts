@@ -136,7 +136,7 @@ export class OllamaProvider implements ModelProvider {
     const headers = this.headers();
     const embedder = {
       modelId: this.id,
-      dimensions: 0,
+      dimensions: settings.dimensions ?? 0,
       embed: (texts: readonly string[], signal?: AbortSignal) =>
         embedInBatches(embedder, texts, 64, async (batch) => {
           const url = joinUrl(settings.url, 'api/embed');

@@ -172,13 +172,14 @@ export class OpenAiProvider implements ModelProvider {
 
 class OpenAiEmbedder implements Embedder {
   readonly modelId: string;
-  dimensions = 0;
+  dimensions: number;
   constructor(
     private readonly settings: RemoteSettings,
     private readonly headers: Record<string, string>,
     id: string,
   ) {
     this.modelId = id;
+    this.dimensions = settings.dimensions ?? 0;
   }
 
   embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {

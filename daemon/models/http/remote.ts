@@ -23,6 +23,8 @@ export interface RemoteSettings {
   hosted: boolean;
   /** Default output cap when a request names none. */
   maxTokens: number;
+  /** Embedding length when configured; otherwise learned from the first answer. */
+  dimensions?: number;
 }
 
 /** Joins a base URL and an endpoint path without doubling or dropping slashes. */

@@ -102,6 +102,7 @@ export const ModelRoleConfig = Type.Object(
     maxTokens: Type.Optional(Type.Integer({ minimum: 1, default: 256, description: 'Default cap on generated tokens.' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 100, default: 30000, description: 'Time allowed for the first response bytes and for each pause in a stream.' })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'Retries, with backoff, after transient failures (connection reset, 408, 429, 5xx).' })),
+    dimensions: Type.Optional(Type.Integer({ minimum: 1, description: 'embed: length of the vectors; learned from the server on first use when not set.' })),
   },
   { additionalProperties: false, default: {} },
 );
