@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelError } from '../../daemon/models/index.js';
+import { chatSampling } from '../../daemon/models/http/openai.js';
+import type { RemoteSettings } from '../../daemon/models/http/remote.js';
 import { ApiServer, sse, sseHeaders } from './api-server.js';
 import { collect, readyEmbedder, registryWith } from './collect.js';
 
@@ -99,6 +101,12 @@ describe('openai provider', () => {
       { role: 'tool', tool_call_id: 'call_0', content: 'a.ts' },
     ]);
     assert.equal(body.temperature, 0.2);
+  });
+
+  it('names the output cap the way each server expects', () => {
+    const settings = (url: string) => ({ url, maxTokens: 100 }) as RemoteSettings;
+    assert.deepEqual(chatSampling({ maxTokens: 50 }, settings('https://api.openai.com/v1')), { max_completion_tokens: 50 });
+    assert.deepEqual(chatSampling({}, settings('http://127.0.0.1:8000/v1')), { max_tokens: 100 });
   });
 
   it('rejects tool-call arguments that are not JSON', async () => {

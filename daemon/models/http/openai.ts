@@ -93,7 +93,7 @@ export class OpenAiProvider implements ModelProvider {
         ? { tools: request.tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
         : {}),
       ...(request.prediction !== undefined ? { prediction: { type: 'content', content: request.prediction } } : {}),
-      ...sampling(request, this.settings.maxTokens),
+      ...chatSampling(request, this.settings),
       stream: true,
       stream_options: { include_usage: true },
     };
@@ -207,6 +207,28 @@ function sampling(request: { maxTokens?: number; temperature?: number; topP?: nu
     // OpenAI accepts at most four stop sequences.
     ...(request.stop?.length ? { stop: request.stop.slice(0, 4) } : {}),
   };
+}
+
+/**
+ * OpenAI's own API refuses `max_tokens` for its reasoning models and wants
+ * `max_completion_tokens` in chat; compatible servers (vLLM, llama.cpp, LM Studio) know only
+ * `max_tokens`.
+ */
+export function chatSampling(request: { maxTokens?: number; temperature?: number; topP?: number; stop?: string[] }, settings: RemoteSettings): Record<string, unknown> {
+  const fields = sampling(request, settings.maxTokens);
+  if (isOpenAiHost(settings.url)) {
+    fields.max_completion_tokens = fields.max_tokens;
+    delete fields.max_tokens;
+  }
+  return fields;
+}
+
+function isOpenAiHost(url: string): boolean {
+  try {
+    return new URL(url).hostname === 'api.openai.com';
+  } catch {
+    return false;
+  }
 }
 
 function firstChoice(chunk: Record<string, unknown>): Record<string, unknown> | undefined {
