@@ -18,6 +18,8 @@ M.started_at = 0
 M.listeners = {} -- event name -> list of functions(...)
 
 local stopping = false
+-- Folders added while the client was still initializing; announced once it is ready.
+local pending_folders = {}
 local token_seq = 0
 
 local function notify(msg, level)
@@ -212,6 +214,11 @@ local function start_client(root)
       M.restarts = 0
       M.server_version = result and result.serverInfo and result.serverInfo.version
       client.workspace_folders = folders
+      if #pending_folders > 0 then
+        client.notify('workspace/didChangeWorkspaceFolders', { event = { added = pending_folders, removed = {} } })
+        vim.list_extend(client.workspace_folders, pending_folders)
+        pending_folders = {}
+      end
       vim.schedule(function()
         set_state('ready')
         M.emit('ready', client)
@@ -269,10 +276,7 @@ function M.attach(bufnr)
       client.workspace_folders = client.workspace_folders or {}
       table.insert(client.workspace_folders, folder)
     else
-      -- Not initialized yet: say so once it is.
-      M.on('ready', function(c)
-        c.notify('workspace/didChangeWorkspaceFolders', { event = { added = { folder }, removed = {} } })
-      end)
+      table.insert(pending_folders, folder)
     end
   end
   return vim.lsp.buf_attach_client(bufnr, M.client_id)

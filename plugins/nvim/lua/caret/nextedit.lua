@@ -14,6 +14,8 @@ local current = nil -- { bufnr, suggestion, edits = { [uri] = {edit...} } }
 local cancel_inflight = nil
 local timer = nil
 local seq = 0
+-- The changedtick an accept left behind: its TextChanged is ours, and the chain request is sent.
+local own_tick = {}
 
 local function enabled()
   return client.opts and client.opts.next_edit.enabled
@@ -146,6 +148,7 @@ function M.accept()
   local lines = vim.api.nvim_buf_get_lines(target, 0, -1, false)
   local row, col = plan.end_of_edit(first, lines, encoding)
   pcall(vim.api.nvim_win_set_cursor, 0, { row + 1, col })
+  own_tick[target] = vim.api.nvim_buf_get_changedtick(target)
   client.notify_daemon('caret/nextEdit/didAccept', { id = suggestion.id })
   M.request()
   return true
@@ -162,6 +165,8 @@ function M.setup_autocmds(group)
     group = group,
     callback = function(args)
       if not client.buffers[args.buf] then return end
+      if own_tick[args.buf] == vim.api.nvim_buf_get_changedtick(args.buf) then return end
+      own_tick[args.buf] = nil
       if current then M.clear(false) end
       schedule()
     end,
