@@ -49,13 +49,13 @@ export function queryIdentifiers(query: string): string[] {
  * finds `getUserName`). `all` joins identifiers with AND, otherwise OR. Undefined when the query
  * holds no identifier at all.
  */
-export function wordsMatchExpression(query: string, all: boolean): string | undefined {
+export function wordsMatchExpression(query: string, all: boolean, prefix = true): string | undefined {
   const clauses: string[] = [];
   for (const identifier of queryIdentifiers(query)) {
     const parts = identifierParts(identifier);
     if (parts.length === 0) continue;
     const joined = parts.join('');
-    const forms = [`${ftsString(joined)}*`];
+    const forms = [`${ftsString(joined)}${prefix ? '*' : ''}`];
     if (parts.length > 1) forms.push(ftsString(parts.join(' ')));
     clauses.push(forms.length > 1 ? `(${forms.join(' OR ')})` : forms[0]!);
   }

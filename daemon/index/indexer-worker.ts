@@ -94,6 +94,7 @@ async function runSyncs(): Promise<void> {
           log('info', 'index synced', { root: options.root, reason: job.reason, ...stats });
         } else {
           const stats = await pathSync(context, [...job.paths]);
+          log('debug', 'index paths synced', { root: options.root, paths: [...job.paths].slice(0, 20), ...stats });
           generation++;
           post({ type: 'synced', stats, generation });
           if (stats.changed > 0) scheduleTreeRefresh();

@@ -53,7 +53,7 @@ export class RootMissingError extends Error {
   }
 }
 
-const EXAMPLES_PER_REASON = 5;
+const EXAMPLES_PER_REASON = 10;
 
 export function scanWorkspace(root: string, options: ScanOptions): ScanResult {
   const rules = options.ignore ?? new IgnoreRules(root);

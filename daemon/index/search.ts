@@ -80,6 +80,9 @@ export class IndexSearcher {
 
   lexicalRankings(query: string, candidates: number): number[][] {
     const rankings: number[][] = [];
+    // Exact identifier tokens rank first (a query for `user4` prefers `user4` to `user40`).
+    const exact = wordsMatchExpression(query, true, false);
+    if (exact) rankings.push(this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', exact, candidates));
     const words = wordsMatchExpression(query, true);
     if (words) {
       let ids = this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', words, candidates);

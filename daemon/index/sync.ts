@@ -179,7 +179,7 @@ export async function fullSync(context: SyncContext): Promise<{ stats: SyncStats
   for (const { path, reason } of skippedRows) {
     skips.counts[reason] = (skips.counts[reason] ?? 0) + 1;
     const list = (skips.examples[reason] ??= []);
-    if (list.length < 5) list.push(path);
+    if (list.length < 10) list.push(path);
   }
   setMeta(db, 'scan_skips', JSON.stringify(skips));
   setMeta(db, 'last_full_sync', String(Date.now()));

@@ -226,18 +226,21 @@ export class WorkspaceIndex extends EventEmitter<{
   /** Resolves once every sync asked for so far has finished (ready, or in error). */
   whenIdle(signal?: AbortSignal): Promise<void> {
     const target = this.requested;
-    if (this.completed >= target) return Promise.resolve();
+    const idle = () => this.completed >= target && (this.state === 'ready' || this.state === 'error');
+    if (idle()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const onDone = () => {
-        if (this.completed >= target) finish(resolve);
+      const onChange = () => {
+        if (idle()) finish(resolve);
       };
       const onAbort = () => finish(() => reject(signal!.reason));
       const finish = (fn: () => void) => {
-        this.off('done', onDone);
+        this.off('done', onChange);
+        this.off('state', onChange);
         signal?.removeEventListener('abort', onAbort);
         fn();
       };
-      this.on('done', onDone);
+      this.on('done', onChange);
+      this.on('state', onChange);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -307,6 +310,10 @@ export class WorkspaceIndex extends EventEmitter<{
 
   private async stopWorker(): Promise<void> {
     for (const abort of this.embedAborts) abort.abort();
+    // The reader closes first, so that the writer, closing last, checkpoints and removes the WAL.
+    this.reader?.close();
+    this.reader = undefined;
+    this.searcher = undefined;
     const worker = this.worker;
     this.worker = undefined;
     if (worker) {
@@ -316,9 +323,6 @@ export class WorkspaceIndex extends EventEmitter<{
       await exited;
       clearTimeout(timeout);
     }
-    this.reader?.close();
-    this.reader = undefined;
-    this.searcher = undefined;
   }
 
   /** Throws the database away and indexes from scratch. */
