@@ -190,11 +190,11 @@ test('next edit: a removed argument is removed elsewhere', () => {
 });
 
 test('next edit: an added line after an anchor is proposed after the same anchor elsewhere, re-indented', () => {
-  const after = 'if (a) {\n  start(a);\n  log("a");\n}\nif (b) {\n    start(a);\n}\n';
+  const after = 'if (a) {\n  startServer(a);\n  log("a");\n}\nif (b) {\n    startServer(a);\n}\n';
   const offset = after.indexOf('\n  log');
   const proposals = propagateEdit({ edit: { uri: 'u', offset, deletedText: '', insertedText: '\n  log("a");' }, document: doc('u', after, 2), cursorOffset: 0, others: [] });
   assert.equal(proposals.length, 1);
-  assert.equal(apply(after, proposals[0]!.edits), after.replace('    start(a);\n}', '    start(a);\n    log("a");\n}'));
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('    startServer(a);\n}', '    startServer(a);\n    log("a");\n}'));
 });
 
 test('next edit: a removed line is removed where it recurs', () => {
@@ -248,4 +248,13 @@ test('prompts: FIM family by model name, chat answers cleaned, context chunks de
   ring.add('b.ts', 'other\n', 0);
   assert.equal(ring.size, 2, 'a near-duplicate chunk replaces the one held');
   assert.deepEqual(ring.take(1000, 'b.ts').map((c) => c.filename), ['a.ts']);
+});
+
+test('next edit: keywords are not callees, and prose in strings is not a pattern', () => {
+  const after = 'app.get(function(req, res, next) {});\napp.post(function(req, res) {});\n';
+  const keyword = propagateEdit({ edit: { uri: 'u', offset: after.indexOf(', next'), deletedText: '', insertedText: ', next' }, document: doc('u', after, 2), cursorOffset: 0, others: [] });
+  assert.deepEqual(keyword, []);
+  const prose = 'it("should not parse body", f);\nit("should parse body", g);\n';
+  const inString = propagateEdit({ edit: { uri: 'u', offset: prose.indexOf('not '), deletedText: '', insertedText: 'not ' }, document: doc('u', prose, 2), cursorOffset: 0, others: [] });
+  assert.deepEqual(inString, []);
 });

@@ -126,10 +126,31 @@ function substitutionRule(oldLine: string, newLine: string): Rule | undefined {
   const from = oldLine.slice(oldStart, oldEnd);
   const to = newLine.slice(newStart, newEnd);
   if (from.trim().length < 4 || from === to || to.includes(from)) return undefined;
-  return (document, exclude) =>
-    tokenBoundedOccurrences(document.text, from)
-      .filter((start) => !overlaps(start, start + from.length, exclude))
-      .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `replace ${from.trim()} → ${to.trim()}`));
+  // Prose in strings and comments changes one place at a time; code patterns recur.
+  if (inStringOrComment(oldLine, a[head]?.start ?? oldLine.length) || !/[A-Za-z_$]/.test(from)) return undefined;
+  return (document, exclude) => {
+    const sites = tokenBoundedOccurrences(document.text, from).filter((start) => !overlaps(start, start + from.length, exclude));
+    // A pattern found everywhere is not a deliberate one.
+    if (sites.length > 12) return [];
+    return sites.map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `replace ${from.trim()} → ${to.trim()}`));
+  };
+}
+
+/** Words followed by `(` that are not the name of a call or signature. */
+const KEYWORDS = new Set(['function', 'if', 'for', 'while', 'switch', 'catch', 'return', 'typeof', 'new', 'await', 'elif', 'def', 'fn', 'func', 'with', 'and', 'or', 'not', 'in', 'of', 'sizeof', 'print']);
+
+/** Whether `at` in `line` is inside a string literal or a line comment. */
+function inStringOrComment(line: string, at: number): boolean {
+  let quote: string | undefined;
+  for (let i = 0; i < at && i < line.length; i++) {
+    const char = line[i]!;
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'" || char === '`') quote = char;
+    else if ((char === '/' && line[i + 1] === '/') || char === '#') return true;
+  }
+  return quote !== undefined;
 }
 
 interface CallSite {
@@ -148,7 +169,7 @@ function callAround(line: string, at: number): CallSite | undefined {
     else if (char === '(') {
       if (depth === 0) {
         const name = /([A-Za-z_$][\w$]*)\s*$/.exec(line.slice(0, i))?.[1];
-        const site = name ? parseCall(line, i, name) : undefined;
+        const site = name && !KEYWORDS.has(name) ? parseCall(line, i, name) : undefined;
         return site;
       }
       depth--;
@@ -263,7 +284,7 @@ function lineRule(edit: AppliedEdit, text: string, oldLines: string, newLines: s
     const anchorNo = allLines.length - 1 + head - 1;
     const docLines = text.split('\n');
     const anchor = docLines[anchorNo];
-    if (anchor === undefined || anchor.trim().length < 6) return undefined;
+    if (anchor === undefined || anchor.trim().length < 12 || !/[A-Za-z_$]/.test(anchor)) return undefined;
     const anchorIndent = leadingWhitespace(anchor);
     const relative = added.map((line) => {
       const indent = leadingWhitespace(line);
@@ -286,9 +307,9 @@ function lineRule(edit: AppliedEdit, text: string, oldLines: string, newLines: s
         const eol = cr ? '\r\n' : '\n';
         const insert = relative.map(({ extra, body }) => eol + (body.trim() ? indent + extra + body.replace(/\r$/, '') : '')).join('');
         const at = cr ? end - 1 : end;
-        out.push(proposal(document, [{ start: at, end: at, newText: insert }], `add ${addedTrimmed.filter(Boolean).join(' / ')}`));
+        out.push(proposal(document, [{ start: at, end: at, newText: insert }], `insert ${addedTrimmed.filter(Boolean).join(' / ')}`));
       }
-      return out;
+      return out.length > 8 ? [] : out;
     };
   }
   // Lines removed: remove the same lines elsewhere.

@@ -1,0 +1,292 @@
+// Replays a repository's git history against completion and next edit.
+//
+//   npm run bench -- replay --repo PATH [--commits N] [--provider NAME --url URL --model M]
+//                           [--samples-per-commit K] [--seed S]
+//
+// Completion: at sampled positions inside lines that real commits added, given the file as it
+// was before the commit plus the typed part of the line (and the hunk's earlier added lines),
+// predict the rest of the line. Reports how often a suggestion is shown, how often it is exactly
+// right, its character-level similarity, and latency.
+// Next edit: for files a commit changed in several hunks, apply the first hunk as the user's edit
+// and ask for the next edit; a prediction matches when it reproduces a remaining hunk (exact) or
+// moves a remaining hunk's text toward its real new text (partial); otherwise it is wrong.
+import { execFileSync } from 'node:child_process';
+import { extname } from 'node:path';
+import { CompletionService, editSimilarity } from '../../daemon/completion/index.js';
+import { ModelRegistry, type ModelsSettings } from '../../daemon/models/index.js';
+import { EditHistory, trimCommon } from '../../daemon/workspace/index.js';
+
+interface Options {
+  repo: string;
+  commits: number;
+  samplesPerCommit: number;
+  seed: number;
+  provider?: string;
+  url?: string;
+  model?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { repo: '', commits: 300, samplesPerCommit: 6, seed: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i]!, argv[i + 1]];
+    const need = () => {
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      i++;
+      return value;
+    };
+    if (flag === '--repo') options.repo = need();
+    else if (flag === '--commits') options.commits = Number(need());
+    else if (flag === '--samples-per-commit') options.samplesPerCommit = Number(need());
+    else if (flag === '--seed') options.seed = Number(need());
+    else if (flag === '--provider') options.provider = need();
+    else if (flag === '--url') options.url = need();
+    else if (flag === '--model') options.model = need();
+    else throw new Error(`unknown argument ${flag}`);
+  }
+  if (!options.repo) throw new Error('usage: npm run bench -- replay --repo PATH [--commits N] [--provider NAME --url URL --model M]');
+  return options;
+}
+
+const SOURCE = new Set(['.ts', '.tsx', '.js', '.jsx', '.mjs', '.py', '.go', '.rs', '.c', '.h', '.cc', '.cpp', '.hpp', '.java', '.kt', '.rb', '.lua', '.el', '.cs', '.swift', '.php', '.scala', '.sh']);
+const LANGUAGE: Record<string, string> = { '.ts': 'typescript', '.tsx': 'typescript', '.js': 'javascript', '.jsx': 'javascript', '.mjs': 'javascript', '.py': 'python', '.go': 'go', '.rs': 'rust', '.c': 'c', '.h': 'c', '.cc': 'cpp', '.cpp': 'cpp', '.hpp': 'cpp', '.java': 'java', '.kt': 'kotlin', '.rb': 'ruby', '.lua': 'lua', '.el': 'elisp', '.cs': 'csharp', '.swift': 'swift', '.php': 'php', '.scala': 'scala', '.sh': 'shell' };
+
+interface Hunk {
+  oldStart: number; // 1-based; for oldLen 0, the line after which lines are added
+  oldLen: number;
+  removed: string[];
+  added: string[];
+}
+
+function git(repo: string, args: string[]): string {
+  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+}
+
+function hunksOf(diff: string): Map<string, Hunk[]> {
+  const files = new Map<string, Hunk[]>();
+  let current: Hunk[] | undefined;
+  let hunk: Hunk | undefined;
+  for (const line of diff.split('\n')) {
+    if (line.startsWith('+++ ')) {
+      const path = line.startsWith('+++ b/') ? line.slice(6) : undefined;
+      current = path ? [] : undefined;
+      if (path && current) files.set(path, current);
+      continue;
+    }
+    const header = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (header) {
+      hunk = { oldStart: Number(header[1]), oldLen: header[2] === undefined ? 1 : Number(header[2]), removed: [], added: [] };
+      current?.push(hunk);
+      continue;
+    }
+    if (!hunk) continue;
+    if (line.startsWith('-') && !line.startsWith('---')) hunk.removed.push(line.slice(1));
+    else if (line.startsWith('+') && !line.startsWith('+++')) hunk.added.push(line.slice(1));
+  }
+  return files;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+
+/** Old-file lines with the hunk applied: where the hunk's region starts in the result. */
+function applyHunk(lines: string[], hunk: Hunk): string[] {
+  const at = hunk.oldLen === 0 ? hunk.oldStart : hunk.oldStart - 1;
+  return [...lines.slice(0, at), ...hunk.added, ...lines.slice(at + hunk.oldLen)];
+}
+
+interface Doc {
+  uri: string;
+  languageId: string;
+  version: number;
+  text: string;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const rand = random(options.seed);
+  let models: ModelRegistry | undefined;
+  if (options.provider && options.provider !== 'builtin') {
+    const role = { provider: options.provider, ...(options.url && { url: options.url }), ...(options.model && { model: options.model }) } as NonNullable<ModelsSettings['completion']>;
+    models = new ModelRegistry({ settings: () => ({ completion: role, nextEdit: role }) });
+  }
+  let open: Doc[] = [];
+  const history = new EditHistory({ coalesceMs: 0 });
+  const service = new CompletionService({
+    history,
+    openDocuments: () => open,
+    ...(models && { models }),
+    eagerIndexing: true,
+    settings: () => ({ prefetch: false, maxModelMs: 10_000 }),
+  });
+  const commits = git(options.repo, ['log', '--no-merges', '--first-parent', `-n${options.commits}`, '--format=%H']).split('\n').filter(Boolean);
+  const completion = { samples: 0, shown: 0, exact: 0, similarity: 0, latencies: [] as number[] };
+  const nextEdit = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, similarity: 0, latencies: [] as number[] };
+  const examples: string[] = [];
+  const byRule = new Map<string, { shown: number; matched: number }>();
+  const tally = (reason: string, matched: boolean) => {
+    const rule = reason.split(' ')[0]!;
+    const entry = byRule.get(rule) ?? { shown: 0, matched: 0 };
+    entry.shown++;
+    if (matched) entry.matched++;
+    byRule.set(rule, entry);
+  };
+  let version = 1;
+  const started = Date.now();
+  for (const commit of commits) {
+    let diff: string;
+    try {
+      if (!git(options.repo, ['rev-list', '--parents', '-n1', commit]).trim().includes(' ')) continue; // root commit
+      diff = git(options.repo, ['diff', '--no-color', '--no-ext-diff', '--unified=0', '--diff-filter=M', `${commit}~1`, commit]);
+    } catch {
+      continue; // root commit
+    }
+    const files = [...hunksOf(diff)].filter(([path]) => SOURCE.has(extname(path)));
+    const before = new Map<string, string>();
+    for (const [path] of files) {
+      try {
+        const text = git(options.repo, ['show', `${commit}~1:${path}`]);
+        if (text.length < 400_000 && !text.includes('\u0000')) before.set(path, text);
+      } catch {
+        /* renamed or unreadable */
+      }
+    }
+    const docOf = (path: string, text: string): Doc => ({ uri: `file:///replay/${path}`, languageId: LANGUAGE[extname(path)] ?? 'plaintext', version: version++, text });
+
+    // Completion samples.
+    const candidates: Array<{ path: string; hunk: Hunk; index: number }> = [];
+    for (const [path, hunks] of files) {
+      if (!before.has(path)) continue;
+      for (const hunk of hunks) hunk.added.forEach((line, index) => {
+        if (line.trim().length >= 6) candidates.push({ path, hunk, index });
+      });
+    }
+    for (let k = 0; k < options.samplesPerCommit && candidates.length > 0; k++) {
+      const { path, hunk, index } = candidates.splice(Math.floor(rand() * candidates.length), 1)[0]!;
+      const oldLines = before.get(path)!.split('\n');
+      const line = hunk.added[index]!;
+      const indent = line.length - line.trimStart().length;
+      const cut = indent + Math.floor(rand() * (line.trimEnd().length - indent - 1)) + 1;
+      const expected = line.slice(cut).trimEnd();
+      if (!expected) continue;
+      const at = hunk.oldLen === 0 ? hunk.oldStart : hunk.oldStart - 1;
+      const prefix = [...oldLines.slice(0, at), ...hunk.added.slice(0, index), line.slice(0, cut)].join('\n');
+      const suffix = '\n' + oldLines.slice(at + hunk.oldLen).join('\n');
+      const document = docOf(path, prefix + suffix);
+      open = [...before].filter(([other]) => other !== path).map(([other, text]) => docOf(other, text));
+      const t0 = performance.now();
+      const items = await service.inline({ sessionKey: 'replay', document, offset: prefix.length, trigger: 'automatic' }, new AbortController().signal);
+      completion.latencies.push(performance.now() - t0);
+      completion.samples++;
+      const shown = items[0]?.insertText.split('\n')[0];
+      if (shown) {
+        completion.shown++;
+        if (shown.trimEnd() === expected) completion.exact++;
+        else if (examples.length < 4) examples.push(`  completion ${path}: typed ${JSON.stringify(line.slice(indent, cut))} expected ${JSON.stringify(expected)} got ${JSON.stringify(shown)}`);
+        completion.similarity += editSimilarity(shown.trimEnd(), expected);
+      }
+    }
+
+    // Next-edit cases: files with several hunks.
+    for (const [path, hunks] of files) {
+      if (hunks.length < 2 || !before.has(path)) continue;
+      const oldLines = before.get(path)!.split('\n');
+      const first = hunks[0]!;
+      const afterFirst = applyHunk(oldLines, first);
+      const oldText = oldLines.join('\n');
+      const text = afterFirst.join('\n');
+      const change = trimCommon({ offset: 0, deletedText: oldText, insertedText: text });
+      const document = docOf(path, text);
+      history.forget(document.uri);
+      history.record(document.uri, document.version, [change]);
+      open = [];
+      const delta = first.added.length - first.oldLen;
+      const t0 = performance.now();
+      const result = await service.nextEdit({ sessionKey: 'replay', document, offset: change.offset + change.insertedText.length }, new AbortController().signal);
+      nextEdit.latencies.push(performance.now() - t0);
+      nextEdit.cases++;
+      history.forget(document.uri);
+      if (!result || result.target.uri !== document.uri) {
+        nextEdit.silent += result ? 0 : 1;
+        if (result) nextEdit.wrong++;
+        if (result) nextEdit.shown++;
+        continue;
+      }
+      nextEdit.shown++;
+      const edits = [...result.proposal.edits].sort((a, b) => b.start - a.start);
+      const predicted = edits.reduce((t, e) => t.slice(0, e.start) + e.newText + t.slice(e.end), text);
+      const lengthDelta = predicted.length - text.length;
+      const lineStarts: number[] = [0];
+      for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
+      const offsetOfLine = (n: number) => (n <= 0 ? 0 : n >= lineStarts.length ? text.length : lineStarts[n]!);
+      let best: 'exact' | 'partial' | 'wrong' = 'wrong';
+      let bestSimilarity = 0;
+      for (const hunk of hunks.slice(1)) {
+        const start = (hunk.oldLen === 0 ? hunk.oldStart : hunk.oldStart - 1) + delta;
+        const windowStart = offsetOfLine(start - 1);
+        const windowEnd = offsetOfLine(start + hunk.oldLen + 1);
+        const low = Math.min(...result.proposal.edits.map((e) => e.start));
+        const high = Math.max(...result.proposal.edits.map((e) => e.end));
+        if (low < windowStart || high > windowEnd) continue;
+        const original = text.slice(windowStart, windowEnd);
+        const target = [...afterFirst.slice(Math.max(0, start - 1), start), ...hunk.added, ...afterFirst.slice(start + hunk.oldLen, start + hunk.oldLen + 1)].join('\n') + (windowEnd < text.length ? '\n' : '');
+        const got = predicted.slice(windowStart, windowEnd + lengthDelta);
+        const similarity = editSimilarity(got, target);
+        if (got === target) {
+          best = 'exact';
+          bestSimilarity = 1;
+          break;
+        }
+        if (similarity > editSimilarity(original, target) && similarity > bestSimilarity) {
+          best = 'partial';
+          bestSimilarity = similarity;
+        }
+      }
+      nextEdit.similarity += bestSimilarity;
+      tally(result.proposal.reason, best !== 'wrong');
+      if (best === 'exact') nextEdit.exact++;
+      else if (best === 'partial') nextEdit.partial++;
+      else {
+        nextEdit.wrong++;
+        if (examples.length < 40) examples.push(`  next edit ${commit.slice(0, 8)} ${path}: ${result.proposal.reason} (wrong)`);
+      }
+    }
+  }
+  const pct = (n: number, d: number) => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)}%`);
+  const repoName = git(options.repo, ['rev-parse', '--show-toplevel']).trim();
+  console.log(`repository ${repoName}, ${commits.length} commits, provider ${options.provider ?? 'builtin'}, seed ${options.seed}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log('completion');
+  console.log(`  samples ${completion.samples}, shown ${completion.shown} (${pct(completion.shown, completion.samples)})`);
+  console.log(`  exact among shown ${completion.exact} (${pct(completion.exact, completion.shown)}), exact over all samples ${pct(completion.exact, completion.samples)}`);
+  console.log(`  mean edit similarity among shown ${completion.shown ? (completion.similarity / completion.shown).toFixed(3) : 'n/a'}`);
+  console.log(`  latency p50 ${percentile(completion.latencies, 50).toFixed(2)} ms, p99 ${percentile(completion.latencies, 99).toFixed(2)} ms`);
+  console.log('next edit');
+  console.log(`  multi-hunk cases ${nextEdit.cases}, shown ${nextEdit.shown} (${pct(nextEdit.shown, nextEdit.cases)}), silent ${nextEdit.silent} (${pct(nextEdit.silent, nextEdit.cases)})`);
+  console.log(`  matching a later hunk ${nextEdit.exact + nextEdit.partial} (${pct(nextEdit.exact + nextEdit.partial, nextEdit.shown)} of shown): exact ${nextEdit.exact} (${pct(nextEdit.exact, nextEdit.shown)}), partial ${nextEdit.partial}`);
+  console.log(`  wrong ${nextEdit.wrong} (${pct(nextEdit.wrong, nextEdit.shown)} of shown), mean best similarity among shown ${nextEdit.shown ? (nextEdit.similarity / nextEdit.shown).toFixed(3) : 'n/a'}`);
+  console.log(`  latency p50 ${percentile(nextEdit.latencies, 50).toFixed(2)} ms, p99 ${percentile(nextEdit.latencies, 99).toFixed(2)} ms`);
+  console.log(`  by rule: ${[...byRule].map(([rule, { shown, matched }]) => `${rule} ${matched}/${shown}`).join(', ')}`);
+  if (process.env.REPLAY_EXAMPLES) console.log(['examples (misses):', ...examples].join('\n'));
+  service.dispose();
+  await models?.dispose();
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exit(1);
+});
