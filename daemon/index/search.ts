@@ -84,16 +84,14 @@ export class IndexSearcher {
     const exact = wordsMatchExpression(query, true, false);
     if (exact) rankings.push(this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', exact, candidates));
     const words = wordsMatchExpression(query, true);
-    if (words) {
-      let ids = this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', words, candidates);
-      if (ids.length === 0 && queryIdentifiers(query).length > 1) {
-        ids = this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', wordsMatchExpression(query, false)!, candidates);
-      }
-      rankings.push(ids);
-    }
+    if (words) rankings.push(this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', words, candidates));
     const text = query.trim();
     if ([...text].length >= 3) {
       rankings.push(this.ranked('SELECT rowid FROM fts_grams WHERE fts_grams MATCH ? ORDER BY rank LIMIT ?', ftsString(text), candidates));
+    }
+    // Nothing holds all the words, nor the text: settle for chunks holding any of the words.
+    if (rankings.every((ranking) => ranking.length === 0) && queryIdentifiers(query).length > 1) {
+      rankings.push(this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', wordsMatchExpression(query, false)!, candidates));
     }
     return rankings;
   }
