@@ -97,6 +97,13 @@ export class OnnxCausalLm {
     await worker.call({ type: 'clearCache' });
   }
 
+  /** Prompts whose KV state is cached, and their bytes (zero before the model is loaded). */
+  async cacheStats(): Promise<{ entries: number; bytes: number }> {
+    if (!this.loading) return { entries: 0, bytes: 0 };
+    const worker = await this.ready();
+    return worker.call({ type: 'cacheStats' });
+  }
+
   async dispose(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;

@@ -10,6 +10,7 @@ export type WorkerRequest =
   | { type: 'verify'; id: number; context: string | number[]; draft: string | number[]; reuse: boolean }
   | { type: 'embed'; id: number; texts: string[] }
   | { type: 'clearCache'; id: number }
+  | { type: 'cacheStats'; id: number }
   | { type: 'cancel'; id: number };
 
 export interface ResultValues {
@@ -19,6 +20,7 @@ export interface ResultValues {
   verify: VerifyResult & { context: number[]; draft: number[] };
   embed: Float32Array[];
   clearCache: null;
+  cacheStats: { entries: number; bytes: number };
 }
 
 export interface SerializedError {

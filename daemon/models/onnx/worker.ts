@@ -61,6 +61,8 @@ async function handle(request: Exclude<WorkerRequest, { type: 'cancel' }>): Prom
     case 'clearCache':
       causal?.clearCache();
       return null;
+    case 'cacheStats':
+      return causal?.cacheStats() ?? { entries: 0, bytes: 0 };
   }
 }
 
