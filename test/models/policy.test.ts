@@ -41,3 +41,29 @@ describe('send policy', () => {
     assert.equal(filterForProvider(files, false).length, 4);
   });
 });
+
+describe('send policy at the provider edge', () => {
+  it('drops secret context files, refuses secret files and credentials, for hosted providers only', async () => {
+    const { ApiServer, sse, sseHeaders } = await import('./api-server.js');
+    const { collect, registryWith } = await import('./collect.js');
+    const { ModelError } = await import('../../daemon/models/index.js');
+    const api = await ApiServer.start();
+    try {
+      api.on('POST /infill', { headers: sseHeaders, chunks: sse([{ content: 'ok', stop: true }]) });
+      const hosted = registryWith({ completion: { provider: 'llamacpp', url: api.url, hosted: true, retries: 0 } }).resolve('completion');
+      await collect(hosted.infill!({ prefix: 'a', suffix: 'b', filename: 'src/a.ts', extra: [{ filename: '.env', text: 'X=1' }, { filename: 'src/b.ts', text: 'export {}' }, { filename: 'src/c.ts', text: '-----BEGIN RSA PRIVATE KEY-----' }] }));
+      assert.deepEqual((api.last('/infill').body as { input_extra: unknown }).input_extra, [{ filename: 'src/b.ts', text: 'export {}' }]);
+      const sent = api.requests.length;
+      const refused = (error: unknown) => error instanceof ModelError && error.kind === 'refused';
+      await assert.rejects(collect(hosted.infill!({ prefix: 'SECRET=', suffix: '', filename: 'deploy/.env.production' })), refused);
+      await assert.rejects(collect(hosted.infill!({ prefix: 'const k = "sk-ant-api03-abcdefghijklmnopqrstuvwx";\n', suffix: '', filename: 'src/k.ts' })), refused);
+      await assert.rejects(collect(hosted.complete!({ prompt: '-----BEGIN OPENSSH PRIVATE KEY-----\n' })), refused);
+      assert.equal(api.requests.length, sent, 'nothing was sent');
+      const local = registryWith({ completion: { provider: 'llamacpp', url: api.url, retries: 0 } }).resolve('completion');
+      await collect(local.infill!({ prefix: 'SECRET=', suffix: '', filename: '.env', extra: [{ filename: '.env.local', text: 'X=1' }] }));
+      assert.equal((api.last('/infill').body as { input_extra: unknown[] }).input_extra.length, 1, 'a local server sees everything');
+    } finally {
+      await api.close();
+    }
+  });
+});

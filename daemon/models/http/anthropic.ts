@@ -70,7 +70,7 @@ export class AnthropicProvider implements ModelProvider {
     let finish: FinishReason | undefined;
     let stopped = false;
     try {
-      for await (const event of sseEvents(bodyText(response, 'anthropic', shown, this.settings.http.timeoutMs, request.signal), 'anthropic', shown)) {
+      for await (const event of sseEvents(bodyText(response, 'anthropic', shown, this.settings.http.timeoutMs, request.signal))) {
         const data = parseEventData(event, 'anthropic', shown);
         if (!isRecord(data)) throw malformed('anthropic', shown, 'a streamed event is not an object');
         const type = typeof data.type === 'string' ? data.type : event.event;

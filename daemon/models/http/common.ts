@@ -1,8 +1,8 @@
 // Pieces the HTTP providers share: batched embedding with a dimension check, the doctor probe,
 // and errors a server reports inside a stream.
-import type { Embedder } from '../embedder.js';
 import { isAbortError, ModelError } from '../errors.js';
-import type { ProviderHealth, ProviderKind } from '../provider.js';
+import { looksSecretText, sendPolicy } from '../policy.js';
+import type { ContextFile, GenerationEvent, GenerationStream, ProviderHealth, ProviderKind } from '../provider.js';
 import type { RemoteSettings } from './remote.js';
 import { readJson } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
@@ -27,8 +27,6 @@ export async function embedInBatches(
   }
   return out;
 }
-
-export type EmbedderWithDimensions = Embedder;
 
 /**
  * GETs a cheap endpoint of the server. `inspect` looks at the body and returns a warning (e.g.
@@ -57,4 +55,31 @@ export async function probe(
 
 export function serverStreamError(provider: ProviderKind, endpoint: string, message: string): ModelError {
   return new ModelError({ kind: 'server', provider, endpoint, message: `the server reported an error mid-response: ${message}`, fix: 'Check the server\'s log' });
+}
+
+/**
+ * The last line of the send policy, at the edge: for a hosted provider, context files that look
+ * like secrets are left out, and a prompt whose own file looks like one, or whose text carries a
+ * credential, is refused. Ignored files are the callers' to filter (they know the ignore rules).
+ */
+export function guardHostedPrompt<T extends { filename?: string; extra?: ContextFile[] }>(settings: RemoteSettings, request: T, texts: readonly string[]): T {
+  if (!settings.hosted) return request;
+  const refuse = (why: string): never => {
+    throw new ModelError({
+      kind: 'refused',
+      provider: settings.kind,
+      endpoint: displayUrl(settings.url),
+      message: `not sent: ${why}`,
+      fix: 'caret never sends secrets to a hosted model; use a local provider for this file, or set `hosted = false` if this server is yours',
+    });
+  };
+  if (request.filename && !sendPolicy({ path: request.filename }, true).allowed) refuse(`${request.filename} looks like a secrets file`);
+  if (texts.some((text) => looksSecretText(text))) refuse(`the code around the cursor${request.filename ? ` in ${request.filename}` : ''} contains what looks like a credential`);
+  if (!request.extra) return request;
+  return { ...request, extra: request.extra.filter((file) => sendPolicy({ path: file.filename, text: file.text }, true).allowed) };
+}
+
+/** Runs `make` when iteration starts, so every failure, checks included, surfaces from the stream. */
+export async function* deferred(make: () => GenerationStream): AsyncGenerator<GenerationEvent> {
+  yield* make();
 }

@@ -16,7 +16,7 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { embedInBatches, probe, serverStreamError } from './common.js';
+import { deferred, embedInBatches, guardHostedPrompt, probe, serverStreamError } from './common.js';
 import { OpenAiProvider } from './openai.js';
 import { isRecord, joinUrl, remoteId, type RemoteSettings } from './remote.js';
 import { bodyText, malformed, parseEventData, readJson, sseEvents, truncated } from './streams.js';
@@ -54,7 +54,12 @@ export class LlamaCppProvider implements ModelProvider {
     return { ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}), ...this.settings.headers };
   }
 
-  infill(request: InfillRequest): GenerationStream {
+  infill(unchecked: InfillRequest): GenerationStream {
+    return deferred(() => this.checkedInfill(unchecked));
+  }
+
+  private checkedInfill(unchecked: InfillRequest): GenerationStream {
+    const request = guardHostedPrompt(this.settings, unchecked, [unchecked.prefix, unchecked.suffix]);
     return this.generate('infill', request, {
       input_prefix: request.prefix,
       input_suffix: request.suffix,
@@ -64,7 +69,10 @@ export class LlamaCppProvider implements ModelProvider {
   }
 
   complete(request: CompletionRequest): GenerationStream {
-    return this.generate('completion', request, { prompt: request.prompt });
+    return deferred(() => {
+      guardHostedPrompt(this.settings, {}, [request.prompt]);
+      return this.generate('completion', request, { prompt: request.prompt });
+    });
   }
 
   chat(request: ChatRequest): GenerationStream {
@@ -88,7 +96,7 @@ export class LlamaCppProvider implements ModelProvider {
     let finish: FinishReason | undefined;
     let usage: Usage | undefined;
     try {
-      for await (const event of sseEvents(bodyText(response, 'llamacpp', shown, this.settings.http.timeoutMs, request.signal), 'llamacpp', shown)) {
+      for await (const event of sseEvents(bodyText(response, 'llamacpp', shown, this.settings.http.timeoutMs, request.signal))) {
         if (event.data === '[DONE]') break;
         const chunk = parseEventData(event, 'llamacpp', shown);
         if (!isRecord(chunk)) throw malformed('llamacpp', shown, 'a streamed event is not an object');

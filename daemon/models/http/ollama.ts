@@ -17,7 +17,7 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { embedInBatches, probe, serverStreamError } from './common.js';
+import { deferred, embedInBatches, guardHostedPrompt, probe, serverStreamError } from './common.js';
 import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
 import { bodyText, malformed, ndjsonValues, readJson, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
@@ -52,7 +52,12 @@ export class OllamaProvider implements ModelProvider {
     return { ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}), ...this.settings.headers };
   }
 
-  infill(request: InfillRequest): GenerationStream {
+  infill(unchecked: InfillRequest): GenerationStream {
+    return deferred(() => this.checkedInfill(unchecked));
+  }
+
+  private checkedInfill(unchecked: InfillRequest): GenerationStream {
+    const request = guardHostedPrompt(this.settings, unchecked, [unchecked.prefix, unchecked.suffix]);
     const template = this.settings.fimTemplate;
     if (template) return this.complete({ ...request, prompt: renderFimPrompt(template, request), stop: fimStops(template, request.stop) });
     // Ollama applies the model's own FIM template when `suffix` is given; context files go first.
@@ -61,7 +66,10 @@ export class OllamaProvider implements ModelProvider {
   }
 
   complete(request: CompletionRequest): GenerationStream {
-    return this.generate(request, { prompt: request.prompt, raw: true });
+    return deferred(() => {
+      guardHostedPrompt(this.settings, {}, [request.prompt]);
+      return this.generate(request, { prompt: request.prompt, raw: true });
+    });
   }
 
   private async *generate(request: CompletionRequest | InfillRequest, input: Record<string, unknown>): AsyncGenerator<GenerationEvent> {

@@ -21,7 +21,7 @@ import { fimStops, renderFimPrompt } from '../fim.js';
 import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
 import { bodyText, malformed, parseEventData, readJson, sseEvents, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
-import { embedInBatches, probe, serverStreamError } from './common.js';
+import { deferred, embedInBatches, guardHostedPrompt, probe, serverStreamError } from './common.js';
 
 export class OpenAiProvider implements ModelProvider {
   /** 'openai', or the provider that delegates its OpenAI-compatible routes here (llamacpp). */
@@ -56,7 +56,12 @@ export class OpenAiProvider implements ModelProvider {
     return { ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}), ...this.settings.headers };
   }
 
-  infill(request: InfillRequest): GenerationStream {
+  infill(unchecked: InfillRequest): GenerationStream {
+    return deferred(() => this.checkedInfill(unchecked));
+  }
+
+  private checkedInfill(unchecked: InfillRequest): GenerationStream {
+    const request = guardHostedPrompt(this.settings, unchecked, [unchecked.prefix, unchecked.suffix]);
     const template = this.settings.fimTemplate;
     if (template) {
       return this.complete({ ...request, prompt: renderFimPrompt(template, request), stop: fimStops(template, request.stop) });
@@ -65,7 +70,10 @@ export class OpenAiProvider implements ModelProvider {
   }
 
   complete(request: CompletionRequest): GenerationStream {
-    return this.completions(request, { prompt: request.prompt });
+    return deferred(() => {
+      guardHostedPrompt(this.settings, {}, [request.prompt]);
+      return this.completions(request, { prompt: request.prompt });
+    });
   }
 
   private async *completions(request: CompletionRequest | InfillRequest, prompt: { prompt: string; suffix?: string }): AsyncGenerator<GenerationEvent> {
@@ -138,7 +146,7 @@ export class OpenAiProvider implements ModelProvider {
     let usage: Usage | undefined;
     let done = false;
     try {
-      for await (const event of sseEvents(bodyText(response, this.settings.kind, shown, this.settings.http.timeoutMs, signal), this.settings.kind, shown)) {
+      for await (const event of sseEvents(bodyText(response, this.settings.kind, shown, this.settings.http.timeoutMs, signal))) {
         if (event.data === '[DONE]') {
           done = true;
           break;

@@ -1,7 +1,7 @@
 // What every HTTP provider shares: its resolved settings, URL joining, the health probe shape, and
 // the rule that a stream is complete only when the API's own end marker arrived.
 import { createHash } from 'node:crypto';
-import type { FimTemplate, ProviderKind, ToolCall } from '../provider.js';
+import type { FimTemplate, ProviderKind } from '../provider.js';
 import { displayUrl, type HttpSettings } from './transport.js';
 import { malformed } from './streams.js';
 
@@ -61,15 +61,6 @@ export function parseToolArguments(raw: unknown, settings: RemoteSettings, endpo
     }
   }
   throw malformed(settings.kind, endpoint, `a tool call's arguments are not a JSON object (${String(raw).slice(0, 80)})`);
-}
-
-export function assembleToolCall(id: string, name: string, args: Record<string, unknown>): ToolCall {
-  return { id, name, arguments: args };
-}
-
-/** Combines the caller's signal with nothing else; kept as a seam for per-role defaults. */
-export function callerSignal(signal?: AbortSignal): AbortSignal | undefined {
-  return signal;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -115,13 +115,12 @@ export async function readJson(response: OpenResponse, provider: ProviderKind, e
   }
 }
 
-export async function* sseEvents(text: AsyncIterable<string>, provider: ProviderKind, endpoint: string): AsyncGenerator<SseEvent> {
+export async function* sseEvents(text: AsyncIterable<string>): AsyncGenerator<SseEvent> {
   const decoder = new SseDecoder();
   for await (const chunk of text) yield* decoder.push(chunk);
-  // A server that closes without a final blank line still sent a complete last event in practice.
+  // A server that closes without a final blank line still sent a complete last event in practice;
+  // whether the response as a whole was complete is the caller's end-marker check.
   yield* decoder.push('\n\n');
-  void provider;
-  void endpoint;
 }
 
 export async function* ndjsonValues(text: AsyncIterable<string>, provider: ProviderKind, endpoint: string): AsyncGenerator<unknown> {
