@@ -254,7 +254,7 @@ test('next edit: keywords are not callees, and prose in strings is not a pattern
   const after = 'app.get(function(req, res, next) {});\napp.post(function(req, res) {});\n';
   const keyword = propagateEdit({ edit: { uri: 'u', offset: after.indexOf(', next'), deletedText: '', insertedText: ', next' }, document: doc('u', after, 2), cursorOffset: 0, others: [] });
   assert.deepEqual(keyword, []);
-  const prose = 'it("should not parse body", f);\nit("should parse body", g);\n';
+  const prose = 'it("should not parse body", f);\nit("should parse json", g);\n';
   const inString = propagateEdit({ edit: { uri: 'u', offset: prose.indexOf('not '), deletedText: '', insertedText: 'not ' }, document: doc('u', prose, 2), cursorOffset: 0, others: [] });
   assert.deepEqual(inString, []);
 });

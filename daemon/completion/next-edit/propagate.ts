@@ -115,7 +115,10 @@ function substitutionRule(oldLine: string, newLine: string): Rule | undefined {
         .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `rename ${from} → ${to}`));
   }
 
-  const args = argumentChange(oldLine, newLine, a[head]?.start ?? oldLine.length);
+  const changeAt = a[head]?.start ?? oldLine.length;
+  // Parameters of an anonymous function (or a condition) have no other sites to propagate to.
+  if (KEYWORDS.has(/([A-Za-z_$][\w$]*)\s*\($/.exec(oldLine.slice(0, openParenBefore(oldLine, changeAt) + 1))?.[1] ?? '')) return undefined;
+  const args = argumentChange(oldLine, newLine, changeAt);
   if (args) return args;
 
   // A substitution with one token of context on each side.
@@ -151,6 +154,19 @@ function inStringOrComment(line: string, at: number): boolean {
     else if ((char === '/' && line[i + 1] === '/') || char === '#') return true;
   }
   return quote !== undefined;
+}
+
+/** Index of the unclosed `(` before `at`, or -1. */
+function openParenBefore(line: string, at: number): number {
+  let depth = 0;
+  for (let i = Math.min(at, line.length) - 1; i >= 0; i--) {
+    if (line[i] === ')') depth++;
+    else if (line[i] === '(') {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return -1;
 }
 
 interface CallSite {
