@@ -176,7 +176,6 @@ export interface ProviderHealth {
  *
  * and registers the implementation with `BuiltinProvider.register('completion', engine)`.
  */
-// biome-ignore lint: empty on purpose, filled by declaration merging
 export interface BuiltinEngines {}
 
 export interface ModelProvider {

@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type CursorWindow, EstimatedTokenCounter, type PromptLeaf, type PromptNode, renderPrompt, toInfillParts, toPromptText } from '../../daemon/context/index.js';
 import { repoRoot } from '../helpers/index.js';
+import { loadTokenizer } from '../../daemon/models/index.js';
+import { testCausalLm, trainingCorpus } from '../fixtures/models/index.js';
 
 const goldenDir = join(repoRoot, 'test/context/golden');
 
@@ -123,5 +125,37 @@ describe('token estimate', () => {
     for (let i = 0; i < 20; i++) estimate.observe(code.repeat(3), Math.round(raw * 3 * 1.5));
     const calibrated = estimate.countTokens(code);
     assert.ok(Math.abs(calibrated - raw * 1.5) <= 2, `calibrated ${calibrated}, expected about ${raw * 1.5}`);
+  });
+});
+
+describe('renderer with a real tokenizer', () => {
+  it('counts the budget with the model tokenizer when one is given', () => {
+    const tokenizer = loadTokenizer(testCausalLm());
+    const tree: PromptLeaf[] = [
+      { id: 'a', kind: 'openFile', path: 'a.ts', order: 1, text: 'export function add(a: number, b: number) {\n  return a + b;\n}' },
+      { id: 'b', kind: 'definition', path: 'b.ts', text: 'interface Point {\n  x: number;\n  y: number;\n}' },
+    ];
+    const cursor = { path: 'main.ts', prefix: 'const p: Point = { x: add(1, 2), y: ', suffix: ' };' };
+    const cursorTokens = tokenizer.countTokens(cursor.prefix) + tokenizer.countTokens(cursor.suffix);
+    const costA = tokenizer.countTokens(tree[0]!.text) + tokenizer.countTokens('a.ts') + 2;
+    const rendered = renderPrompt(tree, cursor, { budget: cursorTokens + costA, counter: tokenizer, cursorShare: 1 });
+    assert.equal(rendered.tokens, cursorTokens + costA);
+    assert.deepEqual(rendered.dropped, [{ id: 'b', reason: 'budget' }]);
+  });
+
+  it('calibrates the estimate to a tokenizer from observed counts', () => {
+    const tokenizer = loadTokenizer(testCausalLm());
+    const texts = trainingCorpus.split('\n\n').filter((text) => text.length > 80);
+    assert.ok(texts.length >= 10);
+    const train = texts.filter((_, i) => i % 2 === 0);
+    const held = texts.filter((_, i) => i % 2 === 1);
+    const error = (estimate: EstimatedTokenCounter) =>
+      held.reduce((sum, text) => sum + Math.abs(estimate.countTokens(text) - tokenizer.countTokens(text)) / tokenizer.countTokens(text), 0) / held.length;
+    const estimate = new EstimatedTokenCounter();
+    const before = error(estimate);
+    for (const text of train) estimate.observe(text, tokenizer.countTokens(text));
+    const after = error(estimate);
+    assert.ok(after < before, `calibration did not help: ${before} -> ${after}`);
+    assert.ok(after < 0.25, `calibrated error ${after}`);
   });
 });
