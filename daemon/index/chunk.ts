@@ -17,6 +17,8 @@ export interface OutlineNode {
   /** Name of the symbol this node defines (a function, class, ...). */
   name?: string;
   children: OutlineNode[];
+  /** Definitions inside a node whose children are not listed (a one-line export of a function). */
+  defines?: string[];
 }
 
 export interface Chunk {
@@ -101,11 +103,16 @@ export function chunkFile(text: string, outline: readonly OutlineNode[] | undefi
       group = undefined;
     };
     let cursor = start;
-    const pieces: Array<{ start: number; end: number; node?: OutlineNode }> = [];
+    const pieces: Array<{ start: number; end: number; node?: OutlineNode; sharing?: OutlineNode[] }> = [];
     for (const node of nodes) {
       const nodeStart = Math.max(node.startLine, cursor);
       const nodeEnd = Math.min(node.endLine, end);
-      if (nodeEnd < nodeStart) continue;
+      if (nodeEnd < nodeStart) {
+        // On lines an earlier node already took: its definitions still belong to that chunk.
+        const last = pieces[pieces.length - 1];
+        if (last) (last.sharing ??= []).push(node);
+        continue;
+      }
       pieces.push({ start: cursor, end: nodeEnd, node });
       cursor = nodeEnd + 1;
     }
@@ -136,6 +143,7 @@ export function chunkFile(text: string, outline: readonly OutlineNode[] | undefi
       if (!group) group = { start: piece.start, end: piece.end, container, defines: [] };
       group.end = piece.end;
       if (piece.node) group.defines.push(...definedNames(piece.node));
+      for (const node of piece.sharing ?? []) group.defines.push(...definedNames(node));
     }
     flush();
   };
@@ -159,5 +167,5 @@ export function chunkFile(text: string, outline: readonly OutlineNode[] | undefi
 /** The node's own name, or the names of the definitions directly inside a nameless wrapper. */
 function definedNames(node: OutlineNode): string[] {
   if (node.name) return [node.name];
-  return node.children.flatMap((child) => (child.name ? [child.name] : []));
+  return [...(node.defines ?? []), ...node.children.flatMap((child) => (child.name ? [child.name] : []))];
 }

@@ -171,14 +171,17 @@ export async function parseSyntax(text: string, language: string, lines: readonl
         inner = [...container, name];
       }
       const children: OutlineNode[] = [];
+      let defines: string[] | undefined;
       // Nodes on one line cannot be split further by a line-based chunker.
       if (end > start && depth < MAX_OUTLINE_DEPTH) {
         for (const child of node.namedChildren) if (child) children.push(build(child, inner, depth + 1));
       } else if (depth < MAX_OUTLINE_DEPTH && node.endIndex - node.startIndex < MAX_ONE_LINE_SCAN) {
         // Still collect definitions on a single line (short functions, one-line classes).
+        const before = symbols.length;
         collectDefinitions(node, inner, depth + 1, symbols, lines);
+        if (symbols.length > before) defines = symbols.slice(before).filter((s) => s.container === inner.join('.')).map((s) => s.name);
       }
-      return { startLine: start, endLine: end, ...(name !== undefined && { name }), children };
+      return { startLine: start, endLine: end, ...(name !== undefined && { name }), children, ...(defines?.length && { defines }) };
     };
     const root = tree.rootNode;
     const outline = root.namedChildren.filter((n): n is Node => n !== null).map((node) => build(node, [], 0));

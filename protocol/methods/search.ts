@@ -119,7 +119,7 @@ export const indexStatus = request({
   doc:
     'The state of each index ("scanning", "indexing", "ready" or "error"), its counts, what was skipped and why, the ' +
     'Merkle root hash, progress while it works, and its database file.',
-  params: Type.Union([Type.Null(), Type.Object({ roots: Roots })]),
+  params: Type.Union([NoParams, Type.Object({ roots: Roots })]),
   result: Type.Object({ indexes: Type.Array(IndexStatus) }),
 });
 

@@ -8,11 +8,19 @@ import type { RequestContext, Routes, Services, WorkDoneReporter } from '../cont
 import { RpcError } from '../rpc-error.js';
 import type { Session } from '../session.js';
 
+/**
+ * An RpcError that `instanceof` recognises: json-rpc-2.0's base class resets the prototype to its
+ * own, which hides the subclass; restoring it is harmless once the base class stops doing that.
+ */
+function rpcError(code: number, message: string, data?: unknown): RpcError {
+  return Object.setPrototypeOf(new RpcError(code, message, data), RpcError.prototype) as RpcError;
+}
+
 function rootsFromParams(uris: readonly string[] | undefined): string[] | undefined {
   if (!uris) return undefined;
   return uris.map((uri, i) => {
     const root = rootPathOf(uri);
-    if (!root) throw new RpcError(ErrorCodes.InvalidParams, `roots[${i}] is not a file: URI of an existing folder: ${uri}`, { field: `roots[${i}]` });
+    if (!root) throw rpcError(ErrorCodes.InvalidParams, `roots[${i}] is not a file: URI of an existing folder: ${uri}`, { field: `roots[${i}]` });
     return root;
   });
 }
@@ -26,7 +34,7 @@ function indexesFor(uris: readonly string[] | undefined, { session, services }: 
     const index = services.index.get(root) ?? (open ? services.index.open(root, true) : undefined);
     if (index) indexes.push(index);
     else if (named || session.roots.has(root)) {
-      throw new RpcError(
+      throw rpcError(
         ErrorCodes.RequestFailed,
         services.config.get(root).index.enabled
           ? `${root} is not indexed; index it with caret/index/reindex (or \`caret index ${root}\`)`
@@ -188,7 +196,7 @@ export const searchRoutes: Routes = {
       const requested: SearchMode = params.mode ?? 'hybrid';
       const withEmbedder = indexes.filter((index) => index.embedderInUse);
       if (requested === 'semantic' && withEmbedder.length === 0) {
-        throw new RpcError(
+        throw rpcError(
           ErrorCodes.RequestFailed,
           'semantic search needs an embedding model: configure [models.embed] in config.toml (see docs/index.md), or search in "lexical" mode',
         );
@@ -242,7 +250,7 @@ export const searchRoutes: Routes = {
       };
     },
     'caret/index/status': (params, context) => ({
-      indexes: indexesFor(params?.roots, context).map(statusView),
+      indexes: indexesFor(params && !Array.isArray(params) && 'roots' in params ? params.roots : undefined, context).map(statusView),
     }),
     'caret/index/reindex': async (params, context) => {
       const { roots, rebuild, wait } = (params && !Array.isArray(params) ? params : {}) as { roots?: string[]; rebuild?: boolean; wait?: boolean };
