@@ -89,13 +89,15 @@ describe('HTTP transport', () => {
     });
   });
 
-  it('goes through HTTPS_PROXY from the editor environment, and honours NO_PROXY', async () => {
+  it('goes through HTTP(S)_PROXY from the editor environment, honours NO_PROXY, and reaches loopback directly', async () => {
+    // The proxy tunnels every CONNECT to the local API server, whatever host it names: a host
+    // that does not exist is reachable only through the proxy.
     const tunnels: string[] = [];
+    const apiPort = Number(new URL(api.url).port);
     const proxy = createServer();
     proxy.on('connect', (req, clientSocket, head) => {
       tunnels.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host!, () => {
+      const upstream = connect(apiPort, '127.0.0.1', () => {
         clientSocket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         upstream.write(head);
         upstream.pipe(clientSocket);
@@ -108,14 +110,20 @@ describe('HTTP transport', () => {
     try {
       api.on('POST /completion', { headers: sseHeaders, chunks: sse([{ content: 'via proxy', stop: true }]) });
       const proxyUrl = `http://127.0.0.1:${proxyPort}`;
-      const registry = registryWith({ completion: { provider: 'llamacpp', url: api.url, retries: 0 } });
-      const proxied = registry.resolve('completion', { env: { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, NO_PROXY: '' } });
+      const remote = `http://models.caret-test.invalid:${apiPort}`;
+      const registry = registryWith({ completion: { provider: 'llamacpp', url: remote, retries: 0 } });
+      const proxied = registry.resolve('completion', { env: { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl } });
       assert.equal((await collect(proxied.complete!({ prompt: 'p' }))).text, 'via proxy');
-      assert.deepEqual(tunnels, [new URL(api.url).host]);
-      const bypassed = registry.resolve('completion', { env: { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' } });
+      assert.deepEqual(tunnels, [`models.caret-test.invalid:${apiPort}`]);
+
+      const bypassed = registry.resolve('completion', { env: { HTTP_PROXY: proxyUrl, NO_PROXY: '.caret-test.invalid' } });
       assert.notEqual(bypassed, proxied, 'a different proxy environment gets its own provider');
-      await collect(bypassed.complete!({ prompt: 'p' }));
+      await assert.rejects(collect(bypassed.complete!({ prompt: 'p' })), (error: unknown) => error instanceof ModelError && error.kind === 'unreachable' && /host name/.test(error.fix));
       assert.equal(tunnels.length, 1, 'NO_PROXY bypassed the proxy');
+
+      const local = registryWith({ completion: { provider: 'llamacpp', url: api.url, retries: 0 } }).resolve('completion', { env: { HTTP_PROXY: 'http://127.0.0.1:9' } });
+      assert.equal((await collect(local.complete!({ prompt: 'p' }))).text, 'via proxy');
+      assert.equal(tunnels.length, 1, 'a loopback server is reached without the proxy');
     } finally {
       proxy.closeAllConnections();
       proxy.close();

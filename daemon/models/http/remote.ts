@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FimTemplate, ProviderKind } from '../provider.js';
 import { displayUrl, type HttpSettings } from './transport.js';
 import { malformed } from './streams.js';
+export { isLoopbackUrl } from './loopback.js';
 
 /** A provider's configuration after defaults, environment and secrets are resolved. */
 export interface RemoteSettings {
@@ -36,16 +37,6 @@ export function joinUrl(base: string, path: string): string {
 export function remoteId(settings: RemoteSettings): string {
   const keyHash = settings.apiKey ? `#${createHash('sha256').update(settings.apiKey).digest('hex').slice(0, 8)}` : '';
   return `${settings.kind}:${displayUrl(settings.url)}:${settings.model}${keyHash}`;
-}
-
-/** True for loopback hosts: everything else is treated as hosted (code leaves the machine). */
-export function isLoopbackUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-  } catch {
-    return false;
-  }
 }
 
 /** Parses tool-call arguments that arrive as JSON text (OpenAI, Anthropic deltas) or objects (Ollama). */

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import { isLoopbackUrl } from './loopback.js';
 import { abortError, ModelError } from '../errors.js';
 import type { ProviderKind } from '../provider.js';
 
@@ -53,13 +54,17 @@ const transientCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN',
 
 const dispatchers = new Map<string, Dispatcher>();
 
-/** One agent per distinct proxy/CA setup; they pool connections, so they are kept. */
-export function dispatcherFor(env: Env, caFile?: string): Dispatcher {
+/**
+ * One agent per distinct proxy/CA setup; they pool connections, so they are kept. A loopback
+ * server (a local llama.cpp or Ollama) is always reached directly: a corporate proxy cannot
+ * reach it anyway, and NO_PROXY lists rarely name 127.0.0.1.
+ */
+export function dispatcherFor(env: Env, caFile?: string, loopback = false): Dispatcher {
   const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
   const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
   const noProxy = env.NO_PROXY ?? env.no_proxy;
   const caFiles = [env.NODE_EXTRA_CA_CERTS, caFile].filter((file): file is string => !!file);
-  const key = JSON.stringify([httpProxy, httpsProxy, noProxy, caFiles]);
+  const key = JSON.stringify([loopback ? 'direct' : [httpProxy, httpsProxy, noProxy], caFiles]);
   let dispatcher = dispatchers.get(key);
   if (!dispatcher) {
     const extra = caFiles.flatMap((file) => {
@@ -70,6 +75,11 @@ export function dispatcherFor(env: Env, caFile?: string): Dispatcher {
       }
     });
     const connect = extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {};
+    if (loopback) {
+      dispatcher = new Agent({ connect });
+      dispatchers.set(key, dispatcher);
+      return dispatcher;
+    }
     dispatcher = new EnvHttpProxyAgent({
       ...(httpProxy ? { httpProxy } : {}),
       ...(httpsProxy ? { httpsProxy } : {}),
@@ -156,7 +166,7 @@ async function attemptPost(settings: HttpSettings, url: string, payload: string,
       headers: { ...(options.method === 'GET' ? {} : { 'content-type': 'application/json' }), accept: 'application/json, text/event-stream, application/x-ndjson', ...options.headers },
       ...(options.method === 'GET' ? {} : { body: payload }),
       signal: controller.signal,
-      dispatcher: dispatcherFor(settings.env, settings.caFile),
+      dispatcher: dispatcherFor(settings.env, settings.caFile, isLoopbackUrl(url)),
     });
   } catch (error) {
     cleanup();
