@@ -127,7 +127,7 @@ async function benchIsolation(): Promise<void> {
       const until = performance.now() + duration;
       while (performance.now() < until) control.push(await ping());
     }
-    const row = (name: string, values: number[]) => `${name} p50 ${ms(median(values))} p99 ${ms(quantile(values, 0.99))} max ${ms(Math.max(...values))} (${values.length} pings)`;
+    const row = (name: string, values: number[]) => `${name} p50 ${ms(median(values))} p99 ${ms(quantile(values, 0.99))} max ${ms(values.reduce((a, b) => Math.max(a, b), 0))} (${values.length} pings)`;
     console.log(`isolation: ${durations.length} inferences, median ${ms(median(durations))} (${tokens}-token prefill, medium model, worker thread) in the daemon's process; caret/ping round trips over the Unix socket:`);
     console.log(`  ${row('idle before', idle)}`);
     console.log(`  ${row('during inference', busy)}`);
