@@ -92,6 +92,13 @@ export interface InfillRequest extends GenerationOptions {
   filename?: string;
   /** Other code worth seeing; put stable files first so prompt caches hit. */
   extra?: ContextFile[];
+  /**
+   * Indentation of the cursor's line: generation may stop at a line indented less (the end of
+   * the block). Sent as llama.cpp's `n_indent`; other providers leave it to post-processing.
+   */
+  indent?: number;
+  /** Generation time limit in ms after the first token (llama.cpp `t_max_predict_ms`). */
+  maxPredictMs?: number;
 }
 
 export interface CompletionRequest extends GenerationOptions {

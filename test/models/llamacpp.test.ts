@@ -48,6 +48,14 @@ describe('llamacpp provider', () => {
     });
   });
 
+  it('passes the indentation and time limit llama.cpp understands', async () => {
+    api.on('POST /infill', { headers: sseHeaders, chunks: sse([{ content: '', stop: true, stop_type: 'eos' }]) });
+    await collect(provider().infill!({ prefix: '    x = ', suffix: '', indent: 4, maxPredictMs: 250 }));
+    const body = api.last('/infill').body as Record<string, unknown>;
+    assert.equal(body.n_indent, 4);
+    assert.equal(body.t_max_predict_ms, 250);
+  });
+
   it('maps stop_type limit to a length finish, via /completion', async () => {
     api.on('POST /completion', { headers: sseHeaders, chunks: sse([{ content: 'abc', stop: false }, { content: '', stop: true, stop_type: 'limit' }]) });
     const result = await collect(provider().complete!({ prompt: 'x' }));

@@ -65,6 +65,8 @@ export class LlamaCppProvider implements ModelProvider {
       input_suffix: request.suffix,
       input_extra: (request.extra ?? []).map((file) => ({ filename: file.filename, text: file.text })),
       prompt: '',
+      ...(request.indent !== undefined ? { n_indent: request.indent } : {}),
+      ...(request.maxPredictMs !== undefined ? { t_max_predict_ms: request.maxPredictMs } : {}),
     });
   }
 
