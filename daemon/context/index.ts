@@ -5,3 +5,4 @@ export * from './tokens.js';
 export { containment, meaningfulLines } from './similarity.js';
 export * from './render.js';
 export * from './format.js';
+export * from './sources.js';

@@ -59,6 +59,7 @@ interface Candidate {
 
 export function renderPrompt(tree: readonly PromptNode[], cursor: CursorWindow | undefined, options: RenderOptions): RenderedPrompt {
   const { counter, budget } = options;
+  if (!Number.isFinite(budget) || budget < 0) throw new RangeError(`renderPrompt: budget must be a finite number of tokens >= 0 (got ${budget})`);
   const threshold = options.duplicateThreshold ?? 0.8;
   const candidates = flatten(tree);
   let used = 0;
