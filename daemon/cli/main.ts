@@ -21,6 +21,7 @@ import { type CaretPaths, resolvePaths, setTrust, readTrustedRoots, canonicalPat
 import { connectUnixClient, connectWebSocketClient } from './client.js';
 import { parseArgs } from './args.js';
 import { commandShadow } from './shadow-commands.js';
+import { commandIndex, commandSearch } from './index-commands.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 export const VERSION = packageJson.version;
@@ -38,6 +39,9 @@ Usage:
   caret doctor                           check the set-up and say what to fix
   caret rpc METHOD [JSON]                call a method over WebSocket and print the result
   caret trust [DIR] [--revoke]           let DIR's .caret/config.toml name providers and commands
+  caret index [DIR] [--rebuild] [--json] index DIR (default: here), with live progress
+  caret search QUERY [--mode=M] [--limit=N] [--path=GLOB,..] [--lang=ID,..] [--root=DIR] [--json]
+                                         search the index (lexical, semantic or hybrid)
   caret shadow create|list|exec|diagnostics|changes|accept|discard ...
                                          shadow workspaces (see docs/shadow.md)
   caret --version | help
@@ -287,6 +291,12 @@ export async function main(argv: string[]): Promise<void> {
       return commandRpc(paths, args);
     case 'trust':
       return commandTrust(paths, flags, args);
+    case 'index':
+      process.exitCode = await commandIndex(paths, flags, args, VERSION);
+      return;
+    case 'search':
+      process.exitCode = await commandSearch(paths, flags, args, VERSION);
+      return;
     case 'shadow':
       process.exitCode = await commandShadow((action) => withDaemon(paths, action), flags, args, argv, fail);
       return;
