@@ -83,6 +83,23 @@ async function benchSize(size: (typeof sizes)[number]): Promise<void> {
     `${''.padEnd(6)} verify 16 positions: 16 single steps ${ms(median(single))} (${(16000 / median(single)).toFixed(0)} tok/s), ` +
       `one batched pass over the same 16 ${ms(median(batched))} (${(16000 / median(batched)).toFixed(0)} tok/s) -> ${(median(single) / median(batched)).toFixed(1)}x`,
   );
+  // Cancellation in the middle of a full 2,000-token prefill: how soon the call rejects, and how
+  // soon the worker answers the next request (it stops at the end of the current 256-token chunk).
+  const rejectMs: number[] = [];
+  const freeMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await lm.clearCache();
+    const controller = new AbortController();
+    const running = lm.generate(`${base}${keys[i % keys.length]}`, { maxTokens: 1, reuseCache: false, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const start = performance.now();
+    controller.abort();
+    await running.catch(() => undefined);
+    rejectMs.push(performance.now() - start);
+    await lm.generate('x', { maxTokens: 1, reuseCache: false });
+    freeMs.push(performance.now() - start);
+  }
+  console.log(`${''.padEnd(6)} cancel during prefill: call rejected after ${ms(median(rejectMs))}, worker free again after ${ms(median(freeMs))}`);
   await lm.dispose();
 }
 

@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { loadTokenizer, ModelTokenizer, StreamingDetokenizer, TokenizerLoadError } from '../../daemon/models/index.js';
+import { ChunkedEncoder } from '../../daemon/models/tokenizer/index.js';
 import { buildWordPiece, testCausalLm, testEncoder, trainByteLevelBpe, trainingCorpus } from '../fixtures/models/index.js';
 
 const samples = ['function foo(x) {\n    return x * 2;\n}', '  indented\ttabs\r\nwindows', 'héllo wörld — 日本語 🎉', "it's 12345 o'clock", ''];
@@ -75,4 +77,37 @@ test('missing, malformed and unsupported tokenizer files give clear errors', () 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('chunked prompt encoding equals full encoding under random edits (property)', () => {
+  for (const dir of [testCausalLm(), testEncoder()]) {
+    const tokenizer = loadTokenizer(dir);
+    const chunked = new ChunkedEncoder(tokenizer, 64, 1_000_000);
+    assert.equal(chunked.enabled, true);
+    const base = trainingCorpus.slice(0, 1500);
+    fc.assert(
+      fc.property(fc.nat(base.length), fc.nat(20), fc.constantFrom('x', '\n', '\n  ', ' {', '\n\nfoo', '<|fim_prefix|>', 'é', '\t'), (at, cut, insert) => {
+        const text = base.slice(0, at) + insert + base.slice(Math.min(base.length, at + cut));
+        assert.deepEqual(chunked.encode(text), tokenizer.encode(text));
+      }),
+      { numRuns: 60 },
+    );
+  }
+});
+
+test('chunked encoding turns itself off where pieces would tokenize differently', () => {
+  // A normaliser that prepends a marker to the whole text: encoding piecewise would repeat it.
+  const files = trainByteLevelBpe(trainingCorpus, 300);
+  const prepending = new ModelTokenizer({ ...files.tokenizer, normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '_' }] } });
+  assert.equal(new ChunkedEncoder(prepending).enabled, false);
+  const text = 'a\nb\nc';
+  assert.deepEqual(new ChunkedEncoder(prepending).encode(text), prepending.encode(text));
+  // A tokenizer that passes the self-test but not a later text: the audit catches it.
+  const quirky = {
+    encode: (t: string) => (t.includes('\nQUIRK') ? [1, 2, 3] : Array.from(t, (ch) => ch.charCodeAt(0))),
+  };
+  const audited = new ChunkedEncoder(quirky, 100, 1);
+  assert.equal(audited.enabled, true);
+  assert.deepEqual(audited.encode('x\nQUIRK'), [1, 2, 3]);
+  assert.equal(audited.enabled, false);
 });

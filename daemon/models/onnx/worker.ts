@@ -4,6 +4,7 @@
 // (read between forward passes without waiting for this thread's event loop), and a message.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelError } from '../errors.js';
+import { ChunkedEncoder } from '../tokenizer/index.js';
 import { CausalLm, Encoder } from './engine.js';
 import { cancelSlot, type SerializedError, type WorkerReply, type WorkerRequest } from './protocol.js';
 
@@ -13,6 +14,7 @@ const cancelFlags = new Int32Array((workerData as { cancelBuffer: SharedArrayBuf
 const cancelledIds = new Set<number>();
 let causal: CausalLm | undefined;
 let encoder: Encoder | undefined;
+let promptEncoder: ChunkedEncoder | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 const reply = (message: WorkerReply) => port.postMessage(message);
@@ -32,8 +34,10 @@ function needCausal(): CausalLm {
   return causal;
 }
 
+/** Prompts (with special tokens) go through the chunked encoder: a keystroke re-encodes one piece. */
 function tokens(lm: CausalLm, input: string | number[], addSpecialTokens: boolean): number[] {
-  return typeof input === 'string' ? lm.tokenizer.encode(input, { addSpecialTokens }) : input;
+  if (typeof input !== 'string') return input;
+  return addSpecialTokens && promptEncoder ? promptEncoder.encode(input) : lm.tokenizer.encode(input, { addSpecialTokens });
 }
 
 async function handle(request: Exclude<WorkerRequest, { type: 'cancel' }>): Promise<unknown> {
@@ -41,6 +45,7 @@ async function handle(request: Exclude<WorkerRequest, { type: 'cancel' }>): Prom
   switch (request.type) {
     case 'loadCausal':
       causal = await CausalLm.load(request.model, request.options);
+      promptEncoder = new ChunkedEncoder(causal.tokenizer);
       return causal.info;
     case 'loadEncoder':
       encoder = await Encoder.load(request.model, request.options);
