@@ -60,8 +60,10 @@ export interface MergeResult {
 const REPLACE_SIMILARITY = 0.6;
 /** A new line this alike to a line deep inside an elided region may be meant to change it. */
 const AMBIGUOUS_SIMILARITY = 0.85;
-/** A sketch without an opening (closing) marker that covers this share of the file is taken literally there. */
-const WHOLE_FILE_SHARE = 0.5;
+/** A sketch without markers that covers this share of the file's lines is the whole new file. */
+const WHOLE_FILE_SHARE = 0.9;
+/** Lines a marker-using sketch may drop at an edge of the file by not showing them; more is flagged. */
+const MAX_UNSHOWN_EDGE_DELETION = 0;
 
 export function mergeSketch(original: string, sketch: string): MergeResult {
   const originalLines = splitLines(original);
@@ -79,14 +81,16 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     return refuse('emptySketch', 'The sketch is empty: send the code to merge (the new file, or the changed part with unchanged code elided by `// ... existing code ...` comments).');
   }
   const docTrimmed = new Set(doc.map((line) => line.trim()));
-  const isMarker = sk.map((line) => looksLikeElision(line) && !docTrimmed.has(line.trim()));
-  const markerCount = isMarker.filter(Boolean).length;
-  if (sk.every((line, i) => isMarker[i] || line.trim() === '')) {
+  // A marker-looking line that the document also has (a Python `...` body, say) is code if it
+  // anchors there, and a marker otherwise; other marker-looking lines never anchor.
+  const looksMarker = sk.map((line) => looksLikeElision(line));
+  const isMarker = sk.map((line, i) => looksMarker[i]! && !docTrimmed.has(line.trim()));
+  if (sk.every((line, i) => looksMarker[i] || line.trim() === '')) {
     return refuse('markersOnly', 'The sketch holds only elision markers, so there is nothing to apply: the model left out the code it meant to change.');
   }
   const eol = dominantEol(original);
   if (doc.every((line) => line.trim() === '')) {
-    if (markerCount > 0) {
+    if (looksMarker.some(Boolean)) {
       return refuse('noAnchors', 'The document is empty, but the sketch elides code with markers: there is nothing for the markers to stand for. Send the complete text.');
     }
     return { text: sk.join(eol) + (original.length === 0 || /[\r\n]$/.test(original) ? eol : ''), unresolved: [], anchors: 0, markers: 0 };
@@ -97,11 +101,13 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   const banned = new Set<number>();
   let match = alignLines(sk, isMarker, doc, banned);
   for (let round = 0; round < 3; round++) {
-    const demoted = demoteIsolatedAnchors(sk, isMarker, doc, match);
+    const demoted = [...demoteIsolatedAnchors(sk, isMarker, doc, match), ...misplacedBlocks(sk, isMarker, doc, match)];
     if (demoted.length === 0) break;
     for (const s of demoted) banned.add(s);
     match = alignLines(sk, isMarker, doc, banned);
   }
+  for (let s = 0; s < sk.length; s++) if (looksMarker[s] && match[s]! < 0) isMarker[s] = true;
+  const markerCount = isMarker.filter(Boolean).length;
   const anchors: Array<[number, number]> = [];
   for (let s = 0; s < sk.length; s++) if (match[s]! >= 0) anchors.push([s, match[s]!]);
   if (anchors.length === 0) {
@@ -116,7 +122,9 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
 
   // The ends: a fragment's edges are elided implicitly; a sketch covering most of the file is literal.
   const codeLines = sk.filter((line, i) => !isMarker[i] && line.trim() !== '').length;
-  const literalEnds = codeLines >= WHOLE_FILE_SHARE * doc.filter((line) => line.trim() !== '').length;
+  // A sketch that uses markers means what it shows at its ends (an end without a marker ends
+  // there: lines beyond it are deleted); one without markers is a fragment, unless it is the file.
+  const literalEnds = markerCount > 0 || codeLines >= WHOLE_FILE_SHARE * doc.filter((line) => line.trim() !== '').length;
   const firstNonBlank = sk.findIndex((line) => line.trim() !== '');
   const lastNonBlank = sk.length - 1 - [...sk].reverse().findIndex((line) => line.trim() !== '');
   const implicitStart = !literalEnds && !isMarker[firstNonBlank];
@@ -131,7 +139,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     .filter(([s, o]) => sk[s]!.trim() !== '' && sk[s] !== doc[o])
     .map(([s, o]) => indentColumns(leadingWhitespace(doc[o]!), fileTabWidth) - indentColumns(leadingWhitespace(sk[s]!), sketchTabWidth));
   const exactAnchors = anchors.filter(([s, o]) => sk[s]!.trim() !== '' && sk[s] === doc[o]).length;
-  const offset = offsets.length > exactAnchors ? mode(offsets) : 0;
+  // Shift the sketch only when it is shifted as a whole: lines it reproduces exactly show it is not.
+  const offset = offsets.length >= 2 && exactAnchors === 0 ? mode(offsets) : 0;
   const reindent = new Reindenter({ ...fileStyle, unit: fileTabWidth }, sketchTabWidth, offset);
 
   const out: Array<{ text: string; eol: string }> = [];
@@ -146,12 +155,13 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const mine = sk[s]!;
     const theirs = doc[o]!;
     if (mine === theirs || mine.trimEnd() === theirs.trimEnd()) return emitOriginal(o, o + 1);
-    // Matched ignoring whitespace: keep the document's line when the difference is only the
-    // sketch's indentation style; otherwise the sketch changed the spacing on purpose.
+    // Matched ignoring whitespace. Where the indentation agrees once the sketch's style is
+    // translated, keep the document's indentation and take the rest of the line from the sketch
+    // (it may fix spacing inside the line); otherwise the sketch re-indented the line on purpose.
     const sameIndent = reindent.columnsOfSketch(mine) + reindent.offset === reindent.columnsOfFile(theirs);
-    if (sameIndent && mine.trim().replace(/\s+/g, ' ') === theirs.trim().replace(/\s+/g, ' ')) return emitOriginal(o, o + 1);
-    if (sameIndent && squash(mine) === squash(theirs) && reindent.offset !== 0) return emitOriginal(o, o + 1);
-    out.push({ text: reindent.render(mine), eol: lineTerminator(originalLines[o]!) || eol });
+    const text = sameIndent ? leadingWhitespace(theirs) + mine.trim() : reindent.render(mine);
+    if (text === theirs.trimEnd()) return emitOriginal(o, o + 1);
+    out.push({ text, eol: lineTerminator(originalLines[o]!) || eol });
   };
 
   const bounds: Array<[number, number]> = [[-1, -1], ...anchors, [sk.length, doc.length]];
@@ -162,9 +172,14 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const inner: Item[] = [];
     for (let s = sa + 1; s < sb; s++) inner.push({ marker: isMarker[s]!, s });
     // An implicit end is dropped when the sketch's own edge lines are the document's edge lines.
-    if (i === 0 && implicitStart && !edgeRunMatches(inner, 'start', ob)) items.push({ marker: true, s: -1 });
+    const unshown = (from: number, to: number) => inner.every((item) => sk[item.s]!.trim() === '') && nonBlank(from, to) > MAX_UNSHOWN_EDGE_DELETION;
+    const guardStart = i === 0 && !implicitStart && markerCount > 0 && !isMarker[firstNonBlank] && unshown(0, ob);
+    const guardEnd = i + 2 === bounds.length && !implicitEnd && markerCount > 0 && !isMarker[lastNonBlank] && unshown(oa + 1, doc.length);
+    if ((i === 0 && implicitStart && !edgeRunMatches(inner, 'start', ob)) || guardStart) items.push({ marker: true, s: -1 });
     items.push(...inner);
-    if (i + 2 === bounds.length && implicitEnd && !edgeRunMatches(inner, 'end', oa + 1)) items.push({ marker: true, s: sk.length });
+    if ((i + 2 === bounds.length && implicitEnd && !edgeRunMatches(inner, 'end', oa + 1)) || guardEnd) items.push({ marker: true, s: sk.length });
+    if (guardStart) flagUnshownEdge(0, ob, sb);
+    if (guardEnd) flagUnshownEdge(oa + 1, doc.length, sa + 1);
     resolveGap(items, oa + 1, ob);
     if (i + 2 < bounds.length) emitAnchor(sb, ob);
   }
@@ -181,6 +196,25 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     if (code.length === 0) return false;
     const paired = side === 'end' ? pairFromEnd(code, bound, doc.length) : pairFromStart(code, 0, bound);
     return paired.pairs.size === code.length && code.every((s) => squash(sk[s]!) === squash(doc[paired.pairs.get(s)!]!));
+  }
+
+  function nonBlank(from: number, to: number): number {
+    let count = 0;
+    for (let o = from; o < to; o++) if (doc[o]!.trim() !== '') count++;
+    return count;
+  }
+
+  /** The sketch uses markers but not at this end, which would delete many unshown lines: keep them and say so. */
+  function flagUnshownEdge(from: number, to: number, sketchLine: number): void {
+    const where = from === 0 ? 'start' : 'end';
+    unresolved.push({
+      kind: 'ambiguous',
+      message: `The sketch does not show document lines ${from + 1}-${to} at its ${where} and has no marker there, so whether they are deleted or unchanged is unclear; they were kept. To delete them, send the file's ${where} without them; to keep them, put a marker at the ${where}.`,
+      sketchStart: sketchLine,
+      sketchEnd: sketchLine,
+      text: '',
+      nearest: [{ startLine: from, endLine: to, text: doc.slice(from, Math.min(to, from + 10)).join('\n'), similarity: 0 }],
+    });
   }
 
   function resolveGap(items: Item[], lo: number, hi: number): void {
@@ -408,8 +442,12 @@ export function alignLines(sk: readonly string[], isMarker: readonly boolean[], 
     while (sLo < sHi && oLo < oHi && equalAt(sLo, oLo) && !(atStart && skTrivial[sLo])) match[sLo++] = oLo++;
     while (sLo < sHi && oLo < oHi && equalAt(sHi - 1, oHi - 1) && !(atEnd && skTrivial[sHi - 1])) match[--sHi] = --oHi;
     if (sLo >= sHi || oLo >= oHi) continue;
-    let pairs = uniquePairs(skExact, docExact, sLo, sHi, oLo, oHi);
-    if (pairs.length === 0) pairs = uniquePairs(skLoose, docLoose, sLo, sHi, oLo, oHi);
+    // Unique must mean unique ignoring whitespace too: a line whose respaced twin sits elsewhere
+    // (the sketch fixing spacing in one of two copies) would otherwise pull the anchor there.
+    const looseUnique = uniquePairs(skLoose, docLoose, sLo, sHi, oLo, oHi);
+    const looseOk = new Set(looseUnique.map(([s]) => s));
+    let pairs = uniquePairs(skExact, docExact, sLo, sHi, oLo, oHi).filter(([s]) => looseOk.has(s));
+    if (pairs.length === 0) pairs = looseUnique;
     if (pairs.length === 0) continue;
     const chain = longestIncreasing(pairs);
     let [ps, po] = [sLo - 1, oLo - 1];
@@ -464,6 +502,47 @@ export function longestIncreasing(pairs: ReadonlyArray<[number, number]>): Array
   const chain: Array<[number, number]> = [];
   for (let i = tails.length ? tails[tails.length - 1]! : -1; i >= 0; i = previous[i]!) chain.push(pairs[i]!);
   return chain.reverse();
+}
+
+/**
+ * Anchors that jump over document lines the sketch itself shows elsewhere (unanchored) are in the
+ * wrong place: typically new code that copies a unique block found elsewhere in the file. With
+ * no marker between two anchors, the lines skipped would be deleted; if one of them is also a
+ * sketch line still looking for its place, the block on that line's side is misplaced.
+ */
+function misplacedBlocks(sk: readonly string[], isMarker: readonly boolean[], doc: readonly string[], match: Int32Array): number[] {
+  const unanchored = new Map<string, number[]>();
+  for (let s = 0; s < sk.length; s++) {
+    if (match[s]! >= 0 || isMarker[s] || isTrivialLine(sk[s]!)) continue;
+    const key = squash(sk[s]!);
+    unanchored.set(key, [...(unanchored.get(key) ?? []), s]);
+  }
+  if (unanchored.size === 0) return [];
+  const anchored: number[] = [];
+  for (let s = 0; s < sk.length; s++) if (match[s]! >= 0) anchored.push(s);
+  for (let k = 0; k + 1 < anchored.length; k++) {
+    const sa = anchored[k]!;
+    const sb = anchored[k + 1]!;
+    const oa = match[sa]!;
+    const ob = match[sb]!;
+    if (ob - oa - 1 <= sb - sa - 1) continue;
+    let markerBetween = false;
+    for (let s = sa + 1; s < sb; s++) if (isMarker[s]) markerBetween = true;
+    if (markerBetween) continue;
+    for (let o = oa + 1; o < ob; o++) {
+      const seen = unanchored.get(squash(doc[o]!));
+      if (!seen || isTrivialLine(doc[o]!)) continue;
+      // The skipped line is shown after the jump: the block after it is early; before: the block before is late.
+      const block: number[] = [];
+      if (seen.some((s) => s > sb)) {
+        for (let s = sb; s < sk.length && match[s]! >= 0 && match[s] === ob + (s - sb); s++) block.push(s);
+      } else {
+        for (let s = sa; s >= 0 && match[s]! >= 0 && match[s] === oa - (sa - s); s--) block.push(s);
+      }
+      return block;
+    }
+  }
+  return [];
 }
 
 /**

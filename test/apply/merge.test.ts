@@ -75,13 +75,27 @@ test('a fragment without markers changes only what it shows (its ends are elided
 });
 
 test('a modified line next to a marker replaces the line it modifies', () => {
-  const text = merged(store, `export class Store {
+  const text = merged(store, `// ... existing code ...
+export class Store {
   // ... existing code ...
   remove(item) {
     this.items = this.items.filter((x) => x.id !== item.id);
   }
 }`);
   assert.equal(text, store.replace('(x) => x !== item', '(x) => x.id !== item.id'));
+});
+
+test('a marker-using sketch that does not show the top of the file keeps it and says so', () => {
+  const result = mergeSketch(store, `export class Store {
+  // ... existing code ...
+  remove(item) {
+    this.items = this.items.filter((x) => x.id !== item.id);
+  }
+}`);
+  assert.equal(result.text, store.replace('(x) => x !== item', '(x) => x.id !== item.id'));
+  assert.equal(result.unresolved.length, 1);
+  assert.equal(result.unresolved[0]!.kind, 'ambiguous');
+  assert.match(result.unresolved[0]!.message, /lines 1-3 at its start.*they were kept/);
 });
 
 test('lines left out between two anchors are deleted (explicit deletion)', () => {
