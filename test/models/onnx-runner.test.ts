@@ -138,6 +138,29 @@ test('a model whose weights live in model.onnx_data loads and decodes like the i
   }
 });
 
+test('a model with float16 KV cache and logits decodes like its float32 twin, with KV reuse', async () => {
+  const full = new OnnxCausalLm(testCausalLm({ seed: 3 }));
+  const half = new OnnxCausalLm(testCausalLm({ seed: 3, float16Io: true }));
+  try {
+    const reference = await full.generate(prompt, { maxTokens: 12, reuseCache: false, margins: true });
+    const cold = await half.generate(prompt, { maxTokens: 12, reuseCache: false });
+    await half.generate(prompt, { maxTokens: 2 });
+    const warm = await half.generate(`${prompt} fib`, { maxTokens: 12 });
+    const warmCold = await half.generate(`${prompt} fib`, { maxTokens: 12, reuseCache: false });
+    assert.ok(warm.cachedPromptTokens > 0);
+    assert.deepEqual(warm.tokens, warmCold.tokens);
+    // float16 rounding may flip near-ties only; 0.05 is far above float16's error on these logits.
+    for (let i = 0; i < reference.tokens.length; i++) {
+      if (reference.tokens[i] !== cold.tokens[i]) {
+        assert.ok(reference.margins![i]! < 0.05, `token ${i} differs with margin ${reference.margins![i]}`);
+        break;
+      }
+    }
+  } finally {
+    await Promise.all([full.dispose(), half.dispose()]);
+  }
+});
+
 describe('embedding model', () => {
   test('embeds texts in order as normalised vectors of the model width', async () => {
     const embedder = createOnnxEmbedder(testEncoder());
