@@ -1,12 +1,12 @@
 // The local ONNX runner through its real path: generated Optimum-layout directories loaded by
 // onnxruntime-node in a worker thread.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ModelError, OnnxCausalLm, createOnnxEmbedder } from '../../daemon/models/index.js';
-import { testCausalLm, testEncoder } from '../fixtures/models/index.js';
+import { testCausalLm, testEncoder, writeCausalLm } from '../fixtures/models/index.js';
 
 /** Tokens of two greedy runs must match wherever the step's top two logits are further apart than this. */
 const marginTolerance = 1e-3;
@@ -158,6 +158,29 @@ test('a model with float16 KV cache and logits decodes like its float32 twin, wi
     }
   } finally {
     await Promise.all([full.dispose(), half.dispose()]);
+  }
+});
+
+test('the onnx/ sub-folder layout with a merged decoder (use_cache_branch) loads and reuses its cache', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'caret-merged-'));
+  try {
+    writeCausalLm(root, { seed: 3, mergedDecoder: true });
+    mkdirSync(join(root, 'onnx'));
+    renameSync(join(root, 'model.onnx'), join(root, 'onnx', 'decoder_model_merged.onnx'));
+    const merged = new OnnxCausalLm(root);
+    const plain = new OnnxCausalLm(testCausalLm({ seed: 3 }));
+    try {
+      assert.equal(merged.model.modelPath, join(root, 'onnx', 'decoder_model_merged.onnx'));
+      const a = await merged.generate(prompt, { maxTokens: 8 });
+      const b = await merged.generate(prompt, { maxTokens: 8 });
+      assert.ok(b.cachedPromptTokens > 0);
+      assert.deepEqual(a.tokens, (await plain.generate(prompt, { maxTokens: 8 })).tokens);
+      assert.deepEqual(b.tokens, a.tokens);
+    } finally {
+      await Promise.all([merged.dispose(), plain.dispose()]);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
