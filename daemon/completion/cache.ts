@@ -65,13 +65,15 @@ export class CompletionCache {
     this.put(this.key(uri, prefix, suffix), { value, storedAt: now });
     if (!value) return;
     const text = value.insertText;
+    // Window once: slicing a long prefix per typed character would copy the whole document each time.
+    const window = prefix.slice(-this.prefixWindow);
     const limit = Math.min(this.typeThroughChars, text.length - 1);
     for (let typed = 1; typed <= limit; typed++) {
       const rest = text.slice(typed);
       // Stop at a line break: after Enter the editor re-indents, so the remainder's text differs.
       if (text[typed - 1] === '\n' || text[typed - 1] === '\r') break;
       if (!rest.trim()) break;
-      this.put(this.key(uri, prefix + text.slice(0, typed), suffix), {
+      this.put(this.key(uri, window + text.slice(0, typed), suffix), {
         value: { ...value, insertText: rest },
         storedAt: now,
       });

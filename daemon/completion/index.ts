@@ -10,6 +10,5 @@ export { DocumentLineIndex } from './line-index.js';
 export { propagateEdit, proposalKey, type AppliedEdit, type EditProposal, type OffsetEdit } from './next-edit/propagate.js';
 export { renderRegionPrompt, parseRegionOutput, filterRegionEdits, zetaFormat, type RegionPromptFormat } from './prompts/edit-region.js';
 export { renderChatCompletion, parseChatCompletion } from './prompts/chat.js';
-export { ChunkRing, cursorWindow } from './prompts/context-files.js';
 export { templateForModel, modelCompletion, modelRewrite, collectText } from './model-engine.js';
 export { editSimilarity } from './text.js';

@@ -27,6 +27,19 @@ export function computeLineStarts(text: string): number[] {
   return starts;
 }
 
+/**
+ * Line starts of `next` from those of the text before an edit confined to lines
+ * first..last: starts up to `first` are unchanged, the edited region is rescanned, and starts
+ * after it shift by the change in length.
+ */
+function spliceLineStarts(starts: readonly number[], first: number, last: number, next: string, delta: number): number[] {
+  const out = starts.slice(0, first + 1);
+  const regionEnd = last + 1 < starts.length ? starts[last + 1]! + delta : next.length + 1;
+  for (let at = next.indexOf('\n', out[first]!); at >= 0 && at + 1 < regionEnd; at = next.indexOf('\n', at + 1)) out.push(at + 1);
+  for (let i = last + 1; i < starts.length; i++) out.push(starts[i]! + delta);
+  return out;
+}
+
 /** Line number containing `offset`, by binary search over line starts. */
 export function lineAt(starts: readonly number[], offset: number): number {
   let low = 0;
@@ -39,25 +52,38 @@ export function lineAt(starts: readonly number[], offset: number): number {
   return low;
 }
 
-function commonPrefixLength(a: string, b: string): number {
+/** Length of the common prefix, by native equality of growing then halving chunks. */
+export function commonPrefixLength(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
   let low = 0;
-  let high = Math.min(a.length, b.length);
-  // Binary search on native substring comparison: fast on long texts.
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (a.startsWith(b.slice(0, mid))) low = mid;
-    else high = mid - 1;
+  let step = 1024;
+  while (low < n) {
+    const size = Math.min(step, n - low);
+    if (a.slice(low, low + size) === b.slice(low, low + size)) {
+      low += size;
+      step *= 2;
+    } else if (size <= 32) {
+      while (low < n && a.charCodeAt(low) === b.charCodeAt(low)) low++;
+      return low;
+    } else step = size >> 1;
   }
   return low;
 }
 
-function commonSuffixLength(a: string, b: string, max: number): number {
+/** Length of the common suffix, at most `max`. */
+export function commonSuffixLength(a: string, b: string, max: number): number {
+  const n = Math.min(max, a.length, b.length);
   let low = 0;
-  let high = Math.min(max, a.length, b.length);
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (a.endsWith(b.slice(b.length - mid))) low = mid;
-    else high = mid - 1;
+  let step = 1024;
+  while (low < n) {
+    const size = Math.min(step, n - low);
+    if (a.slice(a.length - low - size, a.length - low) === b.slice(b.length - low - size, b.length - low)) {
+      low += size;
+      step *= 2;
+    } else if (size <= 32) {
+      while (low < n && a.charCodeAt(a.length - 1 - low) === b.charCodeAt(b.length - 1 - low)) low++;
+      return low;
+    } else step = size >> 1;
   }
   return low;
 }
@@ -97,9 +123,9 @@ export class DocumentLineIndex {
       const old = this.text;
       const prefix = commonPrefixLength(old, next);
       const suffix = commonSuffixLength(old, next, Math.min(old.length, next.length) - prefix);
-      const nextStarts = computeLineStarts(next);
       const oldFirst = lineAt(this.starts, prefix);
       const oldLast = lineAt(this.starts, old.length - suffix);
+      const nextStarts = spliceLineStarts(this.starts, oldFirst, oldLast, next, next.length - old.length);
       const newLast = lineAt(nextStarts, next.length - suffix);
       if (oldLast - oldFirst > 2000 || newLast - oldFirst > 2000) {
         this.rebuild(next, nextStarts);

@@ -2,20 +2,14 @@
 // Anthropic, onnx): picks the provider's best way in (native infill, a FIM template over a raw
 // prompt, or chat), reads the stream under the caller's signal, and stops reading an enormous
 // answer early. Post-processing happens in the service, the same for every engine.
-import { fimTemplates, type ModelProvider, type FimTemplate, type GenerationStream, renderFimPrompt, fimStops } from '../models/index.js';
+import { fimTemplates, type ModelProvider, type FimTemplate, type GenerationStream, type InfillRequest, renderFimPrompt, fimStops } from '../models/index.js';
 import { parseChatCompletion, renderChatCompletion } from './prompts/chat.js';
-import type { ContextChunk } from './prompts/context-files.js';
-import { cursorWindow } from './prompts/context-files.js';
 
+/** What a completion prompt is made of, rendered by daemon/context into the model's budget. */
 export interface ModelCompletionInput {
-  filename: string;
+  parts: Pick<InfillRequest, 'prefix' | 'suffix' | 'filename' | 'extra'>;
   languageId: string;
-  text: string;
-  offset: number;
-  extra: ContextChunk[];
   maxTokens: number;
-  maxPrefixChars?: number;
-  maxSuffixChars?: number;
 }
 
 /** The FIM template for a model, by family name in the model's name. */
@@ -29,33 +23,65 @@ export function templateForModel(model: string): FimTemplate | undefined {
   return undefined;
 }
 
-/** Reads a generation stream into text; stops reading beyond `maxChars`. */
+/** Settles with `promise`, or rejects as soon as `signal` fires, whether or not the promise listens. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Reads a generation stream into text; stops reading beyond `maxChars`. The signal ends the read
+ * at once even if the provider is slow to notice it; the stream is then closed.
+ */
 export async function collectText(stream: GenerationStream, signal: AbortSignal, maxChars = 8000): Promise<string> {
+  const iterator = stream[Symbol.asyncIterator]();
   let text = '';
-  for await (const event of stream) {
-    signal.throwIfAborted();
-    if (event.type === 'text') {
-      text += event.text;
-      if (text.length >= maxChars) break; // leaving the loop stops the request
-    } else if (event.type === 'done') break;
+  try {
+    for (;;) {
+      const step = await raceAbort(iterator.next(), signal);
+      if (step.done) break;
+      const event = step.value;
+      if (event.type === 'text') {
+        text += event.text;
+        if (text.length >= maxChars) break;
+      } else if (event.type === 'done') break;
+    }
+  } finally {
+    // Leaving early (cap, abort, enough text) closes the stream, which stops the request.
+    void iterator.return?.(undefined)?.catch(() => undefined);
   }
   signal.throwIfAborted();
   return text.slice(0, maxChars);
 }
 
 export async function modelCompletion(provider: ModelProvider, input: ModelCompletionInput, signal: AbortSignal): Promise<string> {
-  const { prefix, suffix } = cursorWindow(input.text, input.offset, input.maxPrefixChars ?? 6000, input.maxSuffixChars ?? 2000);
+  const { prefix, suffix } = input.parts;
+  const filename = input.parts.filename ?? 'untitled';
+  const extra = input.parts.extra ?? [];
   const common = { maxTokens: input.maxTokens, temperature: 0, signal };
   if (provider.infill && provider.capabilities.fim !== 'none') {
-    return collectText(provider.infill({ ...common, prefix, suffix, filename: input.filename, extra: input.extra, stop: ['\n\n\n'] }), signal);
+    return collectText(provider.infill({ ...common, prefix, suffix, filename, extra, stop: ['\n\n\n'] }), signal);
   }
   const template = templateForModel(provider.model);
   if (provider.complete && provider.capabilities.completion && template) {
-    const prompt = renderFimPrompt(template, { prefix, suffix, filename: input.filename, extra: input.extra });
+    const prompt = renderFimPrompt(template, { prefix, suffix, filename, extra });
     return collectText(provider.complete({ ...common, prompt, stop: fimStops(template, ['\n\n\n']) }), signal);
   }
   if (provider.chat && provider.capabilities.chat) {
-    const messages = renderChatCompletion({ filename: input.filename, languageId: input.languageId, prefix, suffix, extra: input.extra });
+    const messages = renderChatCompletion({ filename, languageId: input.languageId, prefix, suffix, extra });
     const answer = await collectText(provider.chat({ ...common, messages }), signal);
     const linePrefix = prefix.slice(prefix.lastIndexOf('\n') + 1);
     return parseChatCompletion(answer, linePrefix);

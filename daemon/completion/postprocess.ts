@@ -52,7 +52,7 @@ function contextOf(input: PostprocessInput): Context {
 function detectTabs(text: string): boolean | undefined {
   let tabs = 0;
   let spaces = 0;
-  for (const match of text.slice(-20_000).matchAll(/\n([ \t])/g)) {
+  for (const match of text.slice(-4000).matchAll(/\n([ \t])/g)) {
     if (match[1] === '\t') tabs++;
     else spaces++;
   }
@@ -75,7 +75,7 @@ export function postprocess(input: PostprocessInput): ProcessedCompletion | null
   // Nothing new: the completion is what already follows the cursor.
   if (context.lineSuffix.trimEnd().startsWith(text.trimEnd())) return null;
   const replaceLength = replaceLengthFor(context, text);
-  const eol = eolOf(input.prefix + input.suffix);
+  const eol = input.prefix.includes('\n') ? eolOf(input.prefix.slice(-4000)) : eolOf(input.suffix.slice(0, 4000));
   return { insertText: eol === '\n' ? text : text.replace(/\n/g, eol), replaceLength };
 }
 

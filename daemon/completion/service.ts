@@ -10,7 +10,7 @@ import { AdaptiveDebounce } from './debounce.js';
 import { modelCompletion, modelRewrite } from './model-engine.js';
 import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey } from './next-edit/propagate.js';
 import { postprocess } from './postprocess.js';
-import { ChunkRing } from './prompts/context-files.js';
+import { EstimatedTokenCounter, editElements, renderPrompt, SnippetRing, toInfillParts } from '../context/index.js';
 import { filterRegionEdits, parseRegionOutput, renderRegionPrompt } from './prompts/edit-region.js';
 import { SimilarCodeEngine } from './similar-code.js';
 import { Superseder } from './supersede.js';
@@ -61,6 +61,11 @@ export interface CompletionServiceOptions {
   log?: { warn(message: string, fields?: Record<string, unknown>): void; debug(message: string, fields?: Record<string, unknown>): void };
   /** Index other documents synchronously (tests and benchmarks). */
   eagerIndexing?: boolean;
+  /**
+   * Lexical search of a workspace root's index: where the builtin engine looks when the open
+   * documents have no similar code. Called in the background, never on a keystroke's path.
+   */
+  searchIndex?: (root: string, query: string, limit: number) => ReadonlyArray<{ path: string; snippet: string; startLine: number }>;
 }
 
 export interface InlineRequest {
@@ -148,9 +153,14 @@ export class CompletionService {
   private readonly rejectedSpots = new Set<string>();
   private readonly nextEdits = new Map<string, string>();
   private readonly rejectedEdits = new Set<string>();
-  private readonly chunks = new ChunkRing();
+  private readonly snippets = new SnippetRing(16);
+  private readonly tokens = new EstimatedTokenCounter();
   private readonly prefetchTimes: number[] = [];
   private readonly background = new Set<AbortController>();
+  private readonly indexHits = new Map<string, ServiceDocument>();
+  private readonly indexQueries = new Set<string>();
+  private indexLookup: Promise<void> | undefined;
+  private requestsSincePrune = 0;
   private nextId = 1;
   private disposed = false;
 
@@ -204,7 +214,13 @@ export class CompletionService {
       let raw: { text: string; confidence: number } | null;
       let engine = BUILTIN;
       if (!provider) {
-        raw = this.similar.complete({ document: { ...document, text, version: selected ? -version - 1 : version }, offset: cursor, others: this.others(document.uri) });
+        const others = this.others(document.uri);
+        raw = this.similar.complete({ document: { ...document, text, version: selected ? -version - 1 : version }, offset: cursor, others: [...others, ...this.indexHits.values()] });
+        if ((!raw || raw.confidence < settings.minConfidence) && request.scope?.root) this.lookUpIndex(request.scope.root, document, text, cursor);
+        if (++this.requestsSincePrune >= 200) {
+          this.requestsSincePrune = 0;
+          this.similar.retain(new Set([document.uri, ...others.map((other) => other.uri), ...this.indexHits.keys()]));
+        }
       } else {
         engine = `${provider.kind}:${provider.model}`;
         if (automatic) await sleep(this.debounce.delayMs(), undefined, { signal: slot.signal });
@@ -239,16 +255,8 @@ export class CompletionService {
     const started = performance.now();
     const { document } = request;
     const filename = request.filename ?? document.uri;
-    this.chunks.add(filename, document.text, lineOf(document.text, cursor));
     try {
-      const text = await modelCompletion(provider, {
-        filename,
-        languageId: document.languageId,
-        text: document.text,
-        offset: cursor,
-        extra: this.chunks.take(8000, filename),
-        maxTokens: settings.maxTokens,
-      }, capped);
+      const text = await modelCompletion(provider, { parts: this.promptParts(provider, document, filename, cursor, settings), languageId: document.languageId, maxTokens: settings.maxTokens }, capped);
       this.debounce.recordLatency(performance.now() - started);
       return { text, confidence: 1 };
     } catch (error) {
@@ -262,6 +270,28 @@ export class CompletionService {
       this.options.log?.warn('completion model failed', { error: (error as Error).message });
       return null;
     }
+  }
+
+  /**
+   * The prompt's parts through daemon/context: the cursor window, snippets of code the user
+   * worked in (a ring, oldest first, so the prompt's start stays stable and caches hit) and the
+   * recent edits, fitted into the model's context length.
+   */
+  private promptParts(provider: ModelProvider, document: ServiceDocument, filename: string, cursor: number, settings: CompletionSettings) {
+    const text = document.text;
+    const lineStart = text.lastIndexOf('\n', cursor - 1) + 1;
+    const snippetStart = startOfLineAbove(text, lineStart, 32);
+    const snippetEnd = endOfLineBelow(text, cursor, 32);
+    this.snippets.add({ path: filename, start: lineOfOffset(text, snippetStart), end: lineOfOffset(text, snippetEnd) + 1, text: text.slice(snippetStart, snippetEnd) });
+    const windowStart = startOfLineAbove(text, lineStart, 400);
+    const windowEnd = endOfLineBelow(text, cursor, 150);
+    const edits = editElements(this.options.history.recent(8).map((edit) => ({ ...edit, startedAt: edit.updatedAt })), { pathOf: (uri) => (uri === document.uri ? filename : uri) });
+    const rendered = renderPrompt(
+      [...edits, ...this.snippets.elements().filter((element) => element.path !== filename)],
+      { path: filename, prefix: text.slice(windowStart, cursor), suffix: text.slice(cursor, windowEnd), startLine: lineOfOffset(text, windowStart) },
+      { budget: Math.max(256, provider.capabilities.contextLength - settings.maxTokens), counter: provider.tokenizer ?? this.tokens },
+    );
+    return toInfillParts(rendered);
   }
 
   shown(id: string): void {
@@ -338,8 +368,47 @@ export class CompletionService {
     })();
   }
 
-  /** Resolves once background work (prefetch, other documents' indexing) is done. */
+  /**
+   * Asks the workspace index, in the background, for code like the line being typed; the hits
+   * join the builtin engine's sources for the next keystrokes. One lookup at a time, each query
+   * once.
+   */
+  private lookUpIndex(root: string, document: ServiceDocument, text: string, cursor: number): void {
+    const search = this.options.searchIndex;
+    if (!search || this.indexLookup) return;
+    const typed = text.slice(text.lastIndexOf('\n', cursor - 1) + 1, cursor);
+    const words = (typed.match(/[A-Za-z_$][\w$]{2,}/g) ?? []).slice(0, 3);
+    if (words.length === 0) return;
+    const key = `${root}\u0000${words.join(' ')}`;
+    if (this.indexQueries.has(key)) return;
+    this.indexQueries.add(key);
+    if (this.indexQueries.size > 500) this.indexQueries.delete(this.indexQueries.values().next().value!);
+    const extension = /\.[^./]+$/.exec(document.uri)?.[0];
+    this.indexLookup = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      try {
+        for (const hit of search(root, words.join(' '), 8)) {
+          if (/\.[^./]+$/.exec(hit.path)?.[0] !== extension) continue;
+          const uri = `caret-index:${root}/${hit.path}#${hit.startLine}`;
+          this.indexHits.delete(uri);
+          this.indexHits.set(uri, { uri, languageId: document.languageId, version: 1, text: hit.snippet });
+          while (this.indexHits.size > 40) {
+            const oldest = this.indexHits.keys().next().value!;
+            this.indexHits.delete(oldest);
+            this.similar.forget(oldest);
+          }
+        }
+      } catch (error) {
+        // The index may still be building, or absent for this root: the open documents suffice.
+        this.options.log?.debug('index lookup for completion failed', { error: (error as Error).message });
+      } finally {
+        this.indexLookup = undefined;
+      }
+    });
+  }
+
+  /** Resolves once background work (prefetch, other documents' indexing, index lookups) is done. */
   async idle(): Promise<void> {
+    await this.indexLookup;
     await this.similar.idle();
     while (this.background.size > 0) await sleep(2);
   }
@@ -479,6 +548,20 @@ export class CompletionService {
     return id;
   }
 }
+
+function startOfLineAbove(text: string, offset: number, lines: number): number {
+  let at = text.lastIndexOf('\n', offset - 1) + 1;
+  for (let i = 0; i < lines && at > 0; i++) at = text.lastIndexOf('\n', at - 2) + 1;
+  return at;
+}
+
+function endOfLineBelow(text: string, offset: number, lines: number): number {
+  let at = text.indexOf('\n', offset);
+  for (let i = 0; i < lines && at >= 0; i++) at = text.indexOf('\n', at + 1);
+  return at < 0 ? text.length : at + 1;
+}
+
+const lineOfOffset = (text: string, offset: number) => lineOf(text, offset);
 
 function lineOf(text: string, offset: number): number {
   let line = 0;

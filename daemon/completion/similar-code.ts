@@ -12,6 +12,8 @@ export interface SimilarCodeOptions {
   eager?: boolean;
   /** Most candidates weighed per request. */
   maxCandidates?: number;
+  /** Most indexed lines checked per request. */
+  maxScan?: number;
 }
 
 export interface SimilarCodeQuery {
@@ -43,10 +45,12 @@ export class SimilarCodeEngine {
   private readonly pending = new Set<string>();
   private readonly eager: boolean;
   private readonly maxCandidates: number;
+  private readonly maxScan: number;
 
   constructor(options: SimilarCodeOptions = {}) {
     this.eager = options.eager ?? false;
     this.maxCandidates = options.maxCandidates ?? 4000;
+    this.maxScan = options.maxScan ?? 6000;
   }
 
   complete(query: SimilarCodeQuery): SimilarCodeAnswer | null {
@@ -90,39 +94,55 @@ export class SimilarCodeEngine {
       candidates.push({ index, line, continuation, weight, context });
     };
 
-    const head = /^(?:[A-Za-z_$][\w$]*|\d+|\S)/.exec(typed)?.[0] ?? '';
-    if (typed && head.length < typed.length) {
-      for (const index of sources) for (const line of index.byHead.get(head) ?? []) consider(index, line);
-    } else if (typed.length >= 3) {
-      for (const index of sources) for (const line of index.byStart.get(typed.slice(0, 3)) ?? []) consider(index, line);
-    } else if (above[0] && isDistinctive(above[0].trimmed)) {
-      // Empty (or nearly empty) line: what follows lines like the one above?
+    // Lines are checked within a budget, the current document first: a keystroke's cost stays
+    // bounded however many documents are open.
+    let budget = this.maxScan;
+    const scan = (key: (index: DocumentLineIndex) => Iterable<IndexedLine> | undefined, visit: (index: DocumentLineIndex, line: IndexedLine) => void) => {
       for (const index of sources) {
-        for (const previous of index.byTrimmed.get(above[0].trimmed) ?? []) {
-          const next = index.neighbour(previous.no, 1, 2);
-          if (next) consider(index, next);
+        for (const line of key(index) ?? []) {
+          if (budget-- <= 0) return;
+          visit(index, line);
         }
       }
+    };
+    const head = /^(?:[A-Za-z_$][\w$]*|\d+|\S)/.exec(typed)?.[0] ?? '';
+    if (typed && head.length < typed.length) {
+      scan((index) => index.byHead.get(head), (index, line) => consider(index, line));
+    } else if (typed.length >= 3) {
+      scan((index) => index.byStart.get(typed.slice(0, 3)), (index, line) => consider(index, line));
+    } else if (above[0] && isDistinctive(above[0].trimmed)) {
+      // Empty (or nearly empty) line: what follows lines like the one above?
+      scan((index) => index.byTrimmed.get(above[0]!.trimmed), (index, previous) => {
+        const next = index.neighbour(previous.no, 1, 2);
+        if (next) consider(index, next);
+      });
     }
     let tailMatched = false;
     if (candidates.length === 0 && head.length < typed.length) {
-      // No line starts like this one: match the last tokens typed instead, within lines that
-      // start with the same token (the same kind of statement).
+      // No line starts like this one: match the last tokens typed instead (the longest tail of
+      // four, three or two tokens found), within lines that start with the same token.
       const spans = tokenSpans(typed);
-      for (const count of [4, 3, 2]) {
-        if (spans.length <= count) continue;
-        const tail = typed.slice(spans[spans.length - count]!.start);
-        if (tail.trim().length < 3) continue;
-        for (const index of sources) {
-          for (const line of index.byHead.get(head) ?? []) {
-            const found = line.trimmed.indexOf(tail, head.length);
-            if (found > 0) consider(index, line, found + tail.length, 0.5);
+      const tails = [4, 3, 2]
+        .filter((count) => spans.length > count)
+        .map((count) => typed.slice(spans[spans.length - count]!.start))
+        .filter((tail) => tail.trim().length >= 3);
+      const shortest = tails[tails.length - 1];
+      if (shortest) {
+        const found: Array<{ index: DocumentLineIndex; line: IndexedLine; end: number; rank: number }> = [];
+        let bestRank = tails.length;
+        budget = this.maxScan;
+        scan((index) => index.byHead.get(head), (index, line) => {
+          if (line.trimmed.indexOf(shortest, head.length) < 0) return;
+          for (let rank = 0; rank < tails.length; rank++) {
+            const at = line.trimmed.indexOf(tails[rank]!, head.length);
+            if (at < 0) continue;
+            found.push({ index, line, end: at + tails[rank]!.length, rank });
+            bestRank = Math.min(bestRank, rank);
+            return;
           }
-        }
-        if (candidates.length > 0) {
-          tailMatched = true;
-          break;
-        }
+        });
+        for (const match of found) if (match.rank === bestRank) consider(match.index, match.line, match.end, 0.5);
+        tailMatched = candidates.length > 0;
       }
     }
     if (candidates.length === 0 || candidates.length > this.maxCandidates * 4) return null;
@@ -151,6 +171,11 @@ export class SimilarCodeEngine {
       confidence,
       source: { uri: winner.best.index.uri, line: winner.best.line.no },
     };
+  }
+
+  /** Keeps the indexes of these documents only (the others were closed). */
+  retain(uris: ReadonlySet<string>): void {
+    for (const uri of this.indexes.keys()) if (!uris.has(uri)) this.indexes.delete(uri);
   }
 
   /** Forgets a document's index (closed everywhere). */

@@ -49,6 +49,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     openDocuments: function* () {
       for (const session of services.sessions) yield* session.documents.all();
     },
+    searchIndex: (root, query, limit) =>
+      index.get(root)?.search({ query, limit, mode: 'lexical' }).map((hit) => ({ path: hit.path, snippet: hit.snippet, startLine: hit.startLine })) ?? [],
     log,
   });
   const index = new IndexService({ cacheDir: paths.cacheDir, log, settings: (root) => config.get(root).index, embedderFor: (root) => models.embedder({ root }) });

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   AdaptiveDebounce,
-  ChunkRing,
   CompletionCache,
   DocumentLineIndex,
   filterRegionEdits,
@@ -234,7 +233,7 @@ test('edit region: edits that undo the user\'s edit are dropped', () => {
   assert.deepEqual(filterRegionEdits([undo, keep], prompt, text, [{ offset: 4, deletedText: 'count', insertedText: 'total' }]), [keep]);
 });
 
-test('prompts: FIM family by model name, chat answers cleaned, context chunks deduplicated', () => {
+test('prompts: FIM family by model name, chat answers cleaned', () => {
   assert.equal(templateForModel('Qwen2.5-Coder-1.5B')?.prefix, '<|fim_prefix|>');
   assert.equal(templateForModel('bigcode/starcoder2-3b')?.prefix, '<fim_prefix>');
   assert.equal(templateForModel('codellama:7b-code')?.prefix, '<PRE> ');
@@ -242,12 +241,6 @@ test('prompts: FIM family by model name, chat answers cleaned, context chunks de
   assert.equal(templateForModel('codestral-latest')?.prefix, '[PREFIX]');
   assert.equal(templateForModel('gpt-4o'), undefined);
   assert.equal(parseChatCompletion('```ts\nconst x = compute();\n```', '  const x = '), 'compute();');
-  const ring = new ChunkRing(4, 4);
-  ring.add('a.ts', 'one\ntwo\nthree\nfour\n', 1);
-  ring.add('a.ts', 'one\ntwo\nthree\nfour!\n', 1);
-  ring.add('b.ts', 'other\n', 0);
-  assert.equal(ring.size, 2, 'a near-duplicate chunk replaces the one held');
-  assert.deepEqual(ring.take(1000, 'b.ts').map((c) => c.filename), ['a.ts']);
 });
 
 test('next edit: keywords are not callees, and prose in strings is not a pattern', () => {
@@ -257,4 +250,30 @@ test('next edit: keywords are not callees, and prose in strings is not a pattern
   const prose = 'it("should not parse body", f);\nit("should parse json", g);\n';
   const inString = propagateEdit({ edit: { uri: 'u', offset: prose.indexOf('not '), deletedText: '', insertedText: 'not ' }, document: doc('u', prose, 2), cursorOffset: 0, others: [] });
   assert.deepEqual(inString, []);
+});
+
+test('line index: random edit sequences keep the incremental index equal to a rebuild (property)', async () => {
+  const fc = await import('fast-check');
+  const alphabet = fc.constantFrom('a', 'b', ' ', '\n', '(', ')', 'x1', '\n\n', '  ', '\r\n');
+  const text = fc.array(alphabet, { maxLength: 60 }).map((parts) => parts.join(''));
+  const edit = fc.tuple(fc.nat(), fc.nat(10), text);
+  fc.assert(
+    fc.property(text, fc.array(edit, { maxLength: 8 }), (initial, edits) => {
+      const index = new DocumentLineIndex('u', 'ts');
+      let current = initial;
+      index.update(doc('u', current, 0));
+      edits.forEach(([start, length, insert], k) => {
+        const from = start % (current.length + 1);
+        current = current.slice(0, from) + insert + current.slice(from + length);
+        index.update(doc('u', current, k + 1));
+      });
+      const fresh = new DocumentLineIndex('u', 'ts');
+      fresh.update(doc('u', current, 99));
+      assert.deepEqual(index.lines.map((l) => [l.no, l.trimmed, l.indent]), fresh.lines.map((l) => [l.no, l.trimmed, l.indent]));
+      assert.equal(index.lineAtOffset(current.length), fresh.lineAtOffset(current.length));
+      for (const [key, set] of fresh.byTrimmed) assert.equal(index.byTrimmed.get(key)?.size, set.size, key);
+      assert.equal(index.byTrimmed.size, fresh.byTrimmed.size);
+    }),
+    { numRuns: 300 },
+  );
 });

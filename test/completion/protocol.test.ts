@@ -189,8 +189,10 @@ function llamaServer(handler: (body: Record<string, unknown>, respond: (chunks: 
 test('model completion: a newer request supersedes one in flight, cancelled down to the HTTP request; the hard cap applies', async () => {
   let closedRequests = 0;
   let calls = 0;
+  const bodies: Array<Record<string, unknown>> = [];
   const { server, url } = await llamaServer(async (body, respond, closed) => {
     calls++;
+    bodies.push(body);
     void closed.then(() => closedRequests++);
     const prefix = String(body.input_prefix);
     if (prefix.endsWith('slow')) await respond(['never', ' finished'], 5000);
@@ -211,6 +213,12 @@ test('model completion: a newer request supersedes one in flight, cancelled down
     const first = (await firstRequest) as { items: unknown[] };
     assert.deepEqual(first.items, [], 'the superseded request answers an empty list');
     assert.equal(second.items[0]?.insertText, 'Value(1);');
+    // llama.cpp /infill wire format: prefix and suffix around the cursor, context files, prompt caching.
+    const body = bodies[bodies.length - 1]!;
+    assert.equal(body.input_prefix, 'const a = get');
+    assert.equal(body.input_suffix, '');
+    assert.ok(Array.isArray(body.input_extra));
+    assert.equal(body.cache_prompt, true);
     for (let i = 0; i < 100 && closedRequests < 1; i++) await sleep(10);
     assert.ok(closedRequests >= 1, 'the superseded HTTP request was closed');
     // Hard cap: a model slower than maxModelMs shows nothing.

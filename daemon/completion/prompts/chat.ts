@@ -1,11 +1,11 @@
 // Completion through a chat model (providers without fill-in-the-middle): the cursor is marked in
 // the file and the model answers only the text to insert. Pure.
 import type { ChatMessage } from '../../models/index.js';
-import type { ContextChunk } from './context-files.js';
+import type { ContextFile } from '../../models/index.js';
 
 export const CURSOR_MARKER = '<CURSOR>';
 
-export function renderChatCompletion(input: { filename: string; languageId: string; prefix: string; suffix: string; extra: ContextChunk[] }): ChatMessage[] {
+export function renderChatCompletion(input: { filename: string; languageId: string; prefix: string; suffix: string; extra: readonly ContextFile[] }): ChatMessage[] {
   const context = input.extra.map((chunk) => `File ${chunk.filename}:\n\`\`\`\n${chunk.text}\n\`\`\``).join('\n\n');
   return [
     {

@@ -1,0 +1,123 @@
+// The completion service with its engines: index lookups off the keystroke path, prefetch after
+// accept, partial accepts, stale and closed documents, and models that misbehave (garbage, empty,
+// enormous, failing), through in-process providers that speak the provider interface.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CompletionService } from '../../daemon/completion/index.js';
+import type { GenerationStream, ModelProvider, ModelResolver } from '../../daemon/models/index.js';
+
+const noHistory = { editsOf: () => [], recent: () => [] };
+const signal = () => new AbortController().signal;
+const doc = (uri: string, text: string, version = 1) => ({ uri, languageId: 'typescript', version, text });
+
+function provider(answer: (prefix: string, signal?: AbortSignal) => Promise<string> | string): ModelResolver {
+  const model: ModelProvider = {
+    kind: 'llamacpp',
+    model: 'test',
+    endpoint: 'memory:',
+    id: 'test',
+    capabilities: { fim: 'native', completion: false, chat: false, tools: false, streaming: true, embeddings: false, predictedOutputs: false, promptCaching: false, contextLength: 4096, hosted: false },
+    infill: (request): GenerationStream => (async function* () {
+      const text = await answer(request.prefix, request.signal);
+      for (let i = 0; i < text.length; i += 1000) yield { type: 'text' as const, text: text.slice(i, i + 1000) };
+      yield { type: 'done' as const, finishReason: 'stop' as const };
+    })(),
+  };
+  return { resolve: () => model, embedder: () => undefined };
+}
+
+test('the index is asked in the background when open documents have nothing, and its hits serve the next keystrokes', async () => {
+  const queries: string[] = [];
+  const service = new CompletionService({
+    history: noHistory,
+    openDocuments: () => [],
+    eagerIndexing: true,
+    searchIndex: (root, query) => {
+      queries.push(`${root}:${query}`);
+      return [{ path: 'src/server.ts', startLine: 10, snippet: 'const server = createServer(handler, { port: 8080 });\n' }];
+    },
+  });
+  const text = 'import x from "y";\nconst server = createServer(';
+  const first = await service.inline({ sessionKey: 's', document: doc('file:///w/src/main.ts', text), offset: text.length, trigger: 'automatic', scope: { root: '/w' } }, signal());
+  assert.deepEqual(first, []);
+  assert.deepEqual(queries, [], 'not on the keystroke path');
+  await service.idle();
+  assert.deepEqual(queries, ['/w:const server createServer']);
+  const typed = `${text}h`;
+  const second = await service.inline({ sessionKey: 's', document: doc('file:///w/src/main.ts', typed, 2), offset: typed.length, trigger: 'automatic', scope: { root: '/w' } }, signal());
+  assert.equal(second[0]?.insertText, 'andler, { port: 8080 });');
+});
+
+test('accepting prefetches the next suggestion into the cache; a partial accept keeps the rest', async () => {
+  const lines = 'a.push(1);\nb.push(2);\na.push(1);\nb.push(2);\n';
+  const service = new CompletionService({ history: noHistory, openDocuments: () => [], eagerIndexing: true });
+  const text = `${lines}a.pu`;
+  const document = doc('file:///p.ts', `${text}\n`);
+  const [item] = await service.inline({ sessionKey: 's', document, offset: text.length, trigger: 'automatic' }, signal());
+  assert.equal(item?.insertText, 'sh(1);');
+  assert.equal(service.accepted(item!.id), true);
+  await service.idle();
+  assert.equal(service.stats.prefetched, 1);
+  assert.notEqual(service.cache.get(document.uri, `${text}sh(1);`, '\n'), undefined, 'the next request is answered from the cache');
+  const [again] = await service.inline({ sessionKey: 's', document: doc('file:///p.ts', `${text}\n`, 5), offset: text.length, trigger: 'invoked' }, signal());
+  assert.equal(service.partiallyAccepted(again!.id, 3), true);
+  assert.equal(service.cache.get(document.uri, `${text}sh(`, '\n')?.insertText, '1);');
+  assert.equal(service.accepted('nope'), false);
+});
+
+test('a document that changed or closed while the model ran gets no stale suggestion', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const service = new CompletionService({ history: noHistory, openDocuments: () => [], models: provider(async () => { await gate; return 'value;'; }), settings: () => ({ debounceMinMs: 0 }) });
+  const document = doc('file:///s.ts', 'let x = ');
+  const pending = service.inline({ sessionKey: 's', document, offset: 8, trigger: 'invoked' }, signal());
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  document.text = 'let x = 1';
+  document.version = 2;
+  release();
+  assert.deepEqual(await pending, []);
+});
+
+test('models that misbehave: garbage, empty, enormous, failing, slow', async () => {
+  const answers: Record<string, () => Promise<string> | string> = {
+    'garbage ': () => '\u0000\u0000\ufffd',
+    'empty ': () => '',
+    'enormous ': () => 'x = 1;\n'.repeat(50_000),
+    'failing ': () => {
+      throw new Error('server on fire');
+    },
+    'slow ': () => new Promise((resolve) => setTimeout(() => resolve('late;'), 5000)),
+  };
+  const service = new CompletionService({
+    history: noHistory,
+    openDocuments: () => [],
+    models: provider((prefix) => answers[prefix.slice(prefix.lastIndexOf('\n') + 1)]!()),
+    settings: () => ({ debounceMinMs: 0, maxModelMs: 200, maxLines: 5 }),
+  });
+  const ask = (line: string) => service.inline({ sessionKey: line, document: doc(`file:///${line.trim()}.ts`, line), offset: line.length, trigger: 'invoked' }, signal());
+  assert.deepEqual(await ask('garbage '), []);
+  assert.deepEqual(await ask('empty '), []);
+  const enormous = await ask('enormous ');
+  assert.equal(enormous[0]?.insertText.split('\n').length, 1, 'repetition cut, within maxLines');
+  assert.deepEqual(await ask('failing '), []);
+  assert.equal(service.stats.modelErrors, 1);
+  const started = Date.now();
+  assert.deepEqual(await ask('slow '), []);
+  assert.ok(Date.now() - started < 3000, 'the hard cap cut the model off');
+  assert.equal(service.stats.timedOut, 1);
+});
+
+test('a cancelled request rejects; a superseded one answers an empty list', async () => {
+  const service = new CompletionService({ history: noHistory, openDocuments: () => [], models: provider((_prefix, abort) => new Promise((resolve, reject) => { const timer = setTimeout(() => resolve('late;'), 5000); abort?.addEventListener('abort', () => { clearTimeout(timer); reject(abort.reason); }); })), settings: () => ({ debounceMinMs: 0 }) });
+  const document = doc('file:///c.ts', 'let y = ');
+  const controller = new AbortController();
+  const cancelled = service.inline({ sessionKey: 's', document, offset: 8, trigger: 'invoked' }, controller.signal);
+  controller.abort();
+  await assert.rejects(cancelled);
+  const older = service.inline({ sessionKey: 's', document, offset: 8, trigger: 'invoked' }, signal());
+  const newer = service.inline({ sessionKey: 's', document, offset: 7, trigger: 'invoked' }, signal());
+  assert.deepEqual(await older, []);
+  assert.equal(service.stats.superseded, 1);
+  service.dispose();
+  void newer.catch(() => undefined);
+});
