@@ -121,6 +121,17 @@ describe('causal LM', () => {
     await assert.rejects(lm.generate(prompt, { signal: AbortSignal.abort() }), (error: Error) => error.name === 'AbortError');
   });
 
+  test('disposing during a long prefill fails the call, never the process, and the next call starts afresh', async () => {
+    const running = lm.generate(Array.from({ length: 6000 }, (_, i) => 65 + (i % 50)), { maxTokens: 1, reuseCache: false });
+    const failed = assert.rejects(running, (error: unknown) => error instanceof ModelError && /model worker stopped/.test(error.message));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await lm.dispose();
+    await failed;
+    const next = await lm.generate(prompt, { maxTokens: 3 });
+    assert.equal(next.tokens.length, 3);
+    assert.equal(next.cachedPromptTokens, 0, 'a new worker starts with an empty cache');
+  });
+
   test('rejects a prompt longer than the context with a clear error', async () => {
     await assert.rejects(lm.generate(Array.from({ length: 9000 }, () => 65), { maxTokens: 1 }), (error: unknown) => error instanceof ModelError && /context is 8192/.test(error.message));
   });

@@ -2,9 +2,9 @@
 // and makes an AbortSignal fail the call at once (the worker stops at its next forward pass).
 import { Worker } from 'node:worker_threads';
 import { abortError, ModelError, type ModelErrorKind } from '../errors.js';
-import { cancelSlot, type ResultValues, type SerializedError, type WorkerReply, type WorkerRequest } from './protocol.js';
+import { cancelSlot, shutdownSlot, type ResultValues, type SerializedError, type WorkerReply, type WorkerRequest } from './protocol.js';
 
-type RequestBody = WorkerRequest extends infer R ? (R extends { type: 'cancel' } ? never : Omit<R, 'id'>) : never;
+type RequestBody = WorkerRequest extends infer R ? (R extends { type: 'cancel' } | { type: 'shutdown' } ? never : Omit<R, 'id'>) : never;
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -26,19 +26,23 @@ export class ModelWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited = false;
+  private readonly exitPromise: Promise<void>;
 
   /** `endpoint` (the model directory) names the model in errors. */
   constructor(private readonly endpoint: string) {
-    const cancelBuffer = new SharedArrayBuffer(4);
+    const cancelBuffer = new SharedArrayBuffer(8);
     this.cancelFlags = new Int32Array(cancelBuffer);
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { cancelBuffer }, name: 'caret-model' });
     this.worker.unref();
     this.worker.on('message', (message: WorkerReply) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => {
-      this.exited = true;
-      this.fail(new Error(`the model worker exited (code ${code})`));
-    });
+    this.exitPromise = new Promise((resolve) =>
+      this.worker.on('exit', (code) => {
+        this.exited = true;
+        this.fail(new Error(`the model worker exited (code ${code})`));
+        resolve();
+      }),
+    );
   }
 
   get alive(): boolean {
@@ -101,8 +105,19 @@ export class ModelWorker {
     });
   }
 
-  async terminate(): Promise<void> {
+  /**
+   * Stops the worker: pending calls fail now; the thread stops at its next cancellation check and
+   * ends itself (terminating it from outside in the middle of an onnxruntime run aborts the
+   * process). Resolves when the thread has ended, or after `timeoutMs` if a forward pass is long.
+   */
+  async terminate(timeoutMs = 10_000): Promise<void> {
+    if (this.exited) return;
     this.fail(new Error('disposed'));
-    await this.worker.terminate();
+    Atomics.store(this.cancelFlags, shutdownSlot, 1);
+    this.worker.ref(); // keep the process alive until the thread has ended
+    this.worker.postMessage({ type: 'shutdown' } satisfies WorkerRequest);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exitPromise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs).unref()))]);
+    clearTimeout(timer);
   }
 }

@@ -11,7 +11,9 @@ export type WorkerRequest =
   | { type: 'embed'; id: number; texts: string[] }
   | { type: 'clearCache'; id: number }
   | { type: 'cacheStats'; id: number }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** Stop after the current forward pass, release the session and end the thread. */
+  | { type: 'shutdown' };
 
 export interface ResultValues {
   loadCausal: CausalLmInfo;
@@ -37,3 +39,5 @@ export type WorkerReply =
 
 /** Shared between daemon and worker: slot 0 holds the id of the request cancelled most recently. */
 export const cancelSlot = 0;
+/** Slot 1 is set to 1 when the worker is being shut down: every request counts as cancelled. */
+export const shutdownSlot = 1;

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ModelError } from '../errors.js';
 import { ChunkedEncoder } from '../tokenizer/index.js';
 import { CausalLm, Encoder } from './engine.js';
-import { cancelSlot, type SerializedError, type WorkerReply, type WorkerRequest } from './protocol.js';
+import { cancelSlot, shutdownSlot, type SerializedError, type WorkerReply, type WorkerRequest } from './protocol.js';
 
 if (!parentPort) throw new Error('daemon/models/onnx/worker.js must run as a worker thread');
 const port = parentPort;
@@ -40,8 +40,8 @@ function tokens(lm: CausalLm, input: string | number[], addSpecialTokens: boolea
   return addSpecialTokens && promptEncoder ? promptEncoder.encode(input) : lm.tokenizer.encode(input, { addSpecialTokens });
 }
 
-async function handle(request: Exclude<WorkerRequest, { type: 'cancel' }>): Promise<unknown> {
-  const cancelled = () => cancelledIds.has(request.id) || Atomics.load(cancelFlags, cancelSlot) === request.id;
+async function handle(request: Exclude<WorkerRequest, { type: 'cancel' } | { type: 'shutdown' }>): Promise<unknown> {
+  const cancelled = () => cancelledIds.has(request.id) || Atomics.load(cancelFlags, cancelSlot) === request.id || Atomics.load(cancelFlags, shutdownSlot) === 1;
   switch (request.type) {
     case 'loadCausal':
       causal = await CausalLm.load(request.model, request.options);
@@ -74,6 +74,15 @@ async function handle(request: Exclude<WorkerRequest, { type: 'cancel' }>): Prom
 port.on('message', (request: WorkerRequest) => {
   if (request.type === 'cancel') {
     cancelledIds.add(request.id);
+    return;
+  }
+  if (request.type === 'shutdown') {
+    // Ending the thread while onnxruntime is inside a run would abort the whole process, so the
+    // thread ends itself once the request in progress has stopped at its next cancellation check.
+    queue = queue.then(async () => {
+      await Promise.allSettled([causal?.release(), encoder?.release()]);
+      process.exit(0);
+    });
     return;
   }
   queue = queue.then(async () => {
