@@ -478,6 +478,26 @@ export class CompletionService {
     return this.rejectedEdits.has(proposalKey(proposal)) ? undefined : proposal;
   }
 
+  /** What `caret doctor` shows: the engines in use and how suggestions fared. */
+  doctor(): { name: string; status: 'ok' | 'warn' | 'error'; detail: string; fix?: string } {
+    const settings = this.settings();
+    const engineOf = (role: 'completion' | 'nextEdit') => {
+      const provider = this.provider(role);
+      return provider ? `${provider.kind}${provider.model ? ` (${provider.model})` : ''}` : 'builtin';
+    };
+    const { stats } = this;
+    const detail =
+      `completion: ${engineOf('completion')}, next edit: ${engineOf('nextEdit')}; ` +
+      `${stats.requests} requests, ${stats.cacheHits} cache hits, ${stats.shown} shown, ${stats.accepted} accepted, ${stats.rejected} rejected; ` +
+      `${stats.timedOut} over the ${settings.maxModelMs} ms cap, ${stats.modelErrors} model errors`;
+    if (!settings.enabled) return { name: 'completion', status: 'warn', detail: `disabled; ${detail}`, fix: 'Set completion.enabled = true in config.toml' };
+    const modelCalls = stats.requests - stats.cacheHits;
+    if (modelCalls >= 20 && stats.timedOut / modelCalls > 0.2) {
+      return { name: 'completion', status: 'warn', detail, fix: 'The completion model is often slower than completion.maxModelMs: use a smaller model, a closer server, or raise the cap' };
+    }
+    return { name: 'completion', status: 'ok', detail };
+  }
+
   nextEditAccepted(id: string): boolean {
     if (!this.nextEdits.delete(id)) return false;
     this.stats.nextEditAccepted++;

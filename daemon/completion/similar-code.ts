@@ -132,10 +132,12 @@ export class SimilarCodeEngine {
         let bestRank = tails.length;
         budget = this.maxScan;
         scan((index) => index.byHead.get(head), (index, line) => {
+          if (index === current && line.no === cursorLine) return;
           if (line.trimmed.indexOf(shortest, head.length) < 0) return;
           for (let rank = 0; rank < tails.length; rank++) {
             const at = line.trimmed.indexOf(tails[rank]!, head.length);
-            if (at < 0) continue;
+            // A tail at the very end of the line has nothing to continue with.
+            if (at < 0 || at + tails[rank]!.length >= line.trimmed.length) continue;
             found.push({ index, line, end: at + tails[rank]!.length, rank });
             bestRank = Math.min(bestRank, rank);
             return;

@@ -78,6 +78,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
   services.doctorChecks.set('index', () => indexDoctorChecks(paths.cacheDir, () => models.embedder()));
   void services.shadows.start().catch((error) => log.error('shadow workspaces failed to start', { error }));
+  services.doctorChecks.set('completion', () => completion.doctor());
   services.doctorChecks.set('shadow', () => shadowDoctorCheck(config.get().shadow.mode));
   for (const [name, check] of coreDoctorChecks(services)) services.doctorChecks.set(name, check);
   services.doctorChecks.set('models', () =>

@@ -277,3 +277,9 @@ test('line index: random edit sequences keep the incremental index equal to a re
     { numRuns: 300 },
   );
 });
+
+test('similar code: the line being typed does not hide shorter tails found elsewhere', () => {
+  const engine = new SimilarCodeEngine({ eager: true });
+  const { text, offset } = at('query(x).run();\nquery(y).run();\nquery(alpha, beta).█\n');
+  assert.equal(engine.complete({ document: doc('file:///q.ts', text), offset, others: [] })?.text, 'run();');
+});

@@ -105,6 +105,9 @@ test('models that misbehave: garbage, empty, enormous, failing, slow', async () 
   assert.deepEqual(await ask('slow '), []);
   assert.ok(Date.now() - started < 3000, 'the hard cap cut the model off');
   assert.equal(service.stats.timedOut, 1);
+  const doctor = service.doctor();
+  assert.equal(doctor.status, 'ok');
+  assert.match(doctor.detail, /completion: llamacpp \(test\).*1 over the 200 ms cap, 1 model errors/);
 });
 
 test('a cancelled request rejects; a superseded one answers an empty list', async () => {
