@@ -38,5 +38,8 @@ export const notification = <const M extends string, P extends TSchema>(
   spec: Omit<NotificationSpec<P>, 'kind' | 'direction' | 'method'> & { method: M; direction?: Direction },
 ): NotificationSpec<P> & { method: M } => ({ kind: 'notification', direction: 'clientToServer', ...spec });
 
-/** Params for methods that take none (LSP sends `null` or omits them). */
-export const NoParams = Type.Union([Type.Null(), Type.Object({}), Type.Array(Type.Unknown(), { maxItems: 0 })]);
+/**
+ * Params for methods that take none. Clients differ in what they send then (omitted, `null`,
+ * `{}`, even `[null]` from some libraries), and all of it is ignored.
+ */
+export const NoParams = Type.Union([Type.Null(), Type.Object({}), Type.Array(Type.Unknown())]);

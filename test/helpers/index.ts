@@ -1,7 +1,7 @@
 // Test harness: private XDG folders per test, a daemon in-process or as a real process, and real
 // clients (vscode-jsonrpc over the Unix socket and stdio, ws for WebSocket).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,11 +51,13 @@ export function makeTestEnv(): TestEnv {
 }
 
 /** A daemon in this process (fast; for most protocol tests). */
-export async function startTestDaemon(testEnv: TestEnv, options: { roots?: string[] } = {}): Promise<RunningDaemon> {
+export const packageVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+export async function startTestDaemon(testEnv: TestEnv, options: { roots?: string[]; version?: string } = {}): Promise<RunningDaemon> {
   return startDaemon({
     paths: testEnv.paths,
     log: createLogger({ file: testEnv.paths.logFile, level: 'debug' }),
-    version: 'test',
+    version: options.version ?? packageVersion,
     foreground: true,
     roots: options.roots ?? [],
   });

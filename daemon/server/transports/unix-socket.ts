@@ -19,7 +19,15 @@ export async function listenUnixSocket(path: string, hub: SessionHub, maxMessage
       transport: 'unix',
       hub,
       maxMessageBytes: maxMessageBytes(),
-      end: () => socket.end(() => socket.destroy()),
+      // Half-close and keep draining what the peer still sends, so a peer that is mid-write
+      // reads our last reply instead of failing on a reset pipe; then let go.
+      end: () => {
+        socket.resume();
+        socket.end();
+        const timer = setTimeout(() => socket.destroy(), 2000);
+        timer.unref();
+        socket.once('close', () => clearTimeout(timer));
+      },
     });
   });
   await new Promise<void>((resolve, reject) => {
