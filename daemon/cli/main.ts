@@ -84,7 +84,8 @@ async function commandDaemon(paths: CaretPaths, flags: Record<string, string | b
     spawnBackgroundDaemon();
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if (await socketAlive(paths.socketPath, 200)) {
+      // The pid file is written once every listener is up.
+      if (readDaemonInfo(paths) && (await socketAlive(paths.socketPath, 200))) {
         const info = readDaemonInfo(paths);
         process.stdout.write(`caret daemon started (pid ${info?.pid ?? '?'})\n${connectHelp(paths)}`);
         return;

@@ -250,7 +250,12 @@ export class Dispatcher {
     } catch (error) {
       outcome = Promise.resolve(this.failure(id, error, controller.signal, log));
     }
-    return Promise.race([outcome, cancelled]).finally(() => session.endRequest(id, controller));
+    const started = session.trace === 'off' ? 0 : performance.now();
+    if (started) session.logTrace(`Received request '${spec.method} - (${id})'.`, session.trace === 'verbose' ? JSON.stringify(params) : undefined);
+    return Promise.race([outcome, cancelled]).finally(() => {
+      session.endRequest(id, controller);
+      if (started) session.logTrace(`Sending response '${spec.method} - (${id})'. Processing request took ${(performance.now() - started).toFixed(1)}ms`);
+    });
   }
 
   private success(spec: MethodSpec, id: Id, result: unknown, log: RequestContext['log']): JSONRPCResponse {

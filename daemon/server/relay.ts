@@ -85,7 +85,8 @@ export async function runRelay(options: RelayOptions): Promise<number> {
     const onDaemonSide = () => {
       if (finished) return;
       if (options.input.readableEnded) return finish(0);
-      void socketAlive(options.paths.socketPath, 500).then((alive) =>
+      // Probe a moment later: a dying daemon's listening socket can still accept for an instant.
+      void sleep(150).then(() => socketAlive(options.paths.socketPath, 500)).then((alive) =>
         finish(alive ? 0 : 1, alive ? undefined : 'caret lsp: the daemon went away; the editor will start it again'),
       );
     };
