@@ -5,7 +5,7 @@
 import { contentHash } from './hash.js';
 
 /** Bump whenever chunk boundaries or contents could change: every chunk id changes with it. */
-export const CHUNKER_VERSION = 1;
+export const CHUNKER_VERSION = 2;
 
 export const DEFAULT_MAX_CHUNK = 2000;
 export const MAX_WINDOW_LINES = 200;
@@ -38,7 +38,8 @@ export interface ChunkOptions {
   maxChars?: number;
 }
 
-class LineSizes {
+/** Non-whitespace character counts over line ranges, from prefix sums. */
+export class LineSizes {
   private readonly prefix: Int32Array;
   constructor(readonly lines: readonly string[]) {
     this.prefix = new Int32Array(lines.length + 1);

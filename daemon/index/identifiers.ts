@@ -24,11 +24,33 @@ export function identifierTokens(identifier: string): string[] {
   return parts.length > 1 ? [joined, ...parts] : [joined];
 }
 
-/** The text indexed in the identifier-aware column for a chunk of code. */
+// Identifiers repeat endlessly across a code base; splitting each once saves most of the work.
+const tokenCache = new Map<string, string>();
+const TOKEN_CACHE_SIZE = 200_000;
+
+function cachedTokens(identifier: string): string {
+  let tokens = tokenCache.get(identifier);
+  if (tokens === undefined) {
+    tokens = identifierTokens(identifier).join(' ');
+    if (tokenCache.size >= TOKEN_CACHE_SIZE) tokenCache.clear();
+    tokenCache.set(identifier, tokens);
+  }
+  return tokens;
+}
+
+/**
+ * The text indexed in the identifier-aware column for a chunk of code: each distinct identifier
+ * once (the column is indexed without positions; repeating a name would only grow the index).
+ */
 export function wordsForText(text: string): string {
+  const seen = new Set<string>();
   const out: string[] = [];
   for (const match of text.matchAll(IDENTIFIER)) {
-    for (const token of identifierTokens(match[0])) out.push(token);
+    const identifier = match[0];
+    if (seen.has(identifier)) continue;
+    seen.add(identifier);
+    const tokens = cachedTokens(identifier);
+    if (tokens) out.push(tokens);
   }
   return out.join(' ');
 }
@@ -45,8 +67,8 @@ export function queryIdentifiers(query: string): string[] {
 
 /**
  * An FTS5 MATCH expression for the identifier column: each query identifier matches its joined
- * form as a prefix (so `getUser` finds `getUserName`) or its parts as a phrase (so `userName`
- * finds `getUserName`). `all` joins identifiers with AND, otherwise OR. Undefined when the query
+ * form as a prefix (so `getUser` finds `getUserName`) or all of its parts (so `userName` finds
+ * `getUserName`). `all` joins identifiers with AND, otherwise OR. Undefined when the query
  * holds no identifier at all.
  */
 export function wordsMatchExpression(query: string, all: boolean, prefix = true): string | undefined {
@@ -56,7 +78,7 @@ export function wordsMatchExpression(query: string, all: boolean, prefix = true)
     if (parts.length === 0) continue;
     const joined = parts.join('');
     const forms = [`${ftsString(joined)}${prefix ? '*' : ''}`];
-    if (parts.length > 1) forms.push(ftsString(parts.join(' ')));
+    if (parts.length > 1) forms.push(`(${[...new Set(parts)].map(ftsString).join(' AND ')})`);
     clauses.push(forms.length > 1 ? `(${forms.join(' OR ')})` : forms[0]!);
   }
   if (clauses.length === 0) return undefined;

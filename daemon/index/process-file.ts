@@ -2,7 +2,7 @@
 // limit, however large the file has grown), hash, detect binary content, decode, chunk, extract
 // symbols and compute the identifier tokens. Runs in parse workers.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { type Chunk, chunkFile, splitLines } from './chunk.js';
+import { type Chunk, chunkFile, DEFAULT_MAX_CHUNK, LineSizes, splitLines } from './chunk.js';
 import { contentHash } from './hash.js';
 import { wordsForText } from './identifiers.js';
 import { languageOf } from './languages.js';
@@ -80,7 +80,8 @@ export async function processFile(request: ProcessRequest): Promise<ProcessResul
   const lines = splitLines(text);
   let syntax;
   try {
-    syntax = await parseSyntax(text, language, lines);
+    const sizes = new LineSizes(lines);
+    syntax = await parseSyntax(text, language, lines, (start, end) => sizes.size(start, end), DEFAULT_MAX_CHUNK);
   } catch {
     syntax = undefined; // a grammar that chokes on a file: line windows still index it
   }

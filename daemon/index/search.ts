@@ -2,7 +2,7 @@
 // substrings, fused), semantic (nearest vectors) and hybrid (both, fused by reciprocal rank).
 // Every piece of user input reaches FTS5 as a quoted string, so no query is ever FTS5 syntax.
 import { compilePathGlobs } from './glob.js';
-import { ftsString, identifierParts, queryIdentifiers, wordsMatchExpression } from './identifiers.js';
+import { identifierParts, queryIdentifiers, wordsMatchExpression } from './identifiers.js';
 import type { Db } from './store.js';
 
 export type SearchMode = 'lexical' | 'semantic' | 'hybrid';
@@ -87,7 +87,12 @@ export class IndexSearcher {
     if (words) rankings.push(this.ranked('SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?', words, candidates));
     const text = query.trim();
     if ([...text].length >= 3) {
-      rankings.push(this.ranked('SELECT rowid FROM fts_grams WHERE fts_grams MATCH ? ORDER BY rank LIMIT ?', ftsString(text), candidates));
+      // No ESCAPE clause: with one, SQLite stops using the trigram index. `_` and `%` in the query
+      // then act as wildcards, so candidates are checked against the text itself.
+      const pattern = `%${text.replaceAll('%', '_')}%`;
+      const needle = text.toLowerCase();
+      const rows = this.db.prepare('SELECT rowid, content FROM fts_grams WHERE content LIKE ? LIMIT ?').all(pattern, candidates * 2) as Array<{ rowid: number; content: string }>;
+      rankings.push(rows.filter((row) => row.content.toLowerCase().includes(needle)).slice(0, candidates).map((row) => row.rowid));
     }
     // Nothing holds all the words, nor the text: settle for chunks holding any of the words.
     if (rankings.every((ranking) => ranking.length === 0) && queryIdentifiers(query).length > 1) {

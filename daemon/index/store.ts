@@ -16,7 +16,7 @@ import type { SymbolDefinition } from './syntax.js';
 export type Db = Database.Database;
 
 /** Bump when the schema changes: an older database is then rebuilt from the workspace. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export function indexDatabasePath(cacheDir: string, root: string): string {
   const name = basename(root).replace(/[^\w.-]+/g, '_').slice(0, 40) || 'root';
@@ -53,8 +53,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_unembedded ON chunks(id) WHERE embedded = 0;
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE INDEX IF NOT EXISTS chunks_chunk_id ON chunks(chunk_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_words USING fts5(words, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_grams USING fts5(text, content='', contentless_delete=1, tokenize='trigram');
+-- Identifier tokens, without positions (queries need none) and without a copy of the text.
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_words USING fts5(words, content='', contentless_delete=1, detail='none', tokenize='unicode61 remove_diacritics 2');
+-- Trigrams of the chunk text for substring search: LIKE narrows by trigrams, then checks the
+-- candidates against chunks.content, so the index needs no positions and no copy of the text.
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_grams USING fts5(content, content='chunks', content_rowid='id', detail='none', tokenize='trigram');
 CREATE TABLE IF NOT EXISTS symbols (
   id INTEGER PRIMARY KEY,
   file_id INTEGER NOT NULL,
@@ -204,17 +207,17 @@ export class IndexWriter {
            language = excluded.language, skip_reason = excluded.skip_reason RETURNING id`,
       ).pluck(),
       updateStat: db.prepare('UPDATE files SET size = @size, mtime_ms = @mtimeMs, ino = @ino WHERE path = @path'),
-      chunkIds: db.prepare('SELECT id FROM chunks WHERE file_id = ?').pluck(),
+      chunkRows: db.prepare('SELECT id, content FROM chunks WHERE file_id = ?'),
       deleteChunks: db.prepare('DELETE FROM chunks WHERE file_id = ?'),
       deleteWords: db.prepare('DELETE FROM fts_words WHERE rowid = ?'),
-      deleteGrams: db.prepare('DELETE FROM fts_grams WHERE rowid = ?'),
+      deleteGrams: db.prepare("INSERT INTO fts_grams(fts_grams, rowid, content) VALUES ('delete', ?, ?)"),
       deleteSymbols: db.prepare('DELETE FROM symbols WHERE file_id = ?'),
       deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
       insertChunk: db.prepare(
         'INSERT INTO chunks(file_id, chunk_id, start_line, end_line, container, defines, content) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       insertWords: db.prepare('INSERT INTO fts_words(rowid, words) VALUES (?, ?)'),
-      insertGrams: db.prepare('INSERT INTO fts_grams(rowid, text) VALUES (?, ?)'),
+      insertGrams: db.prepare('INSERT INTO fts_grams(rowid, content) VALUES (?, ?)'),
       insertSymbol: db.prepare(
         'INSERT INTO symbols(file_id, name, name_lower, kind, start_line, end_line, name_line, name_character, container) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -227,10 +230,10 @@ export class IndexWriter {
   private clearFileRows(fileId: number): void {
     const s = this.statements;
     const vectors = this.hasVectors() ? this.db.prepare('DELETE FROM vectors WHERE rowid = ?') : undefined;
-    for (const chunkId of s.chunkIds.all(fileId) as number[]) {
-      s.deleteWords.run(chunkId);
-      s.deleteGrams.run(chunkId);
-      vectors?.run(BigInt(chunkId));
+    for (const { id, content } of s.chunkRows.all(fileId) as Array<{ id: number; content: string }>) {
+      s.deleteWords.run(id);
+      s.deleteGrams.run(id, content);
+      vectors?.run(BigInt(id));
     }
     s.deleteChunks.run(fileId);
     s.deleteSymbols.run(fileId);

@@ -4,7 +4,7 @@
 // daemon's main thread).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Language, Node, Parser as ParserType } from '@vscode/tree-sitter-wasm';
+import type { Language, Node, Parser as ParserType, Query } from '@vscode/tree-sitter-wasm';
 import type { OutlineNode } from './chunk.js';
 import { grammarOf } from './languages.js';
 
@@ -73,8 +73,12 @@ export interface ParsedSyntax {
 }
 
 let modulePromise: Promise<TreeSitterModule> | undefined;
-const languages = new Map<string, Promise<Language | undefined>>();
-const parsers = new Map<string, ParserType>();
+interface Grammar {
+  parser: ParserType;
+  /** Captures every definition node (@def) this grammar has. */
+  definitions: Query | undefined;
+}
+const grammars = new Map<string, Promise<Grammar | undefined>>();
 
 function wasmDir(): string {
   return join(dirname(require.resolve('@vscode/tree-sitter-wasm')));
@@ -90,23 +94,38 @@ function loadModule(): Promise<TreeSitterModule> {
   return modulePromise;
 }
 
-async function parserFor(language: string): Promise<ParserType | undefined> {
-  const grammar = grammarOf(language);
-  if (!grammar) return undefined;
-  const existing = parsers.get(grammar);
-  if (existing) return existing;
+async function loadGrammar(name: string): Promise<Grammar | undefined> {
   const module = await loadModule();
-  let loading = languages.get(grammar);
-  if (!loading) {
-    loading = module.Language.load(join(wasmDir(), `tree-sitter-${grammar}.wasm`)).catch(() => undefined);
-    languages.set(grammar, loading);
+  let language: Language;
+  try {
+    language = await module.Language.load(join(wasmDir(), `tree-sitter-${name}.wasm`));
+  } catch {
+    return undefined;
   }
-  const loaded = await loading;
-  if (!loaded) return undefined;
   const parser = new module.Parser();
-  parser.setLanguage(loaded);
-  parsers.set(grammar, parser);
-  return parser;
+  parser.setLanguage(language);
+  // Only node types this grammar has: a query naming an unknown type does not compile.
+  const types = [...Object.keys(DEFINITIONS), 'variable_declarator'].filter((type) => language.idForNodeType(type, true) !== null);
+  let definitions: Query | undefined;
+  if (types.length) {
+    try {
+      definitions = new module.Query(language, types.map((type) => `(${type}) @def`).join('\n'));
+    } catch {
+      definitions = undefined;
+    }
+  }
+  return { parser, definitions };
+}
+
+function grammarFor(language: string): Promise<Grammar | undefined> {
+  const name = grammarOf(language);
+  if (!name) return Promise.resolve(undefined);
+  let grammar = grammars.get(name);
+  if (!grammar) {
+    grammar = loadGrammar(name);
+    grammars.set(name, grammar);
+  }
+  return grammar;
 }
 
 function nameOf(node: Node): Node | null {
@@ -138,70 +157,82 @@ function definitionOf(node: Node): { kind: number; name: Node } | undefined {
 }
 
 const MAX_OUTLINE_DEPTH = 40;
-/** Long single lines are minified code: their definitions are not worth a full tree walk. */
-const MAX_ONE_LINE_SCAN = 4000;
+const MAX_SYMBOLS_PER_FILE = 20_000;
 
-/** Parses `text` as `language`; undefined when there is no grammar for it or parsing failed. */
-export async function parseSyntax(text: string, language: string, lines: readonly string[]): Promise<ParsedSyntax | undefined> {
-  const parser = await parserFor(language);
-  if (!parser) return undefined;
-  const tree = parser.parse(text);
+/** Last line a node covers (a node ending at column 0 ends on the line before). */
+const lastLine = (node: Node) => {
+  const start = node.startPosition.row;
+  const end = node.endPosition;
+  return Math.max(start, end.column === 0 && end.row > start ? end.row - 1 : end.row);
+};
+
+/**
+ * Parses `text` as `language`; undefined when there is no grammar for it. The outline descends
+ * only into nodes too big for one chunk (`sizeOf` gives a line range's size), which is all the
+ * chunker needs; definitions come from a tree-sitter query, which runs inside WebAssembly.
+ */
+export async function parseSyntax(
+  text: string,
+  language: string,
+  lines: readonly string[],
+  sizeOf: (startLine: number, endLine: number) => number = () => Infinity,
+  maxChunk = Infinity,
+): Promise<ParsedSyntax | undefined> {
+  const grammar = await grammarFor(language);
+  if (!grammar) return undefined;
+  const tree = grammar.parser.parse(text);
   if (!tree) return undefined;
   try {
+    // Definitions, with their containers from how their ranges nest.
     const symbols: SymbolDefinition[] = [];
-    const build = (node: Node, container: string[], depth: number): OutlineNode => {
+    const nameAt = new Map<number, string>();
+    const captures = grammar.definitions?.captures(tree.rootNode) ?? [];
+    const stack: Array<{ end: number; name: string }> = [];
+    for (const capture of captures) {
+      if (symbols.length >= MAX_SYMBOLS_PER_FILE) break;
+      const node = capture.node;
       const definition = definitionOf(node);
+      if (!definition) continue;
+      while (stack.length && stack[stack.length - 1]!.end <= node.startIndex) stack.pop();
+      const name = definition.name.text;
+      const nameLine = definition.name.startPosition.row;
+      symbols.push({
+        name,
+        kind: definition.kind,
+        startLine: node.startPosition.row,
+        endLine: lastLine(node),
+        nameLine,
+        nameCharacter: Math.max(0, lines[nameLine]?.indexOf(name) ?? 0),
+        container: stack.map((entry) => entry.name).join('.'),
+      });
+      nameAt.set(node.id, name);
+      stack.push({ end: node.endIndex, name });
+    }
+    const defsByLine = new Map<number, SymbolDefinition[]>();
+    for (const symbol of symbols) {
+      const list = defsByLine.get(symbol.startLine) ?? [];
+      list.push(symbol);
+      defsByLine.set(symbol.startLine, list);
+    }
+    const build = (node: Node, depth: number): OutlineNode => {
       const start = node.startPosition.row;
-      const end = Math.max(start, node.endPosition.column === 0 && node.endPosition.row > start ? node.endPosition.row - 1 : node.endPosition.row);
-      let inner = container;
-      let name: string | undefined;
-      if (definition) {
-        name = definition.name.text;
-        const nameLine = definition.name.startPosition.row;
-        const column = lines[nameLine]?.indexOf(name) ?? -1;
-        symbols.push({
-          name,
-          kind: definition.kind,
-          startLine: start,
-          endLine: end,
-          nameLine,
-          nameCharacter: Math.max(0, column),
-          container: container.join('.'),
-        });
-        inner = [...container, name];
-      }
+      const end = lastLine(node);
+      const name = nameAt.get(node.id);
       const children: OutlineNode[] = [];
-      let defines: string[] | undefined;
-      // Nodes on one line cannot be split further by a line-based chunker.
-      if (end > start && depth < MAX_OUTLINE_DEPTH) {
-        for (const child of node.namedChildren) if (child) children.push(build(child, inner, depth + 1));
-      } else if (depth < MAX_OUTLINE_DEPTH && node.endIndex - node.startIndex < MAX_ONE_LINE_SCAN) {
-        // Still collect definitions on a single line (short functions, one-line classes).
-        const before = symbols.length;
-        collectDefinitions(node, inner, depth + 1, symbols, lines);
-        if (symbols.length > before) defines = symbols.slice(before).filter((s) => s.container === inner.join('.')).map((s) => s.name);
+      if (end > start && depth < MAX_OUTLINE_DEPTH && sizeOf(start, end) > maxChunk) {
+        for (const child of node.namedChildren) if (child) children.push(build(child, depth + 1));
       }
-      return { startLine: start, endLine: end, ...(name !== undefined && { name }), children, ...(defines?.length && { defines }) };
+      const outline: OutlineNode = { startLine: start, endLine: end, ...(name !== undefined && { name }), children };
+      if (name === undefined && children.length === 0) {
+        // A wrapper (export statement, decorated definition) names what it defines.
+        const inside = [...(defsByLine.get(start) ?? []), ...(defsByLine.get(start + 1) ?? [])].find((symbol) => symbol.endLine <= end);
+        if (inside) outline.defines = [inside.name];
+      }
+      return outline;
     };
-    const root = tree.rootNode;
-    const outline = root.namedChildren.filter((n): n is Node => n !== null).map((node) => build(node, [], 0));
+    const outline = tree.rootNode.namedChildren.filter((n): n is Node => n !== null).map((node) => build(node, 0));
     return { outline, symbols };
   } finally {
     tree.delete();
-  }
-}
-
-function collectDefinitions(node: Node, container: string[], depth: number, into: SymbolDefinition[], lines: readonly string[]): void {
-  for (const child of node.namedChildren) {
-    if (!child) continue;
-    const definition = definitionOf(child);
-    let inner = container;
-    if (definition) {
-      const name = definition.name.text;
-      const row = child.startPosition.row;
-      into.push({ name, kind: definition.kind, startLine: row, endLine: child.endPosition.row, nameLine: definition.name.startPosition.row, nameCharacter: Math.max(0, lines[row]?.indexOf(name) ?? 0), container: container.join('.') });
-      inner = [...container, name];
-    }
-    if (depth < MAX_OUTLINE_DEPTH) collectDefinitions(child, inner, depth + 1, into, lines);
   }
 }

@@ -33,7 +33,8 @@ test('camelCase and snake_case spellings of one name give the same joined token'
 });
 
 test('FTS5 match expressions quote every piece of user input', () => {
-  assert.equal(wordsMatchExpression('getUser', true), '("getuser"* OR "get user")');
+  assert.equal(wordsMatchExpression('getUser', true), '("getuser"* OR ("get" AND "user"))');
+  assert.equal(wordsMatchExpression('getUser', true, false), '("getuser" OR ("get" AND "user"))');
   assert.equal(wordsMatchExpression('a b', false), '"a"* OR "b"*');
   assert.equal(wordsMatchExpression('" AND ( NEAR * ^', true), '"and"* AND "near"*');
   assert.equal(wordsMatchExpression('()*"', true), undefined);
