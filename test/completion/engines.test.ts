@@ -9,6 +9,7 @@ import {
   parseRegionOutput,
   propagateEdit,
   proposalKey,
+  renameBetween,
   renderRegionPrompt,
   SimilarCodeEngine,
   Superseder,
@@ -283,4 +284,16 @@ test('similar code: the line being typed does not hide shorter tails found elsew
   // The four-token tail "beta.then(" is only in the line being typed; ".then(" is elsewhere.
   const { text, offset } = at('fetchRows(items.then(render));\nfetchRows(rows.then(render));\nfetchRows(beta.then(█\n');
   assert.equal(engine.complete({ document: doc('file:///q.ts', text), offset, others: [] })?.text, 'render));');
+});
+
+test('next edit: a rename over several lines (or twice on a line) propagates like a single one', () => {
+  const before = 'const a = count + count;\nlog(count);\nreturn count;\n';
+  const after = 'const a = total + total;\nlog(total);\nreturn count;\n';
+  const change = { offset: 10, deletedText: before.slice(10, before.indexOf('return') - 3), insertedText: after.slice(10, after.indexOf('return') - 3) };
+  const proposals = propagateEdit({ edit: { uri: 'u', ...change }, document: doc('u', after, 2), cursorOffset: 0, others: [] });
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('return count', 'return total'));
+  assert.equal(renameBetween('f(alpha, beta)', 'f(alpha, gamma)')?.to, 'gamma');
+  assert.equal(renameBetween('f(a, b)', 'f(a, c)'), undefined, 'one-letter names are too common to propagate');
+  assert.equal(renameBetween('fn(alpha, beta)', 'go(alpha, gamma)'), undefined, 'two different renames are not one pattern');
 });

@@ -88,8 +88,37 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   const insertsLines = deletedText === '' && insertedText.includes('\n');
   const deletesLines = insertedText === '' && deletedText.includes('\n');
   if (insertsLines || deletesLines) return lineRule(edit, text, oldLines, newLines);
-  if (newLines.includes('\n') || oldLines.includes('\n')) return undefined;
-  return substitutionRule(oldLines, newLines) ;
+  if (newLines.includes('\n') || oldLines.includes('\n')) return multiLineRename(oldLines.split('\n'), newLines.split('\n'));
+  return substitutionRule(oldLines, newLines);
+}
+
+/** The one identifier renamed throughout a change (every differing token the same from -> to). */
+export function renameBetween(oldText: string, newText: string): { from: string; to: string } | undefined {
+  const a = tokenSpans(oldText).map((t) => t.text);
+  const b = tokenSpans(newText).map((t) => t.text);
+  if (a.length !== b.length) return undefined;
+  let found: { from: string; to: string } | undefined;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    if (!isIdentifier(a[i]!) || !isIdentifier(b[i]!)) return undefined;
+    if (found && (found.from !== a[i] || found.to !== b[i])) return undefined;
+    found = { from: a[i]!, to: b[i]! };
+  }
+  return found && found.from.length >= 2 ? found : undefined;
+}
+
+function renameRule(from: string, to: string): Rule {
+  return (document, exclude) =>
+    wholeWordOccurrences(document.text, from)
+      .filter((start) => !overlaps(start, start + from.length, exclude))
+      .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `rename ${from} → ${to}`));
+}
+
+/** Several lines changed by one rename (a hunk that renames on adjacent lines). */
+function multiLineRename(oldLines: string[], newLines: string[]): Rule | undefined {
+  if (oldLines.length !== newLines.length) return undefined;
+  const rename = renameBetween(oldLines.join('\n'), newLines.join('\n'));
+  return rename ? renameRule(rename.from, rename.to) : undefined;
 }
 
 /** Rules for a change within one line. */
@@ -104,16 +133,12 @@ function substitutionRule(oldLine: string, newLine: string): Rule | undefined {
   const added = b.slice(head, b.length - tail).map((t) => t.text);
   if (removed.length === 0 && added.length === 0) return undefined;
 
-  // A rename: one identifier became another.
+  // A rename: one identifier became another (once, or everywhere on the line).
   if (removed.length === 1 && added.length === 1 && isIdentifier(removed[0]!) && isIdentifier(added[0]!)) {
-    const from = removed[0]!;
-    const to = added[0]!;
-    if (from.length < 2) return undefined;
-    return (document, exclude) =>
-      wholeWordOccurrences(document.text, from)
-        .filter((start) => !overlaps(start, start + from.length, exclude))
-        .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `rename ${from} → ${to}`));
+    return removed[0]!.length < 2 ? undefined : renameRule(removed[0]!, added[0]!);
   }
+  const rename = renameBetween(oldLine, newLine);
+  if (rename) return renameRule(rename.from, rename.to);
 
   const changeAt = a[head]?.start ?? oldLine.length;
   // Parameters of an anonymous function (or a condition) have no other sites to propagate to.
