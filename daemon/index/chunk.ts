@@ -36,6 +36,8 @@ export interface Chunk {
 
 export interface ChunkOptions {
   maxChars?: number;
+  /** Sizes of the file's lines, when the caller has them already. */
+  sizes?: LineSizes;
 }
 
 /** Non-whitespace character counts over line ranges, from prefix sums. */
@@ -80,7 +82,7 @@ interface Range {
 export function chunkFile(text: string, outline: readonly OutlineNode[] | undefined, options: ChunkOptions = {}): Chunk[] {
   const lines = splitLines(text);
   if (lines.length === 0 || (lines.length === 1 && lines[0] === '')) return [];
-  const sizes = new LineSizes(lines);
+  const sizes = options.sizes && options.sizes.lines.length === lines.length ? options.sizes : new LineSizes(lines);
   const max = options.maxChars ?? DEFAULT_MAX_CHUNK;
   const ranges: Range[] = [];
   const last = lines.length - 1;

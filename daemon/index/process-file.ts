@@ -37,6 +37,8 @@ export type ProcessResult =
     };
 
 const BINARY_SNIFF_BYTES = 8000;
+/** Files larger than this are chunked by line windows, without parsing (and without symbols). */
+export const MAX_PARSE_BYTES = 256 * 1024;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Reads at most `limit + 1` bytes, so a file that grew past the limit is detected, not loaded. */
@@ -78,13 +80,17 @@ export async function processFile(request: ProcessRequest): Promise<ProcessResul
   const text = decoder.decode(data);
   const language = languageOf(request.rel);
   const lines = splitLines(text);
+  const sizes = new LineSizes(lines);
   let syntax;
-  try {
-    const sizes = new LineSizes(lines);
-    syntax = await parseSyntax(text, language, lines, (start, end) => sizes.size(start, end), DEFAULT_MAX_CHUNK);
-  } catch {
-    syntax = undefined; // a grammar that chokes on a file: line windows still index it
+  // Very large files (bundles, generated headers) parse slowly and gain little from syntax-aware
+  // chunks: line windows index them at a fraction of the cost.
+  if (data.length <= MAX_PARSE_BYTES) {
+    try {
+      syntax = await parseSyntax(text, language, lines, (start, end) => sizes.size(start, end), DEFAULT_MAX_CHUNK);
+    } catch {
+      syntax = undefined; // a grammar that chokes on a file: line windows still index it
+    }
   }
-  const chunks = chunkFile(text, syntax?.outline).map((chunk) => ({ ...chunk, words: wordsForText(chunk.content) }));
+  const chunks = chunkFile(text, syntax?.outline, { sizes }).map((chunk) => ({ ...chunk, words: wordsForText(chunk.content) }));
   return { kind: 'indexed', hash, size, mtimeMs, ino, language, chunks, symbols: syntax?.symbols ?? [] };
 }

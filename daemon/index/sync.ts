@@ -47,7 +47,7 @@ export interface SyncContext {
 const statChanged = (stored: StoredFile, now: FileStat) => stored.size !== now.size || stored.mtimeMs !== now.mtimeMs || stored.ino !== now.ino;
 
 /** How many files are read and chunked ahead of the writer. */
-const IN_FLIGHT = 64;
+const IN_FLIGHT = 16;
 /** Files per write transaction (each transaction holds whole files only). */
 const BATCH_FILES = 128;
 
