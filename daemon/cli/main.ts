@@ -134,7 +134,16 @@ async function commandLsp(paths: CaretPaths, flags: Record<string, string | bool
   if (flags.standalone === true) {
     const log = createLogger({ file: paths.logFile, level: 'info' });
     installCrashGuards(log);
-    const runtime = createRuntime({ paths, log, version: VERSION, stopDaemon: () => process.exit(0) });
+    // onnxruntime aborts the process when process.exit() ends a model worker mid-run, so every
+    // way out disposes the runtime (model workers end themselves) before exiting, once.
+    let exiting: Promise<never> | undefined;
+    const exitAfterDispose = (code: number): Promise<never> =>
+      (exiting ??= runtime
+        .dispose()
+        .catch((error: unknown) => log.error('dispose failed on exit', { error: (error as Error).message }))
+        .then(() => process.exit(code)));
+    const runtime = createRuntime({ paths, log, version: VERSION, stopDaemon: () => void exitAfterDispose(0) });
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void exitAfterDispose(0));
     const session = serveFramedStream({
       input: process.stdin,
       output: process.stdout,
@@ -143,9 +152,7 @@ async function commandLsp(paths: CaretPaths, flags: Record<string, string | bool
       maxMessageBytes: runtime.services.config.get().server.maxMessageBytes,
       end: () => undefined,
     });
-    session.onClose(() => {
-      void runtime.dispose().then(() => process.exit(session.state === 'closed' ? 0 : 1));
-    });
+    session.onClose(() => void exitAfterDispose(session.state === 'closed' ? 0 : 1));
     return;
   }
   const code = await runRelay({
