@@ -47,6 +47,12 @@ export interface RoleSettings {
 export interface ModelsSettings {
   threads?: number;
   caFile?: string;
+  /** onnx: MiB of KV state kept for recent prompts per loaded model (0: no prompt cache). */
+  kvCacheMiB?: number;
+  /** onnx: most prompts whose KV state is kept. */
+  kvCachePrompts?: number;
+  /** onnx: prompt tokens per forward pass while prefilling. */
+  prefillChunk?: number;
   completion?: RoleSettings;
   nextEdit?: RoleSettings;
   apply?: RoleSettings;
@@ -61,6 +67,12 @@ export interface LocalModelSettings {
   model: string;
   /** Inference threads (the thread budget). */
   threads: number;
+  /** Bytes of KV state kept for recent prompts (`models.kvCacheMiB`). */
+  kvCacheBytes: number;
+  /** Most prompts whose KV state is kept (`models.kvCachePrompts`). */
+  maxCachedPrompts: number;
+  /** Prompt tokens per forward pass while prefilling (`models.prefillChunk`). */
+  prefillChunk: number;
   contextLength: number;
   maxTokens: number;
   fimTemplate?: FimTemplate;
@@ -125,7 +137,7 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
     const settings = models[role] ?? {};
     const kind = settings.provider ?? 'builtin';
     if (kind === 'builtin') return this.builtin;
-    if (kind === 'onnx') return this.cached(['onnx', role, settings, models.threads], () => this.local(role, settings, models));
+    if (kind === 'onnx') return this.cached(['onnx', role, settings, models.threads, models.kvCacheMiB, models.kvCachePrompts, models.prefillChunk], () => this.local(role, settings, models));
     const remote = this.remoteSettings(role, kind, settings, models, scope);
     return this.cached([remote.kind, remote.url, remote.model, hashKey(remote.apiKey), remote.headers, remote.hosted, remote.fimTemplate, remote.contextLength, remote.maxTokens, remote.dimensions, remote.http.timeoutMs, remote.http.retries, proxyKey(remote.http.env), remote.http.caFile], () => {
       switch (remote.kind) {
@@ -274,6 +286,9 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
       path,
       model: settings.model ?? '',
       threads: threadBudget(models.threads, this.cpus),
+      kvCacheBytes: (models.kvCacheMiB ?? 256) * 1024 * 1024,
+      maxCachedPrompts: models.kvCachePrompts ?? 8,
+      prefillChunk: models.prefillChunk ?? 256,
       contextLength: settings.contextLength ?? 8192,
       maxTokens: settings.maxTokens ?? 256,
       ...(template ? { fimTemplate: template } : {}),

@@ -41,7 +41,7 @@ test('doctor loads the configured onnx models and inline completion runs through
     const { checks } = (await connection.sendRequest('caret/doctor')) as { checks: Array<{ name: string; status: string; detail: string }> };
     const byName = new Map(checks.map((check) => [check.name, check]));
     assert.equal(byName.get('model completion')?.status, 'ok', JSON.stringify(checks));
-    assert.match(byName.get('model completion')!.detail, /causal LM at .* loads \(2 layers, 512 tokens, 1 thread, FIM\)/);
+    assert.match(byName.get('model completion')!.detail, /causal LM at .* loads \(2 layers, 512 tokens, 1 thread, FIM; prompt cache 256 MiB, 8 prompts; prefill 256 tokens\)/);
     assert.equal(byName.get('model embed')?.status, 'ok', JSON.stringify(checks));
     assert.match(byName.get('model embed')!.detail, /32 dimensions/);
 

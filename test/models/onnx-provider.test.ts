@@ -2,7 +2,7 @@
 // streams infill and completions, stops when the consumer leaves, and serves embeddings.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { ModelError, ModelRegistry, createOnnxProvider, type GenerationEvent, type ModelsSettings } from '../../daemon/models/index.js';
+import { ModelError, ModelRegistry, OnnxProvider, createOnnxProvider, type GenerationEvent, type ModelsSettings } from '../../daemon/models/index.js';
 import { testCausalLm, testEncoder } from '../fixtures/models/index.js';
 
 let settings: ModelsSettings = {};
@@ -80,4 +80,32 @@ test('misconfigured onnx roles fail with errors naming the directory and the fix
   const completion = health.find((h) => h.name === 'model completion');
   assert.equal(completion?.status, 'error');
   assert.match(completion!.detail, /not a causal language model|without past_key_values/);
+});
+
+test('[models] kvCacheMiB, kvCachePrompts, prefillChunk and threads reach the runner', async () => {
+  const path = testCausalLm();
+  settings = { threads: 1, kvCacheMiB: 64, kvCachePrompts: 1, prefillChunk: 7, completion: { provider: 'onnx', path, maxTokens: 2 } };
+  const provider = registry.resolve('completion') as OnnxProvider;
+  const lm = provider.causalLm()!;
+  const info = await lm.load();
+  assert.deepEqual({ threads: info.threads, kvCacheBytes: info.kvCacheBytes, maxCachedPrompts: info.maxCachedPrompts, prefillChunk: info.prefillChunk }, { threads: 1, kvCacheBytes: 64 * 1024 * 1024, maxCachedPrompts: 1, prefillChunk: 7 });
+  const health = await provider.check();
+  assert.match(health.detail, /1 thread, FIM; prompt cache 64 MiB, 1 prompts; prefill 7 tokens/);
+  // One prompt kept: a second, unrelated prompt replaces the first.
+  await collect(provider.complete!({ prompt: 'const first = 1;\nconst second = 2;\n', maxTokens: 2, temperature: 0 }));
+  await collect(provider.complete!({ prompt: 'class Other {}\n', maxTokens: 2, temperature: 0 }));
+  assert.equal((await lm.cacheStats()).entries, 1);
+  const again = await collect(provider.complete!({ prompt: 'const first = 1;\nconst second = 2;\n', maxTokens: 2, temperature: 0 }));
+  assert.equal(again.done!.usage!.cachedPromptTokens, 0, 'the evicted prompt is prefilled again');
+
+  // A changed setting gives a new runner; kvCacheMiB = 0 turns the prompt cache off.
+  settings = { ...settings, kvCacheMiB: 0, kvCachePrompts: 8 };
+  const uncached = registry.resolve('completion') as OnnxProvider;
+  assert.notEqual(uncached, provider);
+  assert.equal((await uncached.causalLm()!.load()).kvCacheBytes, 0);
+  for (let i = 0; i < 2; i++) {
+    const result = await collect(uncached.complete!({ prompt: 'const first = 1;\n', maxTokens: 2, temperature: 0 }));
+    assert.equal(result.done!.usage!.cachedPromptTokens, 0);
+  }
+  assert.equal((await uncached.causalLm()!.cacheStats()).entries, 0);
 });

@@ -74,7 +74,18 @@ describe('model registry', () => {
     });
     assert.equal(registry.resolve('completion'), local);
     assert.equal(registry.resolve('completion'), local);
-    assert.deepEqual(given, { role: 'completion', path: '/models/qwen', model: '', threads: 1, contextLength: 8192, maxTokens: 256, fimTemplate: given && (given as { fimTemplate: unknown }).fimTemplate });
+    assert.deepEqual(given, {
+      role: 'completion',
+      path: '/models/qwen',
+      model: '',
+      threads: 1,
+      kvCacheBytes: 256 * 1024 * 1024,
+      maxCachedPrompts: 8,
+      prefillChunk: 256,
+      contextLength: 8192,
+      maxTokens: 256,
+      fimTemplate: given && (given as { fimTemplate: unknown }).fimTemplate,
+    });
     assert.equal((given as { fimTemplate: { prefix: string } }).fimTemplate.prefix, '<|fim_prefix|>');
   });
 

@@ -118,6 +118,11 @@ export interface CausalLmInfo {
   vocabSize: number;
   contextLength: number;
   eosTokenIds: number[];
+  /** The runner's settings in force (config: models.threads, kvCacheMiB, kvCachePrompts, prefillChunk). */
+  threads: number;
+  kvCacheBytes: number;
+  maxCachedPrompts: number;
+  prefillChunk: number;
 }
 
 export class CausalLm {
@@ -154,13 +159,19 @@ export class CausalLm {
     this.hasPositionIds = session.inputNames.includes('position_ids');
     this.hasUseCacheBranch = session.inputNames.includes('use_cache_branch');
     this.prefillChunk = Math.max(1, options.prefillChunk ?? 256);
-    this.cache = new PrefixCache(options.kvCacheBytes ?? 256 * 1024 * 1024, options.maxCachedPrompts ?? 8);
+    const kvCacheBytes = Math.max(0, options.kvCacheBytes ?? 256 * 1024 * 1024);
+    const maxCachedPrompts = Math.max(1, options.maxCachedPrompts ?? 8);
+    this.cache = new PrefixCache(kvCacheBytes, maxCachedPrompts);
     this.info = {
       kind: 'causal',
       numLayers: pasts.length / 2,
       vocabSize: configNumber(config, 'vocab_size') ?? tokenizer.vocabSize,
       contextLength: configNumber(config, 'max_position_embeddings', 'n_positions', 'seq_length') ?? 2048,
       eosTokenIds: eosTokenIds(model),
+      threads: Math.max(1, options.threads),
+      kvCacheBytes,
+      maxCachedPrompts,
+      prefillChunk: this.prefillChunk,
     };
   }
 

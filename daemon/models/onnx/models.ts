@@ -58,7 +58,11 @@ export class OnnxCausalLm {
       const worker = new ModelWorker(this.model.dir);
       this.worker = worker;
       const { threads = 1, kvCacheBytes, maxCachedPrompts, prefillChunk } = this.options;
-      this.loading = worker.call({ type: 'loadCausal', model: this.model, options: { threads, ...(kvCacheBytes ? { kvCacheBytes } : {}), ...(maxCachedPrompts ? { maxCachedPrompts } : {}), ...(prefillChunk ? { prefillChunk } : {}) } });
+      this.loading = worker.call({
+        type: 'loadCausal',
+        model: this.model,
+        options: { threads, ...(kvCacheBytes !== undefined ? { kvCacheBytes } : {}), ...(maxCachedPrompts !== undefined ? { maxCachedPrompts } : {}), ...(prefillChunk !== undefined ? { prefillChunk } : {}) },
+      });
       this.loading.catch(() => {
         this.loading = undefined;
         void worker.terminate();

@@ -17,7 +17,7 @@ import type {
   ProviderHealth,
   Tokenizer,
 } from '../provider.js';
-import { createOnnxEmbedder, OnnxCausalLm } from './models.js';
+import { createOnnxEmbedder, OnnxCausalLm, type OnnxCausalLmOptions } from './models.js';
 
 /** FIM markers a tokenizer carries as special tokens, when they match a known family. */
 export function detectFimTemplate(tokenizer: Pick<Tokenizer, 'encode'> & { tokenToId(token: string): number | undefined }): FimTemplate | undefined {
@@ -84,11 +84,11 @@ function streamGeneration(lm: OnnxCausalLm, prompt: string, options: GenerationO
  */
 const sharedModels = new Map<string, { lm: OnnxCausalLm; users: number }>();
 
-function acquireCausalLm(path: string, threads: number): { lm: OnnxCausalLm; release: () => Promise<void> } {
-  const key = JSON.stringify([path, threads]);
+function acquireCausalLm(path: string, options: Required<Pick<OnnxCausalLmOptions, 'threads' | 'kvCacheBytes' | 'maxCachedPrompts' | 'prefillChunk'>>): { lm: OnnxCausalLm; release: () => Promise<void> } {
+  const key = JSON.stringify([path, options.threads, options.kvCacheBytes, options.maxCachedPrompts, options.prefillChunk]);
   let shared = sharedModels.get(key);
   if (!shared) {
-    shared = { lm: new OnnxCausalLm(path, { threads }), users: 0 };
+    shared = { lm: new OnnxCausalLm(path, options), users: 0 };
     sharedModels.set(key, shared);
   }
   shared.users++;
@@ -130,7 +130,7 @@ export class OnnxProvider implements ModelProvider {
       this.endpoint = settings.path;
       this.capabilities = { ...base, fim: 'none', completion: false, streaming: false, embeddings: true, promptCaching: false, contextLength: 512 };
     } else {
-      const { lm, release } = acquireCausalLm(settings.path, settings.threads);
+      const { lm, release } = acquireCausalLm(settings.path, { threads: settings.threads, kvCacheBytes: settings.kvCacheBytes, maxCachedPrompts: settings.maxCachedPrompts, prefillChunk: settings.prefillChunk });
       this.lm = lm;
       this.release = release;
       this.tokenizer = this.lm.tokenizer;
@@ -182,7 +182,7 @@ export class OnnxProvider implements ModelProvider {
       }
       const info = await this.lm!.load();
       if (signal?.aborted) return { status: 'warn', detail: 'check cancelled' };
-      return { status: 'ok', detail: `causal LM at ${this.endpoint} loads (${info.numLayers} layers, ${info.vocabSize} tokens, ${this.settings.threads} thread${this.settings.threads === 1 ? '' : 's'}${this.fimTemplate ? ', FIM' : ''})` };
+      return { status: 'ok', detail: `causal LM at ${this.endpoint} loads (${info.numLayers} layers, ${info.vocabSize} tokens, ${info.threads} thread${info.threads === 1 ? '' : 's'}${this.fimTemplate ? ', FIM' : ''}; prompt cache ${Math.round(info.kvCacheBytes / 1048576)} MiB, ${info.maxCachedPrompts} prompts; prefill ${info.prefillChunk} tokens)` };
     } catch (error) {
       if (isAbortError(error)) return { status: 'warn', detail: 'check cancelled' };
       const fix = error instanceof ModelError ? error.fix : 'See the daemon log';

@@ -113,6 +113,13 @@ export const ModelsConfig = Type.Object(
       Type.Integer({ minimum: 0, default: 0, description: 'Threads for local inference (onnx). 0: one less than the number of cores, at least one, so keystroke-driven requests always have a core.', ...userScope }),
     ),
     caFile: Type.Optional(Type.String({ description: 'PEM file of extra CA certificates for HTTPS to providers (NODE_EXTRA_CA_CERTS is honoured too).', ...userScope })),
+    kvCacheMiB: Type.Optional(
+      Type.Integer({ minimum: 0, default: 256, description: 'onnx: memory (MiB) for the KV state of recent prompts, per loaded model; a prompt that shares a prefix with one of them costs only its new tokens. 0 turns prompt caching off.', ...userScope }),
+    ),
+    kvCachePrompts: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'onnx: most recent prompts whose KV state is kept, per loaded model.', ...userScope })),
+    prefillChunk: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 8192, default: 256, description: 'onnx: prompt tokens per forward pass while reading a prompt; smaller chunks cancel sooner and use less memory, larger ones read long prompts faster.', ...userScope }),
+    ),
     completion: Type.Optional(ModelRoleConfig),
     nextEdit: Type.Optional(ModelRoleConfig),
     apply: Type.Optional(ModelRoleConfig),
