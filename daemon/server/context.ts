@@ -15,7 +15,7 @@ import type { CompletionService } from '../completion/index.js';
 import type { CaretPaths, ConfigService, EditHistory, WorkspaceRoots } from '../workspace/index.js';
 import type { ShadowManager } from '../../sandbox/index.js';
 import type { DoctorCheckResult } from './doctor.js';
-import type { Session } from './session.js';
+import type { InflightRequest, Session } from './session.js';
 
 export interface WorkDoneReporter {
   begin(title: string, message?: string, percentage?: number): void;
@@ -28,6 +28,8 @@ export interface RequestContext {
   services: Services;
   signal: AbortSignal;
   log: Logger;
+  /** This request's cancellation state (the signal is made from it on first use). */
+  inflight: InflightRequest;
   /** Present when the client passed `workDoneToken`. */
   workDone?: WorkDoneReporter;
   /** Present when the client passed `partialResultToken`: sends one part of the result. */

@@ -221,45 +221,56 @@ export class Dispatcher {
       const { message, errors } = describeInvalidParams(spec.params, params);
       return Promise.resolve(errorResponse(id, ErrorCodes.InvalidParams, message, { errors }));
     }
-    const controller = session.beginRequest(id);
-    const log = session.log.child({ method: spec.method });
+    const inflight = session.beginRequest(id);
     const tokens = (params && typeof params === 'object' ? params : {}) as { workDoneToken?: ProgressToken; partialResultToken?: ProgressToken };
+    const services = this.services;
+    let log: RequestContext['log'] | undefined;
+    // Signal and logger are made on first use: most requests never need them.
     const context: RequestContext = {
       session,
-      services: this.services,
-      signal: controller.signal,
-      log,
+      services,
+      inflight,
+      get signal() {
+        return inflight.signal;
+      },
+      get log() {
+        return (log ??= session.log.child({ method: spec.method }));
+      },
       ...(tokens.workDoneToken !== undefined && { workDone: session.workDoneReporter(tokens.workDoneToken) }),
       ...(tokens.partialResultToken !== undefined && {
         partialResult: (value: unknown) => {
-          if (!controller.signal.aborted) session.notify('$/progress', { token: tokens.partialResultToken!, value });
+          if (!inflight.cancelled) session.notify('$/progress', { token: tokens.partialResultToken!, value });
         },
       }),
     };
-    const cancelled = new Promise<JSONRPCResponse>((resolve) => {
-      const onAbort = () => resolve(errorResponse(id, ErrorCodes.RequestCancelled, 'request cancelled'));
-      if (controller.signal.aborted) onAbort();
-      else controller.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    let outcome: Promise<JSONRPCResponse>;
-    try {
-      outcome = Promise.resolve(handler(params, context as never)).then(
-        (result) => this.success(spec, id, result ?? null, log),
-        (error) => this.failure(id, error, controller.signal, log),
-      );
-    } catch (error) {
-      outcome = Promise.resolve(this.failure(id, error, controller.signal, log));
-    }
     const started = session.trace === 'off' ? 0 : performance.now();
     if (started) session.logTrace(`Received request '${spec.method} - (${id})'.`, session.trace === 'verbose' ? JSON.stringify(params) : undefined);
-    return Promise.race([outcome, cancelled]).finally(() => {
-      session.endRequest(id, controller);
+    const finish = (response: JSONRPCResponse) => {
+      session.endRequest(id, inflight);
       if (started) session.logTrace(`Sending response '${spec.method} - (${id})'. Processing request took ${(performance.now() - started).toFixed(1)}ms`);
+      return response;
+    };
+    let outcome: unknown;
+    try {
+      outcome = handler(params, context as never);
+    } catch (error) {
+      return Promise.resolve(finish(this.failure(id, error, inflight.cancelled, context)));
+    }
+    if (!(outcome instanceof Promise)) return Promise.resolve(finish(this.success(spec, id, outcome ?? null, context)));
+    return new Promise<JSONRPCResponse>((resolve) => {
+      // Whichever comes first answers: the handler, or a cancellation.
+      inflight.onCancel = () => resolve(finish(errorResponse(id, ErrorCodes.RequestCancelled, 'request cancelled')));
+      if (inflight.cancelled) inflight.onCancel();
+      (outcome as Promise<unknown>).then(
+        (result) => resolve(finish(this.success(spec, id, result ?? null, context))),
+        (error) => resolve(finish(this.failure(id, error, inflight.cancelled, context))),
+      );
     });
   }
 
-  private success(spec: MethodSpec, id: Id, result: unknown, log: RequestContext['log']): JSONRPCResponse {
+  private success(spec: MethodSpec, id: Id, result: unknown, context: RequestContext): JSONRPCResponse {
     if (this.checkResults && spec.kind === 'request' && !validatorFor(spec.result).Check(result)) {
+      const log = context.log;
       const { message } = describeInvalidParams(spec.result, result);
       log.error('handler returned a result that breaks the method table', { problem: message.replace('params', 'result') });
       return errorResponse(id, ErrorCodes.InternalError, `internal error: result of ${spec.method} does not match the protocol (${message.replace('Invalid params: params', 'result')})`);
@@ -267,11 +278,11 @@ export class Dispatcher {
     return { jsonrpc: '2.0', id, result };
   }
 
-  private failure(id: Id, error: unknown, signal: AbortSignal, log: RequestContext['log']): JSONRPCResponse {
+  private failure(id: Id, error: unknown, cancelled: boolean, context: RequestContext): JSONRPCResponse {
     if (error instanceof RpcError) return errorResponse(id, error.code, error.message, error.data);
     if (error instanceof DocumentNotOpenError) return errorResponse(id, ErrorCodes.DocumentNotOpen, error.message, { uri: error.uri });
-    if (signal.aborted || isAbortError(error)) return errorResponse(id, ErrorCodes.RequestCancelled, 'request cancelled');
-    log.error('request failed', { error });
+    if (cancelled || isAbortError(error)) return errorResponse(id, ErrorCodes.RequestCancelled, 'request cancelled');
+    context.log.error('request failed', { error });
     return errorResponse(id, ErrorCodes.InternalError, `internal error: ${(error as Error)?.message ?? String(error)} (details in the daemon log: ${this.services.paths.logFile})`);
   }
 

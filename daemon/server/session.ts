@@ -30,6 +30,32 @@ const requestKey = (id: RequestId) => (typeof id === 'number' ? `n${id}` : `s${i
 
 let nextSessionId = 1;
 
+/**
+ * A request in flight. Its AbortController is made only when the handler asks for the signal:
+ * Node's AbortSignal is costly to create, and most requests finish before anyone could cancel.
+ */
+export class InflightRequest {
+  private controller?: AbortController;
+  cancelled = false;
+  /** Answers the request as cancelled (set by the dispatcher while it waits on the handler). */
+  onCancel?: () => void;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.controller?.abort();
+    this.onCancel?.();
+  }
+}
+
 export class Session {
   readonly id = nextSessionId++;
   readonly connectedAt = Date.now();
@@ -48,7 +74,7 @@ export class Session {
   readonly documents: DocumentStore;
   /** Version of the `caret lsp` relay in front of this connection, if any. */
   relayVersion?: string;
-  private readonly inflight = new Map<string, AbortController>();
+  private readonly inflight = new Map<string, InflightRequest>();
   private readonly client: JSONRPCClient;
   private readonly closeListeners = new Set<(session: Session) => void>();
 
@@ -98,22 +124,22 @@ export class Session {
     this.client.receive(response);
   }
 
-  /** Registers a request in flight; the signal fires on cancel, shutdown or disconnect. */
-  beginRequest(id: RequestId): AbortController {
-    const controller = new AbortController();
-    this.inflight.set(requestKey(id), controller);
-    return controller;
+  /** Registers a request in flight; it is cancelled on $/cancelRequest, shutdown or disconnect. */
+  beginRequest(id: RequestId): InflightRequest {
+    const request = new InflightRequest();
+    this.inflight.set(requestKey(id), request);
+    return request;
   }
 
-  endRequest(id: RequestId, controller: AbortController): void {
+  endRequest(id: RequestId, request: InflightRequest): void {
     const key = requestKey(id);
-    if (this.inflight.get(key) === controller) this.inflight.delete(key);
+    if (this.inflight.get(key) === request) this.inflight.delete(key);
   }
 
   cancelRequest(id: RequestId): boolean {
-    const controller = this.inflight.get(requestKey(id));
-    if (!controller) return false;
-    controller.abort();
+    const request = this.inflight.get(requestKey(id));
+    if (!request) return false;
+    request.cancel();
     return true;
   }
 
@@ -122,10 +148,10 @@ export class Session {
   }
 
   /** Cancels every request in flight but the one whose signal is `except`. */
-  cancelAll(except?: AbortSignal): void {
-    for (const [key, controller] of this.inflight) {
-      if (controller.signal === except) continue;
-      controller.abort();
+  cancelAll(except?: InflightRequest): void {
+    for (const [key, request] of this.inflight) {
+      if (request === except) continue;
+      request.cancel();
       this.inflight.delete(key);
     }
   }

@@ -10,9 +10,12 @@ export const daemonRoutes: Routes = {
       const document = session.documents.require(textDocument.uri);
       return { uri: document.uri, languageId: document.languageId, version: document.version, text: document.text };
     },
-    'caret/ping': async (params, { signal, workDone }) => {
+    'caret/ping': (params, context) => {
       const delayMs = params?.delayMs ?? 0;
-      if (delayMs > 0) {
+      const answer = () => (params?.echo === undefined ? { serverTime: Date.now() } : { echo: params.echo, serverTime: Date.now() });
+      if (delayMs === 0) return answer();
+      const { signal, workDone } = context;
+      return (async () => {
         workDone?.begin('caret/ping', `waiting ${delayMs} ms`, 0);
         const step = Math.max(10, Math.min(100, delayMs));
         for (let waited = 0; waited < delayMs; waited += step) {
@@ -20,8 +23,8 @@ export const daemonRoutes: Routes = {
           workDone?.report(undefined, (100 * Math.min(delayMs, waited + step)) / delayMs);
         }
         workDone?.end('done');
-      }
-      return params?.echo === undefined ? { serverTime: Date.now() } : { echo: params.echo, serverTime: Date.now() };
+        return answer();
+      })();
     },
     'caret/status': (_params, { services }) => ({
       version: services.version,

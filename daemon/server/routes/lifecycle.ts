@@ -35,9 +35,9 @@ export function lifecycleRoutes(servedMethods: () => string[], groups: readonly 
           serverInfo: { name: 'caret', version: services.version },
         };
       },
-      shutdown: (_params, { session, signal }) => {
+      shutdown: (_params, { session, inflight }) => {
         session.state = 'shutdown';
-        session.cancelAll(signal);
+        session.cancelAll(inflight);
         return null;
       },
     },
