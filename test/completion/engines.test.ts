@@ -297,3 +297,12 @@ test('next edit: a rename over several lines (or twice on a line) propagates lik
   assert.equal(renameBetween('f(a, b)', 'f(a, c)'), undefined, 'one-letter names are too common to propagate');
   assert.equal(renameBetween('fn(alpha, beta)', 'go(alpha, gamma)'), undefined, 'two different renames are not one pattern');
 });
+
+test('next edit: one changed line among added ones is the pattern', () => {
+  const after = 'draw(ctx, shape, true);\nflushAll();\ndraw(ctx2, circle);\n';
+  const edit = { uri: 'u', offset: after.indexOf(', true'), deletedText: '', insertedText: ', true);\nflushAll(' };
+  // The text before: 'draw(ctx, shape);\ndraw(ctx2, circle);\n'
+  const proposals = propagateEdit({ edit, document: doc('u', after, 2), cursorOffset: 0, others: [] });
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('draw(ctx2, circle)', 'draw(ctx2, circle, true)'));
+});

@@ -4,6 +4,7 @@
 //   - an added or removed line (after / equal to an anchor line that recurs elsewhere),
 // finds the analogous sites (this file first, then other open files) and proposes them one at a
 // time, nearest to the cursor first. Pure: documents and the edit in, proposals out.
+import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, leadingWhitespace, tokenSpans } from '../text.js';
 
 export interface EditDocument {
@@ -87,7 +88,10 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
 
   const insertsLines = deletedText === '' && insertedText.includes('\n');
   const deletesLines = insertedText === '' && deletedText.includes('\n');
-  if (insertsLines || deletesLines) return lineRule(edit, text, oldLines, newLines);
+  if (insertsLines || deletesLines) {
+    const rule = lineRule(edit, text, oldLines, newLines);
+    if (rule) return rule;
+  }
   if (newLines.includes('\n') || oldLines.includes('\n')) return multiLineRename(oldLines.split('\n'), newLines.split('\n'));
   return substitutionRule(oldLines, newLines);
 }
@@ -114,15 +118,34 @@ function renameRule(from: string, to: string): Rule {
       .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `rename ${from} → ${to}`));
 }
 
-/** Several lines changed by one rename (a hunk that renames on adjacent lines). */
+/**
+ * Several lines changed: one rename throughout (a hunk that renames on adjacent lines), or one
+ * changed line among added or removed ones.
+ */
 function multiLineRename(oldLines: string[], newLines: string[]): Rule | undefined {
-  if (oldLines.length !== newLines.length) return undefined;
   const rename = renameBetween(oldLines.join('\n'), newLines.join('\n'));
-  return rename ? renameRule(rename.from, rename.to) : undefined;
+  if (rename) return renameRule(rename.from, rename.to);
+  // One line changed, others only added or removed around it: the changed line is the pattern.
+  const removed: string[] = [];
+  const added: string[] = [];
+  for (const part of diffArrays(oldLines, newLines)) {
+    if (part.removed) removed.push(...part.value);
+    else if (part.added) added.push(...part.value);
+  }
+  const changed = removed.length === 1 ? added.filter((line) => similarLine(removed[0]!, line)) : [];
+  // Only the structured rules: a generic substitution amid other changes is mostly noise.
+  return changed.length === 1 ? substitutionRule(removed[0]!, changed[0]!, false) : undefined;
+}
+
+/** Two versions of one line: most of their tokens shared. */
+function similarLine(a: string, b: string): boolean {
+  const x = tokenSpans(a).map((t) => t.text);
+  const y = new Set(tokenSpans(b).map((t) => t.text));
+  return x.length > 0 && x.filter((token) => y.has(token)).length / x.length >= 0.6;
 }
 
 /** Rules for a change within one line. */
-function substitutionRule(oldLine: string, newLine: string): Rule | undefined {
+function substitutionRule(oldLine: string, newLine: string, allowGeneric = true): Rule | undefined {
   const a = tokenSpans(oldLine);
   const b = tokenSpans(newLine);
   let head = 0;
@@ -144,7 +167,7 @@ function substitutionRule(oldLine: string, newLine: string): Rule | undefined {
   // Parameters of an anonymous function (or a condition) have no other sites to propagate to.
   if (KEYWORDS.has(/([A-Za-z_$][\w$]*)\s*\($/.exec(oldLine.slice(0, openParenBefore(oldLine, changeAt) + 1))?.[1] ?? '')) return undefined;
   const args = argumentChange(oldLine, newLine, changeAt);
-  if (args) return args;
+  if (args || !allowGeneric) return args;
 
   // A substitution with one token of context on each side.
   const oldStart = a[Math.max(0, head - 1)]?.start ?? 0;
