@@ -124,3 +124,45 @@ test('a cancelled request rejects; a superseded one answers an empty list', asyn
   service.dispose();
   void newer.catch(() => undefined);
 });
+
+function chatModel(answer: (prompt: string) => string): ModelResolver {
+  const model: ModelProvider = {
+    kind: 'openai',
+    model: 'chat-test',
+    endpoint: 'memory:',
+    id: 'chat-test',
+    capabilities: { fim: 'none', completion: false, chat: true, tools: false, streaming: true, embeddings: false, predictedOutputs: false, promptCaching: false, contextLength: 8192, hosted: false },
+    chat: (request): GenerationStream => (async function* () {
+      const prompt = request.messages.map((message) => message.content).join('\n');
+      yield { type: 'text' as const, text: answer(prompt) };
+      yield { type: 'done' as const, finishReason: 'stop' as const };
+    })(),
+  };
+  return { resolve: () => model, embedder: () => undefined };
+}
+
+test('model next edit: the rewritten region becomes minimal edits; an undo of the user\'s edit is dropped', async () => {
+  const text = 'function f(total) {\n  const x = count + 1;\n  return x;\n}\n';
+  const edit = { uri: 'file:///m.ts', version: 2, offset: 11, deletedText: 'count', insertedText: 'total', updatedAt: 1 };
+  const history = { editsOf: () => [edit], recent: () => [edit] };
+  let prompts = 0;
+  const rewrite = (mode: 'next' | 'undo') => (prompt: string) => {
+    prompts++;
+    assert.match(prompt, /<\|user_cursor_is_here\|>/);
+    assert.match(prompt, /-function f\(count\) \{\n\+function f\(total\) \{/, 'recent edits as unified diffs');
+    const region = /<\|editable_region_start\|>\n([\s\S]*?)<\|editable_region_end\|>/.exec(prompt)![1]!.replace('<|user_cursor_is_here|>', '');
+    const rewritten = mode === 'next' ? region.replace('count + 1', 'total + 1') : region.replace('f(total)', 'f(count)');
+    return `<|editable_region_start|>\n${rewritten}<|editable_region_end|>`;
+  };
+  const document = doc('file:///m.ts', text, 2);
+  const next = new CompletionService({ history, openDocuments: () => [], models: chatModel(rewrite('next')) });
+  const result = await next.nextEdit({ sessionKey: 's', document, offset: 16 }, signal());
+  assert.ok(result);
+  assert.deepEqual(result.proposal.edits, [{ start: text.indexOf('count'), end: text.indexOf('count') + 5, newText: 'total' }]);
+  assert.equal(result.proposal.version, 2);
+  const undo = new CompletionService({ history, openDocuments: () => [], models: chatModel(rewrite('undo')) });
+  assert.equal(await undo.nextEdit({ sessionKey: 's', document, offset: 16 }, signal()), null);
+  const garbage = new CompletionService({ history, openDocuments: () => [], models: chatModel(() => 'I think you should rename things.') });
+  assert.equal(await garbage.nextEdit({ sessionKey: 's', document, offset: 16 }, signal()), null);
+  assert.equal(prompts, 2);
+});
