@@ -29,6 +29,11 @@ export interface OnnxCausalLmOptions extends OnnxModelOptions {
 
 export interface GenerateCall extends Partial<GenerateOptions> {
   signal?: AbortSignal;
+  /**
+   * Adds the tokenizer's own special tokens (a BOS) to a text prompt. Default true; false for a
+   * rendered chat template, which writes its special tokens itself (as apply_chat_template does).
+   */
+  addSpecialTokens?: boolean;
   /** Called with each piece of text as it is decoded. */
   onText?: (text: string, token: number) => void;
 }
@@ -80,9 +85,9 @@ export class OnnxCausalLm {
   /** Generates a continuation of `prompt` (text, or token ids used as they are). */
   async generate(prompt: string | number[], call: GenerateCall = {}): Promise<GenerateResult> {
     const worker = await this.ready(call.signal);
-    const { signal, onText, ...rest } = call;
+    const { signal, onText, addSpecialTokens, ...rest } = call;
     const options: GenerateOptions = { maxTokens: 256, ...rest };
-    return worker.call({ type: 'generate', prompt, options }, { ...(signal ? { signal } : {}), ...(onText ? { onText } : {}) });
+    return worker.call({ type: 'generate', prompt, options, ...(addSpecialTokens === false ? { special: false } : {}) }, { ...(signal ? { signal } : {}), ...(onText ? { onText } : {}) });
   }
 
   /**

@@ -6,7 +6,8 @@ import type { ModelDirectory } from './model-dir.js';
 export type WorkerRequest =
   | { type: 'loadCausal'; id: number; model: ModelDirectory; options: EngineOptions }
   | { type: 'loadEncoder'; id: number; model: ModelDirectory; options: EncoderOptions }
-  | { type: 'generate'; id: number; prompt: string | number[]; options: GenerateOptions }
+  /** `special: false` tokenizes a text prompt without the tokenizer's added special tokens. */
+  | { type: 'generate'; id: number; prompt: string | number[]; options: GenerateOptions; special?: boolean }
   | { type: 'verify'; id: number; context: string | number[]; draft: string | number[]; reuse: boolean }
   | { type: 'embed'; id: number; texts: string[] }
   | { type: 'clearCache'; id: number }

@@ -52,7 +52,7 @@ async function handle(request: Exclude<WorkerRequest, { type: 'cancel' } | { typ
       return encoder.info;
     case 'generate': {
       const lm = needCausal();
-      return lm.generate(tokens(lm, request.prompt, true), request.options, (text, token) => reply({ type: 'text', id: request.id, text, token }), cancelled);
+      return lm.generate(tokens(lm, request.prompt, request.special ?? true), request.options, (text, token) => reply({ type: 'text', id: request.id, text, token }), cancelled);
     }
     case 'verify': {
       const lm = needCausal();
