@@ -12,7 +12,9 @@ export function toContextFiles(rendered: RenderedPrompt): ContextFile[] {
     if (block.type !== 'element') continue;
     const { element } = block;
     const name = element.path ?? element.id;
-    files.push({ filename: element.kind === 'recentEdit' ? `${name} (${kindLabel.recentEdit})` : name, text: element.text });
+    // A labelled name keeps the file's own path beside it, for the send policy's ignore check.
+    if (element.kind === 'recentEdit') files.push({ filename: `${name} (${kindLabel.recentEdit})`, text: element.text, ...(element.path ? { path: element.path } : {}) });
+    else files.push({ filename: name, text: element.text });
   }
   return files;
 }

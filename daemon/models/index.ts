@@ -7,6 +7,8 @@ export * from './fim.js';
 export * from './policy.js';
 export { ChatTemplate, readChatTemplate, templateMessages, type ChatTemplateSource } from './chat-template.js';
 export { ToolCallParser } from './tool-calls.js';
+export { IgnoredPaths, relativeToRoot, type IgnoredPathsOptions } from './ignored-paths.js';
+export { guardIgnored } from './send-guard.js';
 export { fitChat, fitInfill, keepEnd, keepStart, type CountTokens, type InfillFit } from './prompt-fit.js';
 export * from './registry.js';
 export { displayUrl } from './http/transport.js';

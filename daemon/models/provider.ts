@@ -81,6 +81,11 @@ export interface GenerationOptions {
 export interface ContextFile {
   filename: string;
   text: string;
+  /**
+   * The file the text comes from (a path relative to the root, an absolute path or a file:// URI),
+   * when `filename` is a label; the send policy checks it. Never sent to a provider.
+   */
+  path?: string;
 }
 
 export interface InfillRequest extends GenerationOptions {
@@ -104,6 +109,8 @@ export interface InfillRequest extends GenerationOptions {
 export interface CompletionRequest extends GenerationOptions {
   /** The raw prompt, already templated. */
   prompt: string;
+  /** Files whose text the prompt carries (paths or file:// URIs): a hosted provider refuses ignored ones. */
+  sources?: string[];
 }
 
 export interface ToolDefinition {
@@ -135,6 +142,8 @@ export interface ChatRequest extends GenerationOptions {
    * `capabilities.predictedOutputs`; otherwise ignored.
    */
   prediction?: string;
+  /** Files whose text the messages carry (paths or file:// URIs): a hosted provider refuses ignored ones. */
+  sources?: string[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'toolCalls' | 'cancelled' | 'other';

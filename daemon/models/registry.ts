@@ -9,6 +9,8 @@ import { BuiltinProvider } from './builtin.js';
 import type { Embedder } from './embedder.js';
 import { ModelError } from './errors.js';
 import { fimTemplates, isFimTemplateName } from './fim.js';
+import { IgnoredPaths } from './ignored-paths.js';
+import { guardIgnored } from './send-guard.js';
 import { AnthropicProvider } from './http/anthropic.js';
 import { LlamaCppProvider } from './http/llamacpp.js';
 import { OllamaProvider } from './http/ollama.js';
@@ -88,6 +90,8 @@ export interface ModelRegistryOptions {
   cpus?: number;
   /** How many resolved providers stay cached; older ones are disposed. */
   cacheSize?: number;
+  /** Answers whether a file is ignored in a root (default: .gitignore/.caretignore, re-read on change). */
+  ignoredPaths?: IgnoredPaths;
 }
 
 export const defaultUrls: Record<RemoteSettings['kind'], string> = {
@@ -111,10 +115,24 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
   private readonly dimensionProbes = new WeakMap<Embedder, { failedAt?: number; error?: string }>();
   private localFactory?: LocalModelFactory;
   private readonly cpus: number;
+  /** The one place that knows whether a path is ignored, for the send policy. */
+  readonly ignoredPaths: IgnoredPaths;
+  private readonly guarded = new WeakMap<ModelProvider, Map<string, ModelProvider>>();
 
   constructor(private readonly options: ModelRegistryOptions) {
     super();
     this.cpus = options.cpus ?? availableParallelism();
+    this.ignoredPaths = options.ignoredPaths ?? new IgnoredPaths();
+  }
+
+  /** A hosted provider, bound to the request's root, never sees text from that root's ignored files. */
+  private guard(provider: ModelProvider, root: string | undefined): ModelProvider {
+    if (!provider.capabilities.hosted || !root) return provider;
+    let byRoot = this.guarded.get(provider);
+    if (!byRoot) this.guarded.set(provider, (byRoot = new Map()));
+    let guarded = byRoot.get(root);
+    if (!guarded) byRoot.set(root, (guarded = guardIgnored(provider, root, this.ignoredPaths)));
+    return guarded;
   }
 
   /** Plugs in the local (onnx) model runner. */
@@ -139,6 +157,11 @@ export class ModelRegistry extends EventEmitter<{ change: [] }> implements Model
     if (kind === 'builtin') return this.builtin;
     if (kind === 'onnx') return this.cached(['onnx', role, settings, models.threads, models.kvCacheMiB, models.kvCachePrompts, models.prefillChunk], () => this.local(role, settings, models));
     const remote = this.remoteSettings(role, kind, settings, models, scope);
+    // Embeddings are of indexed chunks, and the index never reads ignored files.
+    return role === 'embed' ? this.remote(remote) : this.guard(this.remote(remote), scope.root);
+  }
+
+  private remote(remote: RemoteSettings): ModelProvider {
     return this.cached([remote.kind, remote.url, remote.model, hashKey(remote.apiKey), remote.headers, remote.hosted, remote.fimTemplate, remote.contextLength, remote.maxTokens, remote.dimensions, remote.http.timeoutMs, remote.http.retries, proxyKey(remote.http.env), remote.http.caFile], () => {
       switch (remote.kind) {
         case 'llamacpp':

@@ -90,7 +90,7 @@ describe('prompt renderer', () => {
       filename: 'z.ts',
       extra: [
         { filename: 'y.ts', text: 'let q = 1;' },
-        { filename: 'x.ts (recent edit)', text: '-a\n+b' },
+        { filename: 'x.ts (recent edit)', text: '-a\n+b', path: 'x.ts' },
       ],
     });
   });
