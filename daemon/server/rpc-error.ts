@@ -6,6 +6,8 @@ import { ErrorCodes } from '../../protocol/index.js';
 export class RpcError extends JSONRPCErrorException {
   constructor(code: number, message: string, data?: unknown) {
     super(message, code, data);
+    // json-rpc-2.0's base class resets the prototype; restore ours so `instanceof` works.
+    Object.setPrototypeOf(this, new.target.prototype);
     this.name = 'RpcError';
   }
 }

@@ -2,7 +2,7 @@
 // workspace folders and configuration, tracing, versions, crashes, restarts and idle exit.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -171,6 +171,13 @@ describe('daemon process', () => {
       const started = await caret(env, 'daemon');
       assert.match(started.stdout, /caret daemon started \(pid \d+\)/);
       assert.match((await caret(env, 'daemon')).stdout, /already running/);
+      const mode = (path: string) => statSync(path).mode & 0o777;
+      assert.equal(mode(env.paths.runtimeDir), 0o700, 'runtime dir private');
+      assert.equal(mode(env.paths.socketPath), 0o600, 'socket private');
+      assert.equal(mode(env.paths.tokenFile), 0o600, 'token private');
+      const endpoint = JSON.parse(readFileSync(env.paths.webSocketFile, 'utf8')) as { url: string; port: number };
+      assert.match(endpoint.url, /^ws:\/\/127\.0\.0\.1:\d+\/rpc$/);
+      assert.ok(endpoint.port > 0, 'port 0 picked a free port and wrote it down');
       const status = await caret(env, 'status');
       assert.match(status.stdout, /caret \d+\.\d+\.\d+, pid \d+/);
       const pong = JSON.parse((await caret(env, 'rpc', 'caret/ping', '{"echo":"hi"}')).stdout);
