@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RpcError } from '../../daemon/server/index.js';
-import { Dispatcher } from '../../daemon/server/dispatch.js';
+import { Dispatcher, RpcError } from '../../daemon/server/index.js';
 import { ErrorCodes } from '../../protocol/index.js';
 
 test('an RpcError keeps its class, so handlers can answer with their own codes', () => {
