@@ -7,6 +7,9 @@ export { detectIndent, Reindenter, type IndentStyle } from './indentation.js';
 export { buildHunks, hunkEdits, inReadingOrder, type Hunk, type FileChange } from './hunks.js';
 export {
   runApply,
+  runEdit,
+  type SelectionWriter,
+  type EditRequest,
   ApplyError,
   type ApplyRequest,
   type ApplyIO,
@@ -20,3 +23,5 @@ export {
   type Strategy,
 } from './service.js';
 export { EditorDocumentSource, looksBinary, MAX_APPLY_FILE_BYTES, type OpenDocumentLookup } from './document-source.js';
+export { speculativeDecode, greedyDecode, DraftIndex, type Verifier, type SpeculativeOptions, type SpeculativeResult } from './speculative.js';
+export { rewriterFor, ChatSelectionWriter, SpeculativeRewriter, ProviderRewriter, localVerifier, rewritePrompt, rewriteMessages, extractRewrite, REWRITE_STOP, type LocalCausalLm } from './model-apply.js';

@@ -4,9 +4,9 @@
 // or the network itself; it never writes files at all.
 import type { PositionEncodingKind, ResultOf } from '../../protocol/index.js';
 import { buildHunks, type FileChange, type Hunk, hunkEdits } from './hunks.js';
-import { leakedMarkers } from './markers.js';
+import { leakedMarkers, looksLikeElision } from './markers.js';
 import { mergeSketch, type NearLines } from './merge.js';
-import { computeLineStarts, positionAt } from '../workspace/index.js';
+import { computeLineStarts, offsetAt, positionAt } from '../workspace/index.js';
 
 export type ApplyResult = ResultOf<'caret/apply'>;
 export type Unresolved = ApplyResult['unresolved'][number];
@@ -58,7 +58,7 @@ export interface ModelRewriter {
 
 export class ApplyError extends Error {
   constructor(
-    readonly code: 'contentModified' | 'invalidRequest' | 'noModel',
+    readonly code: 'contentModified' | 'invalidRequest' | 'noModel' | 'modelFailed',
     message: string,
     readonly data?: Record<string, unknown>,
   ) {
@@ -145,20 +145,30 @@ export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<Appl
       }
     }
 
-    const wantModel = strategy === 'model' || (strategy === 'auto' && fileUnresolved.length > 0 && io.model !== undefined);
+    // A model can place what the merge could not; it cannot invent a sketch that is empty or all markers.
+    const modelCanHelp = fileUnresolved.some((item) => item.kind === 'ambiguous' || item.kind === 'unanchored' || item.kind === 'noAnchors');
+    const wantModel = strategy === 'model' || (strategy === 'auto' && modelCanHelp && io.model !== undefined);
     if (wantModel && io.model) {
-      const rewritten = await io.model.rewrite({
-        uri: file.uri,
-        ...(document.languageId && { languageId: document.languageId }),
-        original: document.text,
-        sketch: file.sketch,
-        ...(request.instruction && { instruction: request.instruction }),
-        signal: io.signal,
-      });
-      modelStats = addModelStats(modelStats, rewritten.stats);
-      fileUnresolved.length = 0;
-      newText = rewritten.text;
-      producedBy = 'model';
+      try {
+        const rewritten = await io.model.rewrite({
+          uri: file.uri,
+          ...(document.languageId && { languageId: document.languageId }),
+          original: document.text,
+          sketch: file.sketch,
+          ...(request.instruction && { instruction: request.instruction }),
+          signal: io.signal,
+        });
+        modelStats = addModelStats(modelStats, rewritten.stats);
+        fileUnresolved.length = 0;
+        newText = rewritten.text;
+        producedBy = 'model';
+      } catch (error) {
+        if (io.signal.aborted || (error as Error).name === 'AbortError') throw error;
+        const message = `${io.model.description}: ${(error as Error).message}`;
+        if (strategy === 'model') throw new ApplyError('modelFailed', message);
+        // auto: the merge's own result stands, and the reason the model did not help is reported.
+        fileUnresolved.push({ uri: file.uri, kind: 'model', message: `The apply model could not resolve this file (${message}); the deterministic merge's result is kept.`, sketchText: file.sketch, nearest: [] });
+      }
     }
 
     // Checks before anything is proposed.
@@ -244,4 +254,81 @@ function addModelStats(total: RewriteResult['stats'] | undefined, next: RewriteR
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw Object.assign(new Error('request cancelled'), { name: 'AbortError' });
+}
+
+/** Writes the new text of a selection (caret/edit): a chat model behind it. */
+export interface SelectionWriter {
+  readonly description: string;
+  write(request: { uri: string; languageId?: string; before: string; selection: string; after: string; instruction: string; signal: AbortSignal }): Promise<{ text: string; stats: RewriteResult['stats'] }>;
+}
+
+export interface EditRequest {
+  uri: string;
+  version?: number | null;
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  instruction: string;
+}
+
+/**
+ * caret/edit: the model rewrites the selection following the instruction; its answer is merged as
+ * a sketch of the selection (so elisions inside it are honoured), and the result goes through the
+ * same checks, hunks and streaming as caret/apply.
+ */
+export async function runEdit(request: EditRequest, writer: SelectionWriter, io: Omit<ApplyIO, 'model'>): Promise<ApplyResult> {
+  const now = io.now ?? (() => performance.now());
+  const started = now();
+  const loaded = await io.source.load(request.uri, request.version);
+  if ('problem' in loaded) throw new ApplyError('invalidRequest', loaded.message);
+  const document = loaded;
+  const starts = computeLineStarts(document.text);
+  let start = offsetAt(document.text, starts, request.range.start, io.encoding);
+  let end = offsetAt(document.text, starts, request.range.end, io.encoding);
+  if (end < start) [start, end] = [end, start];
+  const selection = document.text.slice(start, end);
+  const written = await writer.write({
+    uri: request.uri,
+    ...(document.languageId && { languageId: document.languageId }),
+    before: document.text.slice(0, start),
+    selection,
+    after: document.text.slice(end),
+    instruction: request.instruction,
+    signal: io.signal,
+  });
+  throwIfAborted(io.signal);
+  const unresolved: Unresolved[] = [];
+  let replacement = written.text;
+  if (selection.trim() !== '' && replacement.split(/\r?\n/).some((line) => looksLikeElision(line))) {
+    const merged = mergeSketch(selection, replacement);
+    if (merged.refusal || merged.unresolved.length > 0) {
+      unresolved.push({ uri: request.uri, kind: merged.refusal?.kind ?? 'ambiguous', message: `The model's answer elides code that could not be placed: ${merged.refusal?.message ?? merged.unresolved[0]!.message}`, sketchText: written.text, nearest: [] });
+      replacement = selection;
+    } else replacement = merged.text;
+  }
+  let newText = document.text.slice(0, start) + replacement + document.text.slice(end);
+  const leaked = leakedMarkers(newText, document.text);
+  if (leaked.length > 0) {
+    unresolved.push({ uri: request.uri, kind: 'check', message: `The result would contain elision markers (${leaked.slice(0, 3).join(', ')}); nothing was proposed.`, sketchText: written.text, nearest: [] });
+    newText = document.text;
+  }
+  if (!(await io.source.unchanged(document))) {
+    throw new ApplyError('contentModified', `${request.uri} changed while the edit was written; ask again.`, { uri: request.uri });
+  }
+  const hunks = buildHunks([{ uri: request.uri, oldText: document.text, newText }], io.encoding);
+  if (hunks.length > 0) io.onHunks?.(hunks);
+  const edits = hunkEdits(hunks);
+  return {
+    edit: { documentChanges: edits.length ? [{ textDocument: { uri: request.uri, version: document.version }, edits }] : [] },
+    hunks,
+    unresolved,
+    stats: {
+      files: 1,
+      hunks: hunks.length,
+      linesAdded: hunks.reduce((sum, hunk) => sum + countLines(hunk.newText), 0),
+      linesRemoved: hunks.reduce((sum, hunk) => sum + countLines(hunk.oldText), 0),
+      unresolved: unresolved.length,
+      strategy: hunks.length ? 'model' : 'none',
+      durationMs: Math.max(0, now() - started),
+      model: written.stats,
+    },
+  };
 }

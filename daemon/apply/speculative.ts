@@ -28,6 +28,8 @@ export interface SpeculativeOptions {
   signal?: AbortSignal;
   /** Receives tokens as they are committed. */
   onTokens?: (tokens: readonly number[]) => void;
+  /** Checked after each pass with every token so far; true ends decoding (a stop string was written). */
+  stopWhen?: (tokens: readonly number[]) => boolean;
 }
 
 export interface SpeculativeResult {
@@ -102,6 +104,7 @@ export async function speculativeDecode(verifier: Verifier, options: Speculative
     }
     out.push(step.next);
     options.onTokens?.([...kept, step.next]);
+    if (options.stopWhen?.(out)) return { tokens: out, passes, drafted, accepted, finish: 'stop' };
 
     if (cursor !== undefined) {
       cursor += step.accepted;
@@ -127,7 +130,7 @@ function takeUntilStop(draft: readonly number[], from: number, count: number, st
 }
 
 /** Plain greedy decoding through the same interface: one token per pass (the baseline). */
-export async function greedyDecode(verifier: Verifier, options: Pick<SpeculativeOptions, 'stopTokens' | 'maxTokens' | 'signal'>): Promise<SpeculativeResult> {
+export async function greedyDecode(verifier: Verifier, options: Pick<SpeculativeOptions, 'stopTokens' | 'maxTokens' | 'signal' | 'stopWhen'>): Promise<SpeculativeResult> {
   const out: number[] = [];
   let passes = 0;
   while (out.length < options.maxTokens) {
@@ -136,6 +139,7 @@ export async function greedyDecode(verifier: Verifier, options: Pick<Speculative
     passes++;
     if (options.stopTokens.has(next)) return { tokens: out, passes, drafted: 0, accepted: 0, finish: 'stop' };
     out.push(next);
+    if (options.stopWhen?.(out)) return { tokens: out, passes, drafted: 0, accepted: 0, finish: 'stop' };
   }
   return { tokens: out, passes, drafted: 0, accepted: 0, finish: 'length' };
 }
