@@ -140,7 +140,11 @@ async function commandLsp(paths: CaretPaths, flags: Record<string, string | bool
     const exitAfterDispose = (code: number): Promise<never> =>
       (exiting ??= runtime
         .dispose()
-        .catch((error: unknown) => log.error('dispose failed on exit', { error: (error as Error).message }))
+        .catch(async (error: unknown) => {
+          log.error('dispose failed on exit', { error: (error as Error).message });
+          // Whatever else failed, the model workers must end before the process does.
+          await runtime.services.models.dispose().catch(() => undefined);
+        })
         .then(() => process.exit(code)));
     const runtime = createRuntime({ paths, log, version: VERSION, stopDaemon: () => void exitAfterDispose(0) });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void exitAfterDispose(0));
