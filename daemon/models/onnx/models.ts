@@ -56,13 +56,8 @@ export class OnnxCausalLm {
     return configNumber(this.model.config, 'max_position_embeddings', 'n_positions', 'seq_length') ?? 2048;
   }
 
-  private disposed = false;
-
   /** Starts the worker and loads the session (done by the first call otherwise). */
   load(): Promise<CausalLmInfo> {
-    // A request that arrives while the daemon is stopping must not start a fresh worker: the
-    // process would exit with it inside onnxruntime, which aborts the process.
-    if (this.disposed) return Promise.reject(disposedError(this.model.dir));
     if (this.worker && !this.worker.alive) this.loading = undefined;
     if (!this.loading) {
       const worker = new ModelWorker(this.model.dir);
@@ -119,16 +114,11 @@ export class OnnxCausalLm {
   }
 
   async dispose(): Promise<void> {
-    this.disposed = true;
     const worker = this.worker;
     this.worker = undefined;
     this.loading = undefined;
     await worker?.terminate();
   }
-}
-
-function disposedError(dir: string): ModelError {
-  return new ModelError({ kind: 'server', provider: 'onnx', endpoint: dir, message: 'the model was unloaded (the daemon is stopping or the configuration changed)', fix: 'Retry the request' });
 }
 
 export interface OnnxEmbedderOptions extends OnnxModelOptions {
@@ -183,10 +173,7 @@ class OnnxEmbedder implements Embedder {
     return this.info?.dimensions ?? configNumber(this.model.config, 'hidden_size', 'dim', 'd_model') ?? 0;
   }
 
-  private disposed = false;
-
   load(): Promise<EncoderInfo> {
-    if (this.disposed) return Promise.reject(disposedError(this.model.dir));
     if (this.worker && !this.worker.alive) this.loading = undefined;
     if (!this.loading) {
       const worker = new ModelWorker(this.model.dir);
@@ -217,7 +204,6 @@ class OnnxEmbedder implements Embedder {
   }
 
   async dispose(): Promise<void> {
-    this.disposed = true;
     const worker = this.worker;
     this.worker = undefined;
     this.loading = undefined;
