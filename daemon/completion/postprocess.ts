@@ -1,7 +1,7 @@
 // Post-processing: turns what an engine or model produced at the cursor into something worth
 // showing, or nothing. Each step is a pure function of (context, text); `postprocess` runs them
 // in order. Tested on golden files in test/completion/golden/.
-import { CLOSERS, eolOf, indentWidth, isBlank, leadingWhitespace, OPENERS, openBrackets } from './text.js';
+import { CLOSERS, eolOf, indentWidth, isBlank, leadingWhitespace, OPENERS, openBrackets, openQuote } from './text.js';
 
 export interface PostprocessInput {
   /** Document text before the cursor (at least the current line and a few lines above). */
@@ -126,7 +126,8 @@ function countCopies(lines: string[], start: number, size: number): number {
 export function limitToEnclosingBlock(context: Pick<Context, 'linePrefix' | 'tabSize'>, text: string): string {
   const stack = openBrackets(context.linePrefix);
   const baseIndent = indentWidth(context.linePrefix, context.tabSize);
-  let quote: string | undefined;
+  // The cursor may be inside a string: its brackets are text, not structure.
+  let quote = openQuote(context.linePrefix);
   let lineStart = 0;
   for (let i = 0; i < text.length; i++) {
     const char = text[i]!;

@@ -282,13 +282,13 @@ export class CompletionService {
     const lineStart = text.lastIndexOf('\n', cursor - 1) + 1;
     const snippetStart = startOfLineAbove(text, lineStart, 32);
     const snippetEnd = endOfLineBelow(text, cursor, 32);
-    this.snippets.add({ path: filename, start: lineOfOffset(text, snippetStart), end: lineOfOffset(text, snippetEnd) + 1, text: text.slice(snippetStart, snippetEnd) });
+    this.snippets.add({ path: filename, start: lineOf(text, snippetStart), end: lineOf(text, snippetEnd) + 1, text: text.slice(snippetStart, snippetEnd) });
     const windowStart = startOfLineAbove(text, lineStart, 400);
     const windowEnd = endOfLineBelow(text, cursor, 150);
     const edits = editElements(this.options.history.recent(8).map((edit) => ({ ...edit, startedAt: edit.updatedAt })), { pathOf: (uri) => (uri === document.uri ? filename : uri) });
     const rendered = renderPrompt(
       [...edits, ...this.snippets.elements().filter((element) => element.path !== filename)],
-      { path: filename, prefix: text.slice(windowStart, cursor), suffix: text.slice(cursor, windowEnd), startLine: lineOfOffset(text, windowStart) },
+      { path: filename, prefix: text.slice(windowStart, cursor), suffix: text.slice(cursor, windowEnd), startLine: lineOf(text, windowStart) },
       { budget: Math.max(256, provider.capabilities.contextLength - settings.maxTokens), counter: provider.tokenizer ?? this.tokens },
     );
     return toInfillParts(rendered);
@@ -580,8 +580,6 @@ function endOfLineBelow(text: string, offset: number, lines: number): number {
   for (let i = 0; i < lines && at >= 0; i++) at = text.indexOf('\n', at + 1);
   return at < 0 ? text.length : at + 1;
 }
-
-const lineOfOffset = (text: string, offset: number) => lineOf(text, offset);
 
 function lineOf(text: string, offset: number): number {
   let line = 0;

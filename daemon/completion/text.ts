@@ -73,6 +73,15 @@ export const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
  * literals and line comments on a best-effort basis (quotes of ', " and `; // and #).
  */
 export function openBrackets(text: string): string[] {
+  return scanBrackets(text).stack;
+}
+
+/** The string quote still open at the end of `text` (the cursor is inside a string literal). */
+export function openQuote(text: string): string | undefined {
+  return scanBrackets(text).quote;
+}
+
+function scanBrackets(text: string): { stack: string[]; quote: string | undefined } {
   const stack: string[] = [];
   let quote: string | undefined;
   for (let i = 0; i < text.length; i++) {
@@ -90,7 +99,7 @@ export function openBrackets(text: string): string[] {
     } else if (OPENERS[char]) stack.push(char);
     else if (CLOSERS[char] && stack[stack.length - 1] === CLOSERS[char]) stack.pop();
   }
-  return stack;
+  return { stack, quote };
 }
 
 /** Character-level similarity in [0, 1]: 1 - Levenshtein distance / longer length. */

@@ -1,7 +1,7 @@
 // Replays a repository's git history against completion and next edit.
 //
 //   npm run bench -- replay --repo PATH [--commits N] [--provider NAME --url URL --model M]
-//                           [--samples-per-commit K] [--seed S]
+//                           [--samples-per-commit K] [--seed S] [--min-confidence C]
 //
 // Completion: at sampled positions inside lines that real commits added, given the file as it
 // was before the commit plus the typed part of the line (and the hunk's earlier added lines),
@@ -24,6 +24,7 @@ interface Options {
   provider?: string;
   url?: string;
   model?: string;
+  minConfidence?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -42,6 +43,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--provider') options.provider = need();
     else if (flag === '--url') options.url = need();
     else if (flag === '--model') options.model = need();
+    else if (flag === '--min-confidence') options.minConfidence = Number(need());
     else throw new Error(`unknown argument ${flag}`);
   }
   if (!options.repo) throw new Error('usage: npm run bench -- replay --repo PATH [--commits N] [--provider NAME --url URL --model M]');
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
     openDocuments: () => open,
     ...(models && { models }),
     eagerIndexing: true,
-    settings: () => ({ prefetch: false, maxModelMs: 10_000 }),
+    settings: () => ({ prefetch: false, maxModelMs: 10_000, ...(options.minConfidence !== undefined && { minConfidence: options.minConfidence }) }),
   });
   const commits = git(options.repo, ['log', '--no-merges', '--first-parent', `-n${options.commits}`, '--format=%H']).split('\n').filter(Boolean);
   const completion = { samples: 0, shown: 0, exact: 0, similarity: 0, latencies: [] as number[] };
@@ -197,7 +199,7 @@ async function main(): Promise<void> {
       if (shown) {
         completion.shown++;
         if (shown.trimEnd() === expected) completion.exact++;
-        else if (examples.length < 4) examples.push(`  completion ${path}: typed ${JSON.stringify(line.slice(indent, cut))} expected ${JSON.stringify(expected)} got ${JSON.stringify(shown)}`);
+        else if (examples.length < Number(process.env.REPLAY_EXAMPLES ?? 0)) examples.push(`  completion ${path}: typed ${JSON.stringify(line.slice(indent, cut))} expected ${JSON.stringify(expected)} got ${JSON.stringify(shown)}`);
         completion.similarity += editSimilarity(shown.trimEnd(), expected);
       }
     }
@@ -263,7 +265,7 @@ async function main(): Promise<void> {
       else if (best === 'partial') nextEdit.partial++;
       else {
         nextEdit.wrong++;
-        if (examples.length < 40) examples.push(`  next edit ${commit.slice(0, 8)} ${path}: ${result.proposal.reason} (wrong)`);
+        if (examples.length < Number(process.env.REPLAY_EXAMPLES ?? 0) * 2) examples.push(`  next edit ${commit.slice(0, 8)} ${path}: ${result.proposal.reason} (wrong)`);
       }
     }
   }
