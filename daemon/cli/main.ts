@@ -156,7 +156,8 @@ async function commandLsp(paths: CaretPaths, flags: Record<string, string | bool
       maxMessageBytes: runtime.services.config.get().server.maxMessageBytes,
       end: () => undefined,
     });
-    session.onClose(() => void exitAfterDispose(session.state === 'closed' ? 0 : 1));
+    // LSP: exit code 0 when `shutdown` came before the end, 1 otherwise.
+    session.onClose(() => void exitAfterDispose(session.shutdownReceived ? 0 : 1));
     return;
   }
   const code = await runRelay({

@@ -60,6 +60,8 @@ export class Session {
   readonly id = nextSessionId++;
   readonly connectedAt = Date.now();
   state: SessionState = 'awaitingInitialize';
+  /** Whether the client sent `shutdown` (LSP's exit code depends on it). */
+  shutdownReceived = false;
   clientName?: string;
   clientVersion?: string;
   clientCapabilities: Record<string, unknown> = {};

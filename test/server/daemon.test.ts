@@ -148,6 +148,24 @@ describe('daemon (in-process)', () => {
   });
 });
 
+describe('caret lsp --standalone', () => {
+  test('exits 0 after shutdown and exit, 1 after exit alone (as LSP specifies)', async () => {
+    const env = makeTestEnv();
+    try {
+      for (const [withShutdown, expected] of [[true, 0], [false, 1]] as const) {
+        const c = await openClient('stdio-standalone', env);
+        await c.request('initialize', initializeParams());
+        if (withShutdown) await c.request('shutdown');
+        c.notify('exit');
+        const child = (c as unknown as { child: import('node:child_process').ChildProcess }).child;
+        assert.equal(await waitForExit(child), expected, withShutdown ? 'shutdown then exit' : 'exit alone');
+      }
+    } finally {
+      env.cleanup();
+    }
+  });
+});
+
 describe('relay and daemon versions', () => {
   test('a relay newer than the daemon is told how to restart it', async () => {
     const env = makeTestEnv();

@@ -37,6 +37,7 @@ export function lifecycleRoutes(servedMethods: () => string[], groups: readonly 
       },
       shutdown: (_params, { session, inflight }) => {
         session.state = 'shutdown';
+        session.shutdownReceived = true;
         session.cancelAll(inflight);
         return null;
       },
