@@ -44,7 +44,11 @@ export function tokenFromRequest(authorization: string | undefined, url: string 
   const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
   if (match) return match[1];
   if (!url) return undefined;
-  return new URL(url, 'http://localhost').searchParams.get('token') ?? undefined;
+  try {
+    return new URL(url, 'http://localhost').searchParams.get('token') ?? undefined;
+  } catch {
+    return undefined; // a request line that is not a URL carries no token
+  }
 }
 
 /** No Origin header: not a browser. Otherwise only origins the user listed. */
