@@ -33,6 +33,7 @@ export class Journal {
     this.file = join(metaDir, 'journal.jsonl');
     this.basesDir = join(metaDir, 'bases');
     fs.mkdirSync(this.basesDir, { recursive: true });
+    endTornLine(this.file);
     for (const record of readJournal(metaDir)) if (record.op === 'base') this.recorded.add(record.path);
   }
 
@@ -60,6 +61,25 @@ export class Journal {
 
   private append(record: BaseRecord): void {
     fs.appendFileSync(this.file, JSON.stringify(record) + '\n');
+  }
+}
+
+/** A crash can leave a last line without its newline: end it, so the next record starts a line of its own. */
+function endTornLine(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r+');
+  } catch {
+    return;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) return;
+    const last = Buffer.alloc(1);
+    fs.readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) fs.writeSync(fd, '\n', size);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

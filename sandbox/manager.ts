@@ -14,6 +14,7 @@ import { FuseMount } from './fuse-mount.js';
 import { Journal } from './journal.js';
 import { forceUnmount, listMounts } from './mounts.js';
 import { loadFuseNative } from './native.js';
+import { claimOwnership, releaseOwnership, type Owner } from './owner.js';
 import { safeRelativePath } from './safe-path.js';
 
 const run = promisify(execFile);
@@ -106,6 +107,9 @@ export class ShadowManager {
   private readonly shadows = new Map<string, LiveShadow>();
   private readonly baseDir: string;
   private idleTimer?: NodeJS.Timeout;
+  /** Set when another live daemon manages the shadows directory; this one then touches nothing. */
+  private foreignOwner: Owner | null = null;
+  private started?: Promise<void>;
 
   constructor(
     stateDir: string,
@@ -124,15 +128,28 @@ export class ShadowManager {
   }
 
   /** At daemon start: unmount stale mounts under our directory, then find the shadows again (remounting them). */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.started ??= this.startOnce();
+    return this.started;
+  }
+
+  private async startOnce(): Promise<void> {
     fs.mkdirSync(this.baseDir, { recursive: true, mode: 0o700 });
+    this.foreignOwner = claimOwnership(this.baseDir);
+    if (this.foreignOwner) {
+      // Another daemon is running (this one is about to find its socket taken): its mounts are live.
+      this.log.warn('another caret daemon manages the shadows; leaving them alone', { pid: this.foreignOwner.pid });
+      return;
+    }
     for (const entry of listMounts()) {
       if (entry.mountPoint.startsWith(this.baseDir + '/')) {
         this.log.warn('unmounting a stale shadow mount', { mountPoint: entry.mountPoint });
         await forceUnmount(entry.mountPoint).catch((error) => this.log.warn('cannot unmount', { error: String(error) }));
       }
     }
-    for (const id of fs.readdirSync(this.baseDir)) {
+    for (const entry of fs.readdirSync(this.baseDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const id = entry.name;
       const dir = join(this.baseDir, id);
       let record: ShadowRecord;
       try {
@@ -184,7 +201,15 @@ export class ShadowManager {
     fs.renameSync(`${file}.tmp`, file);
   }
 
+  private async ready(): Promise<void> {
+    await this.start();
+    if (this.foreignOwner) {
+      throw new ShadowError(`another caret daemon (pid ${this.foreignOwner.pid}) manages the shadows; use that daemon`, 'failed');
+    }
+  }
+
   async create(root: string): Promise<ShadowInfo> {
+    await this.ready();
     let canonical: string;
     try {
       canonical = fs.realpathSync(root);
@@ -245,11 +270,13 @@ export class ShadowManager {
     };
   }
 
-  list(root?: string): ShadowInfo[] {
+  async list(root?: string): Promise<ShadowInfo[]> {
+    await this.ready();
     return [...this.shadows.values()].filter((live) => !root || live.record.root === root).map((live) => this.info(live));
   }
 
   private async get(id: string): Promise<LiveShadow> {
+    await this.ready();
     const live = this.shadows.get(id);
     if (!live) throw new ShadowError(`no shadow ${JSON.stringify(id)}; caret/shadow/list shows the live ones`, 'not-found');
     live.record.lastUsedAt = Date.now();
@@ -399,6 +426,7 @@ export class ShadowManager {
   }
 
   async discard(id: string): Promise<void> {
+    await this.ready();
     const live = this.shadows.get(id);
     if (!live) throw new ShadowError(`no shadow ${JSON.stringify(id)}`, 'not-found');
     this.shadows.delete(id);
@@ -423,8 +451,11 @@ export class ShadowManager {
   /** Daemon stopping: unmount (the shadows stay on disk and are found again at the next start). */
   async dispose(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
+    await this.started?.catch(() => {});
+    if (this.foreignOwner) return;
     await Promise.all([...this.shadows.values()].map((live) => live.mount?.stop().catch(() => {})));
     for (const live of this.shadows.values()) this.persist(live);
+    releaseOwnership(this.baseDir);
   }
 
   /** Where the user's tree path of a shadow path is (diagnostics, editors). */

@@ -41,7 +41,7 @@ export const shadowRoutes: Routes = {
         return { id: info.id, mountPath: info.mountPath, mode: info.mode };
       }),
     'caret/shadow/list': (params, context) =>
-      guarded(() => ({ shadows: manager(context).list(params?.root ? rootPath(params.root) : undefined) })),
+      guarded(async () => ({ shadows: await manager(context).list(params?.root ? rootPath(params.root) : undefined) })),
     'caret/shadow/exec': (params, context) =>
       guarded(async () => {
         context.workDone?.begin('caret/shadow/exec', params.command.join(' '));
