@@ -78,7 +78,18 @@ export function acceptChange(root: string, change: ChangeDetail): AcceptOutcome 
       const user = readUser(fromTarget);
       const base = change.base ?? null;
       if (user && base && !user.content.equals(base)) {
-        return { path, status: 'conflict', message: `${change.from} changed in your tree since the shadow renamed it` };
+        // You edited the file the shadow renamed: your edits follow it to its new name when they merge.
+        if (user.isSymlink || change.isSymlink || change.binary || change.current === null) {
+          return { path, status: 'conflict', message: `${change.from} changed in your tree since the shadow renamed it` };
+        }
+        const merged = merge3(base.toString('utf8'), user.content.toString('utf8'), change.current.toString('utf8'));
+        if (merged.conflicts > 0) return { path, status: 'conflict', message: `${merged.conflicts} hunk(s) of your edits to ${change.from} conflict with the shadow's` };
+        const target = join(root, path);
+        if (readUser(target)) return { path, status: 'conflict', message: `${path} already exists in your tree` };
+        ensureSafeParent(root, target);
+        writeAtomic(target, Buffer.from(merged.text), change.currentMode, false);
+        removeUserFile(fromTarget);
+        return { path, status: 'merged' };
       }
       const added = acceptChange(root, { ...change, kind: 'added', base: null });
       if (added.status === 'conflict') return added;

@@ -4,7 +4,7 @@
 // Where the daemon may mount (root), the command sees a kernel overlay of the very same layers,
 // mounted in a private mount namespace over the shadow's path, so toolchains run at native speed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 
 export type ExecView = 'kernel-overlay' | 'fuse' | 'copy';
@@ -16,6 +16,8 @@ export interface ExecRequest {
   cwd: string;
   /** Where the shadow appears (FUSE mount point or copy directory). */
   shadowPath: string;
+  /** What shadowPath is. */
+  mode: 'fuse' | 'copy';
   /** A writable scratch HOME for the command. */
   scratchHome: string;
   timeoutMs: number;
@@ -116,7 +118,7 @@ export function runInShadow(request: ExecRequest): Promise<ExecResult> {
   const env = sanitisedEnv(request.baseEnv ?? process.env, request.env, request.scratchHome);
   let command: string;
   let args: string[];
-  let view: ExecView = request.kernelOverlay ? 'kernel-overlay' : existsSync(request.shadowPath) ? 'fuse' : 'copy';
+  let view: ExecView = request.kernelOverlay ? 'kernel-overlay' : request.mode;
   const inner: string[] = request.isolation === 'bubblewrap' ? ['bwrap', ...bubblewrapArgs(request, env), ...request.argv] : request.argv;
   const options = request.kernelOverlay ? overlayOptions(request.kernelOverlay) : null;
   if (request.kernelOverlay && options) {

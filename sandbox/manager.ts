@@ -241,12 +241,17 @@ export class ShadowManager {
         live.mount = await this.mount(record, dir);
       } else {
         await copyTree(canonical, join(dir, 'copy'));
+        const used = diskUsage(join(dir, 'copy'));
+        if (used > settings.maxUpperBytes) {
+          throw new ShadowError(`the copy takes ${used} bytes, over shadow.maxUpperBytes (${settings.maxUpperBytes}); raise it, or make FUSE usable for copy-on-write shadows`, 'limit');
+        }
         writeManifest(join(dir, 'meta'), manifestOf(join(dir, 'copy')));
       }
       this.persist(live);
     } catch (error) {
       await live.mount?.stop().catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
+      if (error instanceof ShadowError) throw error;
       throw new ShadowError(`cannot create a shadow of ${canonical}: ${(error as Error).message}`);
     }
     this.shadows.set(id, live);
@@ -298,7 +303,7 @@ export class ShadowManager {
     const settings = this.settings(live.record.root);
     if (request.command.length === 0 || request.command[0] === '') throw new ShadowError('command must name a program', 'bad-input');
     const used = diskUsage(live.record.mode === 'fuse' ? join(live.dir, 'upper') : join(live.dir, 'copy'));
-    if (live.record.mode === 'fuse' && used > settings.maxUpperBytes) {
+    if (used > settings.maxUpperBytes) {
       throw new ShadowError(`shadow ${id} already uses ${used} bytes (shadow.maxUpperBytes ${settings.maxUpperBytes}); accept or discard it`, 'limit');
     }
     const shadowPath = this.mountPathOf(live);
@@ -314,6 +319,7 @@ export class ShadowManager {
         argv: request.command,
         cwd,
         shadowPath,
+        mode: live.record.mode,
         scratchHome: join(live.dir, 'home'),
         timeoutMs: request.timeoutMs ?? settings.execTimeoutMs,
         maxOutputBytes: settings.maxOutputBytes,
