@@ -306,3 +306,8 @@ test('next edit: one changed line among added ones is the pattern', () => {
   assert.equal(proposals.length, 1);
   assert.equal(apply(after, proposals[0]!.edits), after.replace('draw(ctx2, circle)', 'draw(ctx2, circle, true)'));
 });
+
+test('next edit: changing a keyword is not a rename', () => {
+  const text = 'const a = 1;\nlet b = 2;\nlet c = 3;\n';
+  assert.deepEqual(propagateEdit({ edit: { uri: 'u', offset: 0, deletedText: 'let', insertedText: 'const' }, document: doc('u', text, 2), cursorOffset: 0, others: [] }), []);
+});

@@ -111,11 +111,16 @@ export function renameBetween(oldText: string, newText: string): { from: string;
   return found && found.from.length >= 2 ? found : undefined;
 }
 
-function renameRule(from: string, to: string): Rule {
-  return (document, exclude) =>
-    wholeWordOccurrences(document.text, from)
+/** Keywords: changing one (`let` to `const`, `public` to `private`) is a local decision, not a rename. */
+const NOT_RENAMEABLE = new Set(['self', 'this', 'let', 'const', 'var', 'public', 'private', 'protected', 'static', 'async', 'await', 'return', 'if', 'else', 'and', 'or', 'not', 'is', 'in', 'def', 'function', 'class']);
+
+function renameRule(from: string, to: string): Rule | undefined {
+  if (NOT_RENAMEABLE.has(from) || NOT_RENAMEABLE.has(to)) return undefined;
+  return (document, exclude) => {
+    return wholeWordOccurrences(document.text, from)
       .filter((start) => !overlaps(start, start + from.length, exclude))
       .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `rename ${from} → ${to}`));
+  };
 }
 
 /**
@@ -378,7 +383,7 @@ function lineRule(edit: AppliedEdit, text: string, oldLines: string, newLines: s
   }
   // Lines removed: remove the same lines elsewhere.
   const removed = edit.deletedText.split('\n').map((line) => line.trim()).filter(Boolean);
-  if (removed.length === 0 || removed.length > 5 || removed.join('').length < 6) return undefined;
+  if (removed.length === 0 || removed.length > 5 || removed.join('').length < 12) return undefined;
   return (document, exclude) => {
     const out: EditProposal[] = [];
     const lines = document.text.split('\n');
