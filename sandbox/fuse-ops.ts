@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { OverlayError, OverlayLayers } from './layers.js';
 import type { FuseInstance, FuseNative, TimeSpec } from './native.js';
-import { fuseToRelative, parentOf } from './safe-path.js';
+import { fuseToRelative, joinRelative, parentOf } from './safe-path.js';
 import type { Journal } from './journal.js';
 
 type Callback = (code: number, ...values: unknown[]) => void;
@@ -180,7 +180,17 @@ export function createFuseOps(
         const relative = fuseToRelative(path);
         const dir = existing(relative);
         if (!dir.stat.isDirectory()) throw new OverlayError('ENOTDIR', relative);
-        cb(0, layers.readdir(relative));
+        // With each entry's attributes the kernel gets its type and inode in the listing
+        // (d_type, d_ino), so `ls`, globbing and Node's withFileTypes need no lookup per entry.
+        const names: string[] = [];
+        const stats: FuseStat[] = [];
+        for (const name of layers.readdir(relative)) {
+          const entry = layers.resolve(joinRelative(relative, name));
+          if (entry.layer === 'none') continue;
+          names.push(name);
+          stats.push(toStat(entry.stat, entry.layer));
+        }
+        cb(0, names, stats);
       } catch (error) {
         cb(toErrno(error));
       }

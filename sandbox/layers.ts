@@ -43,7 +43,9 @@ function errno(code: string, message = code): OverlayError {
 
 function lstatOrNull(path: string): fs.BigIntStats | null {
   try {
-    return fs.lstatSync(path, { bigint: true });
+    // No exception for a missing name: most lookups miss in the upper layer, and a thrown error
+    // (with its stack) costs more than the system call itself.
+    return fs.lstatSync(path, { bigint: true, throwIfNoEntry: false }) ?? null;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return null;
@@ -89,38 +91,32 @@ export class OverlayLayers {
     return false;
   }
 
-  /** True when a lower directory at `relative` (or above it) is hidden by an opaque upper directory. */
+  /** True when the lower `relative` is hidden by what the upper layer holds above it. */
   private lowerHidden(relative: string): boolean {
-    const cached = this.hiddenCache.get(relative);
+    return relative !== '' && this.hidesLowerChildren(parentOf(relative));
+  }
+
+  /**
+   * Does directory `dir` hide the lower entries under it: it, or an ancestor, is opaque, whited out
+   * or replaced by a non-directory in the upper layer. Cached per directory, so a lookup costs one
+   * map hit for its parent rather than a walk of its ancestors.
+   */
+  private hidesLowerChildren(dir: string): boolean {
+    const cached = this.hiddenCache.get(dir);
     if (cached !== undefined) return cached;
-    const hidden = this.computeLowerHidden(relative);
-    this.hiddenCache.set(relative, hidden);
-    return hidden;
+    let hides = dir !== '' && this.hidesLowerChildren(parentOf(dir));
+    if (!hides) {
+      const st = lstatOrNull(this.upperPath(dir));
+      if (st) hides = !st.isDirectory() || (dir !== '' && this.whitedOut(dir, st)) || this.isOpaque(dir);
+      else if (dir !== '') hides = this.whitedOut(dir, null);
+    }
+    this.hiddenCache.set(dir, hides);
+    return hides;
   }
 
   /** Forgets cached directory states; call after every change to the upper layer. */
   invalidate(): void {
     this.hiddenCache.clear();
-  }
-
-  private computeLowerHidden(relative: string): boolean {
-    // Walk from the root down: an opaque or whited-out ancestor hides everything under it, and a
-    // non-directory upper ancestor replaces the lower subtree.
-    const parts = relative === '' ? [] : relative.split('/');
-    let current = '';
-    for (let i = 0; i < parts.length; i++) {
-      const upperDir = this.upperPath(current);
-      const st = lstatOrNull(upperDir);
-      if (st) {
-        if (!st.isDirectory()) return true;
-        if (this.isOpaque(current)) return true;
-      }
-      current = joinRelative(current, parts[i]!);
-      const child = lstatOrNull(this.upperPath(current));
-      if (this.whitedOut(current, child) && i < parts.length - 1) return true;
-      if (child && !child.isDirectory() && i < parts.length - 1) return true;
-    }
-    return false;
   }
 
   isOpaque(relative: string): boolean {
