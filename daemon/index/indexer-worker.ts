@@ -11,7 +11,7 @@ import { IgnoreRules } from './ignore-rules.js';
 import { ParsePool } from './parse-pool.js';
 import { RootMissingError } from './scan.js';
 import { type Db, ensureVectorTable, IndexWriter, openIndexDatabase } from './store.js';
-import { fullSync, pathSync, refreshTree, type SyncContext } from './sync.js';
+import { fullSync, pathSync, refreshTree, type SyncContext, syntaxPass } from './sync.js';
 import type { FromIndexer, IndexerOptions, IndexProgress, IndexState, ToIndexer } from './worker-protocol.js';
 
 const options = workerData as IndexerOptions;
@@ -26,7 +26,15 @@ class StoppedError extends Error {
   }
 }
 
+/** The client cancelled the indexing in progress: the pass stops; the next resync resumes it. */
+class CancelledError extends Error {
+  constructor() {
+    super('indexing cancelled');
+  }
+}
+
 let stopping = false;
+let cancelled = false;
 let embed = options.embed;
 const ignore = new IgnoreRules(options.root);
 const pool = new ParsePool({ size: options.parseWorkers });
@@ -57,7 +65,8 @@ const context: SyncContext = {
   pool,
   writer: writer!,
   ignore,
-  shouldStop: () => (stopping ? new StoppedError() : undefined),
+  shouldStop: () => (stopping ? new StoppedError() : cancelled ? new CancelledError() : undefined),
+  shouldYield: () => pending !== undefined,
   onProgress: () => undefined,
 };
 
@@ -83,6 +92,7 @@ async function runSyncs(): Promise<void> {
     while (pending && !stopping) {
       const job = pending;
       pending = undefined;
+      cancelled = false;
       const startedAt = Date.now();
       context.onProgress = (progress) => setState(progress.phase === 'scanning' ? 'scanning' : 'indexing', { ...progress, startedAt });
       try {
@@ -99,6 +109,13 @@ async function runSyncs(): Promise<void> {
           post({ type: 'synced', stats, generation });
           if (stats.changed > 0) scheduleTreeRefresh();
         }
+        // Every file is searchable now; syntax-aware chunks and symbols come next, paused
+        // whenever a sync (a save) waits, so a save never queues behind parsing.
+        if (!pending) {
+          const syntax = await syntaxPass(context, (progress) => setState('indexing', { ...progress, startedAt }));
+          if (syntax.hashChanged > 0) scheduleTreeRefresh();
+          if (syntax.done > 0) post({ type: 'synced', stats: { ...emptyStats(), indexed: syntax.done, changed: syntax.hashChanged, rootHash: refreshRootHash() }, generation: ++generation });
+        }
         if (!pending) {
           try {
             await embedPass();
@@ -110,6 +127,14 @@ async function runSyncs(): Promise<void> {
         if (!pending) setState('ready');
       } catch (error) {
         if (error instanceof StoppedError || stopping) break;
+        if (error instanceof CancelledError) {
+          cancelled = false;
+          post({ type: 'warning', message: 'indexing was cancelled; the next resync (periodic, or caret/index/reindex) finishes it' });
+          log('info', 'indexing cancelled', { root: options.root });
+          if (!pending) setState('ready');
+          post({ type: 'done', id: job.id });
+          continue;
+        }
         const message = error instanceof RootMissingError ? error.message : `indexing failed: ${(error as Error).message}`;
         log('error', 'index sync failed', { root: options.root, error: (error as Error).message });
         setState('error', undefined, message);
@@ -129,13 +154,15 @@ function scheduleTreeRefresh(): void {
     treeDirty = false;
     try {
       refreshTree(context);
-      post({ type: 'synced', stats: { full: false, scanned: 0, reread: 0, indexed: 0, unchanged: 0, removed: 0, changed: 0, visitedDirs: 0, rootHash: refreshRootHash(), bytes: 0, durationMs: 0 }, generation: ++generation });
+      post({ type: 'synced', stats: { ...emptyStats(), rootHash: refreshRootHash() }, generation: ++generation });
     } catch (error) {
       log('warn', 'Merkle tree refresh failed', { error: (error as Error).message });
     }
   }, 1000);
   treeTimer.unref();
 }
+
+const emptyStats = () => ({ full: false, scanned: 0, reread: 0, indexed: 0, unchanged: 0, removed: 0, changed: 0, visitedDirs: 0, rootHash: '', bytes: 0, durationMs: 0 });
 
 const refreshRootHash = () => (db.prepare("SELECT value FROM meta WHERE key = 'root_hash'").pluck().get() as string | undefined) ?? '';
 
@@ -155,6 +182,7 @@ async function embedPass(): Promise<void> {
   if (!embed) return;
   const { modelId, dimensions, batchSize } = embed;
   ensureVectorTable(db, modelId, dimensions);
+  writer.vectorsChanged();
   cache ??= new EmbeddingCache(options.cacheFile);
   const total = db.prepare('SELECT count(*) FROM chunks WHERE embedded = 0').pluck().get() as number;
   if (total === 0) return;
@@ -278,6 +306,19 @@ port.on('message', (message: ToIndexer) => {
     case 'configure-embed':
       embed = message.embed ?? undefined;
       if (!running) requestSync({ full: false, paths: [], reason: 'embedding settings changed' });
+      break;
+    case 'cancel':
+      // Only work in progress is cancelled; a request arriving later runs.
+      if (running) cancelled = true;
+      break;
+    case 'fault':
+      // Fault injection for tests: the watcher reports an error through its own event and dies.
+      if (watcher) {
+        const dead = watcher;
+        watcher = undefined;
+        dead.emit('error', new Error(message.message));
+        void dead.close();
+      }
       break;
     case 'stop':
       void stop();

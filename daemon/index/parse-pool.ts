@@ -1,5 +1,7 @@
 // A small pool of parse workers with a bounded queue. Workers are started on first use and
-// stopped after a while without work, so an idle daemon holds no parser memory.
+// stopped after a while without work, so an idle daemon holds no parser memory. A worker is
+// also replaced after a number of files or once its memory grows past a limit: tree-sitter's
+// WebAssembly memory only ever grows, so one huge file would otherwise pin it for good.
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ProcessRequest, ProcessResult } from './process-file.js';
@@ -13,11 +15,24 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy?: { id: number; pending: Pending };
+  files: number;
 }
 
 export interface ParsePoolOptions {
   size?: number;
   idleMs?: number;
+  /** Files a worker handles before it is replaced. */
+  recycleAfterFiles?: number;
+  /** JavaScript heap plus external (WebAssembly, buffers) memory past which a worker is replaced. */
+  recycleAboveBytes?: number;
+}
+
+export interface WorkerReply {
+  id: number;
+  result?: ProcessResult;
+  error?: string;
+  /** The worker's heap and external memory after the request. */
+  memory: number;
 }
 
 export class ParsePool {
@@ -28,10 +43,16 @@ export class ParsePool {
   private closed = false;
   readonly size: number;
   private readonly idleMs: number;
+  private readonly recycleAfterFiles: number;
+  private readonly recycleAboveBytes: number;
+  /** Workers replaced so far. */
+  recycled = 0;
 
   constructor(options: ParsePoolOptions = {}) {
     this.size = Math.max(1, options.size ?? Math.min(4, cpus().length));
     this.idleMs = options.idleMs ?? 30_000;
+    this.recycleAfterFiles = options.recycleAfterFiles ?? 2000;
+    this.recycleAboveBytes = options.recycleAboveBytes ?? 160 * 1024 * 1024;
   }
 
   process(request: ProcessRequest): Promise<ProcessResult> {
@@ -48,11 +69,13 @@ export class ParsePool {
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
-    const slot: Slot = { worker };
-    worker.on('message', (message: { id: number; result?: ProcessResult; error?: string }) => {
+    const slot: Slot = { worker, files: 0 };
+    worker.on('message', (message: WorkerReply) => {
       const busy = slot.busy;
       if (!busy || busy.id !== message.id) return;
       slot.busy = undefined;
+      slot.files++;
+      if (slot.files >= this.recycleAfterFiles || message.memory > this.recycleAboveBytes) this.retire(slot);
       if (message.error !== undefined) busy.pending.reject(new Error(message.error));
       else busy.pending.resolve(message.result!);
       this.pump();
@@ -68,6 +91,16 @@ export class ParsePool {
     worker.on('exit', (code) => fail(new Error(`parse worker exited with code ${code}`)));
     this.slots.push(slot);
     return slot;
+  }
+
+  /** Replaces an idle worker: the next request starts a fresh one. */
+  private retire(slot: Slot): void {
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+    this.recycled++;
+    slot.worker.removeAllListeners();
+    slot.worker.on('error', () => undefined);
+    void slot.worker.terminate();
   }
 
   private pump(): void {

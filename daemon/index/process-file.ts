@@ -1,11 +1,13 @@
 // Everything the index does to one file before storing it: read (never more than the size
 // limit, however large the file has grown), hash, detect binary content, decode, chunk, extract
-// symbols and compute the identifier tokens. Runs in parse workers.
+// symbols and compute the identifier tokens. Runs in parse workers, in one of two passes:
+// `lexical` makes a file searchable fast (line-window chunks, no parse); `syntax` re-chunks it
+// along its syntax tree and extracts its symbols (tree-sitter, WebAssembly: ten times slower).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type Chunk, chunkFile, DEFAULT_MAX_CHUNK, LineSizes, splitLines } from './chunk.js';
 import { contentHash } from './hash.js';
 import { wordsForText } from './identifiers.js';
-import { languageOf } from './languages.js';
+import { grammarOf, languageOf } from './languages.js';
 import type { SkipReason } from './scan.js';
 import { parseSyntax, type SymbolDefinition } from './syntax.js';
 
@@ -15,7 +17,11 @@ export interface ProcessRequest {
   /** Hash stored for the file; when the content still has it, nothing more is done. */
   knownHash?: string;
   maxFileBytes: number;
+  /** `lexical` (default): line windows only. `syntax`: parse and chunk along the syntax tree. */
+  pass?: IndexPass;
 }
+
+export type IndexPass = 'lexical' | 'syntax';
 
 export interface IndexedChunk extends Chunk {
   words: string;
@@ -34,6 +40,8 @@ export type ProcessResult =
       language: string;
       chunks: IndexedChunk[];
       symbols: SymbolDefinition[];
+      /** False when a syntax pass should still re-chunk the file and find its symbols. */
+      complete: boolean;
     };
 
 const BINARY_SNIFF_BYTES = 8000;
@@ -81,10 +89,12 @@ export async function processFile(request: ProcessRequest): Promise<ProcessResul
   const language = languageOf(request.rel);
   const lines = splitLines(text);
   const sizes = new LineSizes(lines);
-  let syntax;
   // Very large files (bundles, generated headers) parse slowly and gain little from syntax-aware
   // chunks: line windows index them at a fraction of the cost.
-  if (data.length <= MAX_PARSE_BYTES) {
+  const parseable = data.length <= MAX_PARSE_BYTES && grammarOf(language) !== undefined;
+  const parse = parseable && request.pass === 'syntax';
+  let syntax;
+  if (parse) {
     try {
       syntax = await parseSyntax(text, language, lines, (start, end) => sizes.size(start, end), DEFAULT_MAX_CHUNK);
     } catch {
@@ -92,5 +102,5 @@ export async function processFile(request: ProcessRequest): Promise<ProcessResul
     }
   }
   const chunks = chunkFile(text, syntax?.outline, { sizes }).map((chunk) => ({ ...chunk, words: wordsForText(chunk.content) }));
-  return { kind: 'indexed', hash, size, mtimeMs, ino, language, chunks, symbols: syntax?.symbols ?? [] };
+  return { kind: 'indexed', hash, size, mtimeMs, ino, language, chunks, symbols: syntax?.symbols ?? [], complete: parse || !parseable };
 }

@@ -16,7 +16,7 @@ import type { SymbolDefinition } from './syntax.js';
 export type Db = Database.Database;
 
 /** Bump when the schema changes: an older database is then rebuilt from the workspace. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export function indexDatabasePath(cacheDir: string, root: string): string {
   const name = basename(root).replace(/[^\w.-]+/g, '_').slice(0, 40) || 'root';
@@ -36,8 +36,11 @@ CREATE TABLE IF NOT EXISTS files (
   mtime_ms REAL NOT NULL,
   ino INTEGER NOT NULL,
   language TEXT,
-  skip_reason TEXT
+  skip_reason TEXT,
+  -- 1 while the file has line-window chunks only and awaits the syntax pass.
+  syntax_pending INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS files_syntax_pending ON files(id) WHERE syntax_pending = 1;
 CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS chunks (
   id INTEGER PRIMARY KEY,
@@ -193,20 +196,20 @@ export function ensureVectorTable(db: Db, modelId: string, dimensions: number): 
   setMeta(db, 'embed_dimensions', String(dimensions));
 }
 
-/** Prepared statements for the indexer's writes. */
+/** Prepared statements for the indexer's writes (prepared once: preparing costs more than most writes). */
 export class IndexWriter {
   private readonly statements;
-  private readonly hasVectors: () => boolean;
+  private deleteVector: Database.Statement | undefined;
 
   constructor(readonly db: Db) {
     this.statements = {
       fileId: db.prepare('SELECT id FROM files WHERE path = ?').pluck(),
       upsertFile: db.prepare(
-        `INSERT INTO files(path, hash, size, mtime_ms, ino, language, skip_reason) VALUES (@path, @hash, @size, @mtimeMs, @ino, @language, @skipReason)
+        `INSERT INTO files(path, hash, size, mtime_ms, ino, language, skip_reason, syntax_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime_ms = excluded.mtime_ms, ino = excluded.ino,
-           language = excluded.language, skip_reason = excluded.skip_reason RETURNING id`,
+           language = excluded.language, skip_reason = excluded.skip_reason, syntax_pending = excluded.syntax_pending RETURNING id`,
       ).pluck(),
-      updateStat: db.prepare('UPDATE files SET size = @size, mtime_ms = @mtimeMs, ino = @ino WHERE path = @path'),
+      updateStat: db.prepare('UPDATE files SET size = ?, mtime_ms = ?, ino = ? WHERE path = ?'),
       chunkRows: db.prepare('SELECT id, content FROM chunks WHERE file_id = ?'),
       deleteChunks: db.prepare('DELETE FROM chunks WHERE file_id = ?'),
       deleteWords: db.prepare('DELETE FROM fts_words WHERE rowid = ?'),
@@ -224,12 +227,17 @@ export class IndexWriter {
       clearDirs: db.prepare('DELETE FROM dirs'),
       insertDir: db.prepare('INSERT INTO dirs(path, hash) VALUES (?, ?)'),
     };
-    this.hasVectors = () => vectorTableExists(db);
+    this.vectorsChanged();
+  }
+
+  /** Call after the vector table was created or dropped. */
+  vectorsChanged(): void {
+    this.deleteVector = vectorTableExists(this.db) ? this.db.prepare('DELETE FROM vectors WHERE rowid = ?') : undefined;
   }
 
   private clearFileRows(fileId: number): void {
     const s = this.statements;
-    const vectors = this.hasVectors() ? this.db.prepare('DELETE FROM vectors WHERE rowid = ?') : undefined;
+    const vectors = this.deleteVector;
     for (const { id, content } of s.chunkRows.all(fileId) as Array<{ id: number; content: string }>) {
       s.deleteWords.run(id);
       s.deleteGrams.run(id, content);
@@ -239,12 +247,23 @@ export class IndexWriter {
     s.deleteSymbols.run(fileId);
   }
 
-  /** Replaces everything stored for one file. Call inside a transaction. */
-  writeFile(path: string, stat: FileStat, hash: string, language: string, chunks: readonly IndexedChunk[], symbols: readonly SymbolDefinition[]): void {
+  /**
+   * Replaces everything stored for one file. Call inside a transaction. `syntaxPending`: the
+   * chunks are line windows that the syntax pass will replace.
+   */
+  writeFile(
+    path: string,
+    stat: FileStat,
+    hash: string,
+    language: string,
+    chunks: readonly IndexedChunk[],
+    symbols: readonly SymbolDefinition[],
+    syntaxPending = false,
+  ): void {
     const s = this.statements;
     const existing = s.fileId.get(path) as number | undefined;
     if (existing !== undefined) this.clearFileRows(existing);
-    const fileId = s.upsertFile.get({ path, hash, size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, language, skipReason: null }) as number;
+    const fileId = s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, language, null, syntaxPending ? 1 : 0) as number;
     for (const chunk of chunks) {
       const rowid = Number(
         s.insertChunk.run(fileId, chunk.id, chunk.startLine, chunk.endLine, chunk.container.join('.'), chunk.defines.join(' '), chunk.content).lastInsertRowid,
@@ -262,12 +281,12 @@ export class IndexWriter {
     const s = this.statements;
     const existing = s.fileId.get(path) as number | undefined;
     if (existing !== undefined) this.clearFileRows(existing);
-    s.upsertFile.get({ path, hash, size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino, language: null, skipReason: reason });
+    s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, null, reason, 0);
   }
 
   /** The content is unchanged (a touch, a checkout of the same bytes): refresh the stat only. */
   updateStat(path: string, stat: FileStat): void {
-    this.statements.updateStat.run({ path, ...stat });
+    this.statements.updateStat.run(stat.size, stat.mtimeMs, stat.ino, path);
   }
 
   removeFile(path: string): void {

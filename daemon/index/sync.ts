@@ -2,17 +2,19 @@
 // re-read only files whose stat changed (parse workers hash and chunk them), write each batch of
 // files in one transaction, remove what disappeared, then rebuild the Merkle tree. Runs in the
 // indexer thread. A targeted sync (paths from the watcher) does the same for those paths alone.
+// Both make files searchable through the lexical pass (line windows, no parse); the syntax pass
+// (syntaxPass) then re-chunks files along their syntax trees when nothing more urgent waits.
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IgnoreRules } from './ignore-rules.js';
 import { buildMerkleTree, diffMerkleTrees, type MerkleTree } from './merkle.js';
 import type { ParsePool } from './parse-pool.js';
-import type { ProcessResult } from './process-file.js';
+import type { IndexPass, ProcessResult } from './process-file.js';
 import { type FileStat, scanWorkspace, type SkipReason } from './scan.js';
 import { getMeta, type IndexWriter, readStoredDirs, readStoredFiles, setMeta, type StoredFile } from './store.js';
 
 export interface SyncProgress {
-  phase: 'scanning' | 'indexing' | 'finishing';
+  phase: 'scanning' | 'indexing' | 'finishing' | 'syntax';
   done: number;
   total: number;
   bytes: number;
@@ -41,6 +43,8 @@ export interface SyncContext {
   writer: IndexWriter;
   ignore: IgnoreRules;
   shouldStop: () => Error | undefined;
+  /** True when more urgent work waits: the syntax pass then pauses (it resumes later). */
+  shouldYield?: () => boolean;
   onProgress: (progress: SyncProgress) => void;
 }
 
@@ -49,16 +53,26 @@ const statChanged = (stored: StoredFile, now: FileStat) => stored.size !== now.s
 /** How many files are read and chunked ahead of the writer. */
 const IN_FLIGHT = 16;
 /** Files per write transaction (each transaction holds whole files only). */
-const BATCH_FILES = 128;
+const BATCH_FILES = 256;
+/** Bytes of content per write transaction, so a batch of large files commits early. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+interface WorkItem {
+  path: string;
+  /** The hash the database holds for the file. */
+  knownHash?: string | null;
+}
 
 /** Reads, chunks and writes `paths`, batching the writes. Returns counts. */
 async function processPaths(
   context: SyncContext,
-  paths: ReadonlyArray<{ path: string; knownHash?: string | null }>,
+  paths: readonly WorkItem[],
   progress: SyncProgress,
-): Promise<{ indexed: number; unchanged: number; bytes: number }> {
+  pass: IndexPass = 'lexical',
+): Promise<{ indexed: number; unchanged: number; bytes: number; hashChanged: number; yielded: boolean }> {
   const { writer, pool } = context;
-  const counts = { indexed: 0, unchanged: 0, bytes: 0 };
+  const counts = { indexed: 0, unchanged: 0, bytes: 0, hashChanged: 0, yielded: false };
+  let batchBytes = 0;
   let batch: Array<{ path: string; result: ProcessResult }> = [];
   const writeBatch = writer.db.transaction((items: Array<{ path: string; result: ProcessResult }>) => {
     for (const { path, result } of items) {
@@ -73,7 +87,7 @@ async function processPaths(
           writer.updateStat(path, result);
           break;
         case 'indexed':
-          writer.writeFile(path, result, result.hash, result.language, result.chunks, result.symbols);
+          writer.writeFile(path, result, result.hash, result.language, result.chunks, result.symbols, !result.complete);
           break;
       }
     }
@@ -81,6 +95,7 @@ async function processPaths(
   const flush = () => {
     if (batch.length) writeBatch(batch);
     batch = [];
+    batchBytes = 0;
   };
   let next = 0;
   let lastReport = 0;
@@ -88,19 +103,28 @@ async function processPaths(
     while (next < paths.length) {
       const stop = context.shouldStop();
       if (stop) throw stop;
+      if (pass === 'syntax' && context.shouldYield?.()) {
+        counts.yielded = true;
+        return;
+      }
       const item = paths[next++]!;
       const result = await pool.process({
         abs: join(context.root, item.path),
         rel: item.path,
-        ...(item.knownHash ? { knownHash: item.knownHash } : {}),
+        // The syntax pass re-chunks content it has seen: it must not stop at "unchanged".
+        ...(item.knownHash && pass === 'lexical' ? { knownHash: item.knownHash } : {}),
         maxFileBytes: context.maxFileBytes,
+        pass,
       });
       if (result.kind === 'indexed') {
         counts.indexed++;
         counts.bytes += result.size;
+        batchBytes += result.size;
+        if (result.hash !== item.knownHash) counts.hashChanged++;
       } else if (result.kind === 'unchanged') counts.unchanged++;
+      else counts.hashChanged++;
       batch.push({ path: item.path, result });
-      if (batch.length >= BATCH_FILES) flush();
+      if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) flush();
       progress.done++;
       progress.bytes = counts.bytes;
       const now = Date.now();
@@ -251,6 +275,40 @@ export async function pathSync(context: SyncContext, paths: readonly string[]): 
     bytes: counts.bytes,
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * The second pass: files that are searchable by line windows get syntax-aware chunks and their
+ * symbols, a few at a time, each file's rows replaced in one transaction. Stops early (returning
+ * `yielded`) when `shouldYield` says a sync waits; the files it did not reach stay pending in the
+ * database, so the next pass, or the next daemon after a crash, resumes there.
+ */
+export async function syntaxPass(
+  context: SyncContext,
+  onProgress: (progress: SyncProgress) => void,
+): Promise<{ done: number; hashChanged: number; yielded: boolean }> {
+  const db = context.writer.db;
+  const total = db.prepare('SELECT count(*) FROM files WHERE syntax_pending = 1').pluck().get() as number;
+  const result = { done: 0, hashChanged: 0, yielded: false };
+  if (total === 0) return result;
+  const next = db.prepare('SELECT id, path, hash AS knownHash FROM files WHERE syntax_pending = 1 AND id > ? ORDER BY id LIMIT ?');
+  const progress: SyncProgress = { phase: 'syntax', done: 0, total, bytes: 0 };
+  const reporting: SyncContext = { ...context, onProgress };
+  onProgress(progress);
+  let after = 0;
+  for (;;) {
+    const rows = next.all(after, 64) as Array<{ id: number; path: string; knownHash: string | null }>;
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.id;
+    const counts = await processPaths(reporting, rows, progress, 'syntax');
+    result.done += counts.indexed;
+    result.hashChanged += counts.hashChanged;
+    if (counts.yielded) {
+      result.yielded = true;
+      break;
+    }
+  }
+  return result;
 }
 
 /** Rebuilds the Merkle tree after targeted syncs (done lazily: it touches every file row). */

@@ -18,7 +18,8 @@ export interface IndexerOptions {
 }
 
 export interface IndexProgress {
-  phase: 'scanning' | 'indexing' | 'finishing' | 'embedding';
+  /** `indexing`: the lexical pass (files become searchable); `syntax`: the syntax-aware pass. */
+  phase: 'scanning' | 'indexing' | 'finishing' | 'syntax' | 'embedding';
   done: number;
   total: number;
   bytes: number;
@@ -29,6 +30,8 @@ export type ToIndexer =
   | { type: 'sync'; id: number; full: boolean; paths?: string[]; reason: string }
   | { type: 'embedded'; id: number; vectors?: Float32Array[]; error?: string }
   | { type: 'configure-embed'; embed: IndexerOptions['embed'] | null }
+  | { type: 'cancel' }
+  | { type: 'fault'; fault: 'watcher'; message: string }
   | { type: 'stop' };
 
 export type FromIndexer =

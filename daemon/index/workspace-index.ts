@@ -1,12 +1,15 @@
 // One workspace's index as the rest of the daemon sees it: a handle on the indexer thread (which
-// scans, watches, parses and writes) and a read-only connection for queries. Searches never go
-// through the indexer thread, so they never wait behind indexing.
+// scans, watches, parses and writes), a search thread with its own read-only connection for
+// queries (`query`, `findSymbols`), and a read-only connection here for status and cheap lookups.
+// Searches never go through the indexer thread, so they never wait behind indexing, and never
+// run on the caller's thread, so a slow one never holds up a keystroke-driven request.
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Embedder } from '../models/index.js';
 import { type Db, getMeta, openReader } from './store.js';
 import { IndexSearcher, type SearchHit, type SearchQuery, searchSymbols, type SymbolHit } from './search.js';
+import { SearchThread } from './search-thread.js';
 import type { SkipSummary, SyncStats } from './sync.js';
 import type { FromIndexer, IndexerOptions, IndexProgress, IndexState, ToIndexer } from './worker-protocol.js';
 
@@ -46,6 +49,8 @@ export interface IndexStatus {
   skippedExamples: Partial<Record<string, string[]>>;
   rootHash: string;
   progress?: IndexProgress;
+  /** Files searchable by line windows that still await syntax-aware chunks and symbols. */
+  syntaxPending: number;
   error?: string;
   warnings: string[];
   lastSync?: SyncStats;
@@ -70,6 +75,7 @@ export class WorkspaceIndex extends EventEmitter<{
   private worker: Worker | undefined;
   private reader: Db | undefined;
   private searcher: IndexSearcher | undefined;
+  private searchThread: SearchThread | undefined;
   private generation = 0;
   private requested = 0;
   private completed = 0;
@@ -194,9 +200,12 @@ export class WorkspaceIndex extends EventEmitter<{
     this.reader?.close();
     this.reader = undefined;
     this.searcher = undefined;
+    void this.searchThread?.close();
+    this.searchThread = undefined;
     if (!existsSync(this.options.dbFile)) return;
     this.reader = openReader(this.options.dbFile);
     this.searcher = new IndexSearcher(this.reader);
+    this.searchThread = new SearchThread(this.options.dbFile);
   }
 
   private requireReader(): Db {
@@ -254,9 +263,40 @@ export class WorkspaceIndex extends EventEmitter<{
     return this.generation;
   }
 
+  /** Searches in the search thread; `signal` cancels the query, even while it runs. */
+  query(query: SearchQuery, signal?: AbortSignal): Promise<SearchHit[]> {
+    this.requireReader();
+    return this.searchThread!.search(query, signal);
+  }
+
+  /** Definitions by name, looked up in the search thread. */
+  findSymbols(query: string, limit: number, kinds?: readonly number[], signal?: AbortSignal): Promise<SymbolHit[]> {
+    this.requireReader();
+    return this.searchThread!.symbols(query, limit, kinds, signal);
+  }
+
+  /** Threads the search side has started (each cancelled running query costs one). */
+  get searchThreadsStarted(): number {
+    return this.searchThread?.started ?? 0;
+  }
+
+  /**
+   * Searches on the calling thread. For callers that are not the daemon's main thread (the CLI's
+   * own index, benchmarks, worker code); the daemon's request handlers use `query`.
+   */
   search(query: SearchQuery): SearchHit[] {
     this.requireReader();
     return this.searcher!.search(query);
+  }
+
+  /** Stops the indexing pass in progress (the client cancelled its progress); the next resync resumes. */
+  cancelIndexing(): void {
+    this.post({ type: 'cancel' });
+  }
+
+  /** Fault injection for tests: the file watcher reports `message` as an error and stops. */
+  injectWatcherFault(message: string): void {
+    this.post({ type: 'fault', fault: 'watcher', message });
   }
 
   async embedQuery(query: string, signal?: AbortSignal): Promise<Float32Array | undefined> {
@@ -298,6 +338,7 @@ export class WorkspaceIndex extends EventEmitter<{
       skippedExamples: skips.examples,
       rootHash: (db && getMeta(db, 'root_hash')) ?? '',
       ...(this.progress && { progress: this.progress }),
+      syntaxPending: count('SELECT count(*) FROM files WHERE syntax_pending = 1'),
       ...(this.error && { error: this.error }),
       warnings: [...this.warnings],
       ...(this.lastSync && { lastSync: this.lastSync }),
@@ -310,7 +351,9 @@ export class WorkspaceIndex extends EventEmitter<{
 
   private async stopWorker(): Promise<void> {
     for (const abort of this.embedAborts) abort.abort();
-    // The reader closes first, so that the writer, closing last, checkpoints and removes the WAL.
+    // The readers close first, so that the writer, closing last, checkpoints and removes the WAL.
+    await this.searchThread?.close();
+    this.searchThread = undefined;
     this.reader?.close();
     this.reader = undefined;
     this.searcher = undefined;

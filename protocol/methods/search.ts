@@ -78,7 +78,10 @@ export const symbols = request({
 export const IndexState = Type.Union([Type.Literal('scanning'), Type.Literal('indexing'), Type.Literal('ready'), Type.Literal('error')]);
 
 export const IndexProgress = Type.Object({
-  phase: Type.String({ description: 'scanning, indexing, finishing or embedding' }),
+  phase: Type.String({
+    description:
+      'scanning; indexing (the lexical pass: files become searchable); finishing; syntax (the second pass: syntax-aware chunks and symbols replace line windows); or embedding',
+  }),
   done: UInteger(),
   total: UInteger(),
   percentage: UInteger(),
@@ -97,6 +100,7 @@ export const IndexStatus = Type.Object({
   skippedExamples: Type.Record(Type.String(), Type.Array(Type.String())),
   rootHash: Type.String({ description: 'Merkle root hash of the indexed tree; identical trees have identical hashes.' }),
   progress: Type.Optional(IndexProgress),
+  syntaxPending: Type.Optional(UInteger('Files searchable by line-window chunks that still await the syntax pass (syntax-aware chunks and symbols).')),
   error: Type.Optional(Type.String()),
   warnings: Type.Array(Type.String()),
   lastSync: Type.Optional(

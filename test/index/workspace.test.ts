@@ -135,6 +135,8 @@ test('the watcher indexes saves, deletions, renames and ignore-file changes', as
     const index = await openReady(service, ws.dir);
     writeFileSync(join(ws.dir, 'src/fresh.ts'), 'export function zanzibarQuux() {}\n');
     await eventually(() => paths(index, 'zanzibarQuux').length === 1);
+    // Symbols come with the syntax pass, right after the file became searchable.
+    await eventually(() => index.symbols('zanzibarQuux', 5).length === 1);
     assert.deepEqual(index.symbols('zanzibarQuux', 5).map((s) => s.path), ['src/fresh.ts']);
     renameSync(join(ws.dir, 'src/fresh.ts'), join(ws.dir, 'src/renamed.ts'));
     await eventually(() => paths(index, 'zanzibarQuux').join() === 'src/renamed.ts');

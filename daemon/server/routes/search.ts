@@ -2,7 +2,7 @@
 // reports indexing to clients as server-initiated `$/progress`.
 import { basename, join } from 'node:path';
 import { ErrorCodes, type PositionEncodingKind } from '../../../protocol/index.js';
-import type { IndexProgress, IndexStatus, SearchHit, SearchMode, WorkspaceIndex } from '../../index/index.js';
+import type { IndexProgress, IndexStatus, SearchHit, SearchMode, SymbolHit, WorkspaceIndex } from '../../index/index.js';
 import { encodedLength, pathToUri, rootPathOf } from '../../workspace/index.js';
 import type { RequestContext, Routes, Services, WorkDoneReporter } from '../context.js';
 import { RpcError } from '../rpc-error.js';
@@ -93,6 +93,7 @@ function statusView(index: WorkspaceIndex) {
     skippedExamples: status.skippedExamples as Record<string, string[]>,
     rootHash: status.rootHash,
     ...(progress && { progress }),
+    syntaxPending: status.syntaxPending,
     ...(status.error && { error: status.error }),
     warnings: status.warnings,
     ...(status.lastSync && {
@@ -115,7 +116,7 @@ function describeProgress(progress: IndexProgress | undefined): { message: strin
   if (!view) return { message: 'starting' };
   if (view.phase === 'scanning') return { message: 'scanning files' };
   const rate = view.filesPerSecond ? `, ${view.filesPerSecond} files/s` : '';
-  const noun = view.phase === 'embedding' ? 'chunks embedded' : 'files';
+  const noun = view.phase === 'embedding' ? 'chunks embedded' : view.phase === 'syntax' ? 'files parsed (all searchable)' : 'files';
   return { message: `${view.done}/${view.total} ${noun}${rate}`, percentage: view.percentage };
 }
 
@@ -149,6 +150,30 @@ function followIndex(index: WorkspaceIndex, reporter: WorkDoneReporter, title: s
 
 let nextProgressToken = 1;
 
+/** Indexing reported on a progress token, by session id and token: what a cancel stops. */
+const progressTargets = new Map<string, WorkspaceIndex>();
+const targetKey = (session: Pick<Session, 'id'>, token: string | number) => `${session.id}\0${String(token)}`;
+
+/**
+ * `window/workDoneProgress/cancel`: the user cancelled indexing shown on `token`. The pass in
+ * progress stops (what it committed stays); the next resync (periodic, or caret/index/reindex)
+ * resumes it. Returns false when the token is not indexing progress.
+ */
+export function cancelIndexProgress(session: Pick<Session, 'id'>, token: string | number): boolean {
+  const index = progressTargets.get(targetKey(session, token));
+  if (!index) return false;
+  index.cancelIndexing();
+  return true;
+}
+
+function trackProgressToken(session: Session, token: string | number, index: WorkspaceIndex): () => void {
+  const key = targetKey(session, token);
+  progressTargets.set(key, index);
+  return () => {
+    if (progressTargets.get(key) === index) progressTargets.delete(key);
+  };
+}
+
 /** Sends server-initiated progress for indexing to every client that works on the root. */
 export function attachIndexProgress(services: Services): void {
   const active = new Map<string, () => void>();
@@ -167,11 +192,13 @@ export function attachIndexProgress(services: Services): void {
           .then(() => {
             if (!session.isOpen || (index.state !== 'scanning' && index.state !== 'indexing')) return active.delete(key);
             const stop = followIndex(index, session.workDoneReporter(token), `Indexing ${basename(index.root)}`);
+            const untrack = trackProgressToken(session, token, index);
             active.set(key, stop);
             const cleanup = (s: string) => {
               if (s === 'ready' || s === 'error') {
                 index.off('state', cleanup);
                 active.delete(key);
+                untrack();
               }
             };
             index.on('state', cleanup);
@@ -179,6 +206,7 @@ export function attachIndexProgress(services: Services): void {
               stop();
               index.off('state', cleanup);
               active.delete(key);
+              untrack();
             });
           })
           .catch(() => active.delete(key));
@@ -206,14 +234,17 @@ export const searchRoutes: Routes = {
       for (const index of indexes) {
         signal.throwIfAborted();
         const queryVector = mode !== 'lexical' ? await index.embedQuery(params.query, signal) : undefined;
-        const found = index.search({
-          query: params.query,
-          limit,
-          mode,
-          ...(params.paths && { paths: params.paths }),
-          ...(params.languages && { languages: params.languages }),
-          ...(queryVector && { queryVector }),
-        });
+        const found = await index.query(
+          {
+            query: params.query,
+            limit,
+            mode,
+            ...(params.paths && { paths: params.paths }),
+            ...(params.languages && { languages: params.languages }),
+            ...(queryVector && { queryVector }),
+          },
+          signal,
+        );
         for (const hit of found) hits.push({ index, hit });
       }
       hits.sort((a, b) => b.hit.score - a.hit.score);
@@ -223,11 +254,14 @@ export const searchRoutes: Routes = {
         incomplete: indexes.some((index) => index.state !== 'ready'),
       };
     },
-    'caret/symbols': (params, context) => {
+    'caret/symbols': async (params, context) => {
       const indexes = indexesFor(params.roots, context);
       const limit = params.limit ?? 50;
       const encoding = context.session.positionEncoding;
-      const all = indexes.flatMap((index) => index.symbols(params.query, limit, params.kinds).map((symbol) => ({ index, symbol })));
+      const all: Array<{ index: WorkspaceIndex; symbol: SymbolHit }> = [];
+      for (const index of indexes) {
+        for (const symbol of await index.findSymbols(params.query, limit, params.kinds, context.signal)) all.push({ index, symbol });
+      }
       const needle = params.query.trim().toLowerCase();
       const rank = (name: string) => (name.toLowerCase() === needle ? 0 : name.toLowerCase().startsWith(needle) ? 1 : 2);
       all.sort((a, b) => rank(a.symbol.name) - rank(b.symbol.name) || a.symbol.name.length - b.symbol.name.length);
@@ -263,6 +297,8 @@ export const searchRoutes: Routes = {
         // One token, one begin/end: it follows the first root (a CLI or editor names one at a time).
         const first = indexes[0];
         const stops = context.workDone && first ? [followIndex(first, context.workDone, `Indexing ${basename(first.root)}`)] : [];
+        const token = (params as { workDoneToken?: string | number } | undefined)?.workDoneToken;
+        if (first && token !== undefined) stops.push(trackProgressToken(context.session, token, first));
         try {
           await Promise.all(indexes.map((index) => index.whenIdle(context.signal)));
         } finally {
