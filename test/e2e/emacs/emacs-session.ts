@@ -73,15 +73,27 @@ export function findEmacsen(env: NodeJS.ProcessEnv = process.env): EmacsSearch {
 /** The system Emacs, which `runEmacs` uses unless told otherwise. */
 export const systemEmacs: EmacsBinary = { command: 'emacs', version: 'system' };
 
-/** Elisp that installs caret.el with package-install-file into `packageDir` and loads it. */
+/**
+ * Elisp that installs caret.el with package-install-file into `packageDir` and loads it. On an
+ * Emacs with native compilation (Emacs 30 from Debian) the installed file is natively compiled
+ * first, once per package directory, and the tests run that native code: interactive sessions
+ * compile packages the same way in the background, so that is what users run.
+ */
 export function installForm(packageDir: string): string {
+  const dir = JSON.stringify(packageDir);
   return [
     '(progn',
-    `(setq package-user-dir ${JSON.stringify(packageDir)} package-archives nil)`,
+    `(setq package-user-dir ${dir} package-archives nil)`,
     '(package-initialize)',
     `(unless (package-installed-p 'caret) (package-install-file ${JSON.stringify(packageFile)}))`,
+    '(defvar caret-test-native (and (fboundp (quote native-comp-available-p)) (native-comp-available-p)))',
+    '(when caret-test-native',
+    `  (push (expand-file-name "eln/" ${dir}) native-comp-eln-load-path)`,
+    '  (let ((source (locate-library "caret.el")))',
+    '    (unless (file-exists-p (comp-el-to-eln-filename source)) (native-compile source))))',
     "(require 'caret)",
-    `(unless (string-prefix-p (file-truename ${JSON.stringify(packageDir)}) (file-truename (locate-library "caret"))) (error "caret was not loaded from the installed package")))`,
+    `(unless (string-prefix-p (file-truename ${dir}) (file-truename (locate-library "caret"))) (error "caret was not loaded from the installed package"))`,
+    "(when (and caret-test-native (not (subr-native-elisp-p (symbol-function 'caret-mode)))) (error \"caret was not loaded as native code\")))",
   ].join(' ');
 }
 
@@ -103,8 +115,19 @@ export function runEmacs(
 ): Promise<EmacsRun> {
   const packageDir = join(testEnv.dir, `elpa-${emacs.version}`);
   mkdirSync(packageDir, { recursive: true });
+  return runBatch(testEnv, ['--eval', installForm(packageDir), ...args], extraEnv, timeoutMs, emacs);
+}
+
+/** Runs `emacs -Q --batch ARGS` in the test's folders; resolves when it exits. */
+export function runBatch(
+  testEnv: TestEnv,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+  timeoutMs = 240_000,
+  emacs: EmacsBinary = systemEmacs,
+): Promise<EmacsRun> {
   return new Promise((resolve) => {
-    const child = spawn(emacs.command, ['-Q', '--batch', '--eval', installForm(packageDir), ...args], {
+    const child = spawn(emacs.command, ['-Q', '--batch', ...args], {
       env: { ...testEnv.env, CARET_TEST_NODE: process.execPath, CARET_TEST_CLI: cliPath, ...extraEnv },
       cwd: testEnv.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,6 +145,54 @@ export function runEmacs(
       resolve({ code, output });
     });
   });
+}
+
+/**
+ * A git repository under `dir` laid out like caret's (the package in plugins/emacs), holding the
+ * working tree's caret.el in one commit: what package-vc clones in the tests. Returns its path.
+ */
+export function writeGitCheckout(dir: string): string {
+  const repo = join(dir, 'caret-repo');
+  mkdirSync(join(repo, 'plugins/emacs'), { recursive: true });
+  writeFileSync(join(repo, 'plugins/emacs/caret.el'), readFileSync(packageFile));
+  const git = (...args: string[]) => {
+    const result = spawnSync('git', args, {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    });
+    if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}${result.error?.message ?? ''}`);
+  };
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-q', '-m', 'caret');
+  return repo;
+}
+
+/** The package-vc specification docs/plugins.md gives, with the repository at `url`. */
+const vcSpec = (url: string) => `:url ${JSON.stringify(url)} :lisp-dir "plugins/emacs" :main-file "caret.el"`;
+
+/**
+ * Elisp that installs caret from the git repository at `url` into `packageDir` the way
+ * docs/plugins.md shows (`package-vc-install` on Emacs 29+, `use-package` `:vc` on Emacs 30+),
+ * then checks that caret was loaded from there.
+ */
+export function vcInstallForm(way: 'package-vc' | 'use-package', url: string, packageDir: string): string {
+  const dir = JSON.stringify(packageDir);
+  const install =
+    way === 'package-vc'
+      ? `(package-vc-install '(caret ${vcSpec(url)}))`
+      : `(progn (require 'use-package) (use-package caret :vc (${vcSpec(url)} :rev :newest) :config (setq caret-test-configured t)) (unless (bound-and-true-p caret-test-configured) (error "use-package did not load caret")))`;
+  return [
+    '(progn',
+    `(setq package-user-dir ${dir} package-archives nil user-emacs-directory (file-name-as-directory (expand-file-name "emacs.d" ${dir})))`,
+    '(make-directory user-emacs-directory t)',
+    '(package-initialize)',
+    install,
+    "(require 'caret)",
+    `(unless (string-prefix-p (file-truename ${dir}) (file-truename (locate-library "caret"))) (error "caret was not loaded from the package-vc checkout"))`,
+    '(message "installed with %s: %s" (quote ' + way + ') (locate-library "caret")))',
+  ].join(' ');
 }
 
 /** Stops the daemon the editor's `caret lsp` started in this test's folders. */

@@ -10,6 +10,23 @@
 (require 'checkdoc)
 (require 'bytecomp)
 
+(defun lint-elpa-dir (package)
+  "The directory of Debian's elpa PACKAGE to load, or nil when not installed.
+Debian byte-compiles elpa packages for the system Emacs only; another
+Emacs (say, Emacs 30 beside the system's 28) loads their sources."
+  (let ((compiled (car (file-expand-wildcards
+                        (format "/usr/share/emacs/site-lisp/elpa/%s-[0-9]*" package))))
+        (source (car (file-expand-wildcards
+                      (format "/usr/share/emacs/site-lisp/elpa-src/%s-[0-9]*" package)))))
+    (if (and compiled
+             (with-temp-buffer
+               (let ((elc (expand-file-name (concat package ".elc") compiled)))
+                 (when (file-exists-p elc)
+                   (insert-file-contents elc nil 0 200)
+                   (search-forward (format "in Emacs version %s\n" emacs-version) nil t)))))
+        compiled
+      (or source compiled))))
+
 (let* ((file (expand-file-name (nth 0 command-line-args-left)))
        (out (file-name-as-directory (expand-file-name (nth 1 command-line-args-left))))
        (copy (expand-file-name (file-name-nondirectory file) out))
@@ -27,12 +44,12 @@
   (when (get-buffer "*Warnings*")
     (push (concat "checkdoc:\n" (with-current-buffer "*Warnings*" (buffer-string))) findings))
   ;; package-lint, from Debian's elpa-package-lint.
-  (let ((dir (car (file-expand-wildcards "/usr/share/emacs/site-lisp/elpa/package-lint-*"))))
+  (let ((dir (lint-elpa-dir "package-lint")))
     (if (not dir)
         (push "package-lint is not installed: apt-get install elpa-package-lint" findings)
       (add-to-list 'load-path dir)
-      (dolist (extra (file-expand-wildcards "/usr/share/emacs/site-lisp/elpa/let-alist-*"))
-        (add-to-list 'load-path extra))
+      (let ((extra (lint-elpa-dir "let-alist")))
+        (when extra (add-to-list 'load-path extra)))
       (require 'package-lint)
       (with-current-buffer (find-file-noselect copy)
         (let ((package-lint-main-file copy))
