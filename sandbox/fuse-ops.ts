@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { OverlayError, OverlayLayers } from './layers.js';
 import type { FuseInstance, FuseNative, TimeSpec } from './native.js';
-import { fuseToRelative, joinRelative, parentOf } from './safe-path.js';
+import { baseName, fuseToRelative, joinRelative, parentOf } from './safe-path.js';
 import type { Journal } from './journal.js';
 
 type Callback = (code: number, ...values: unknown[]) => void;
@@ -99,13 +99,20 @@ export function createFuseOps(
     else if (st.isSymbolicLink()) journal.recordBase(relative, { kind: 'symlink', target: fs.readlinkSync(path) });
   }
 
+  /** FUSE passes names up to 1024 bytes; a real filesystem refuses more than NAME_MAX (255). */
+  function checkNameLength(relative: string): void {
+    if (Buffer.byteLength(baseName(relative)) > 255) throw new OverlayError('ENAMETOOLONG', relative);
+  }
+
   function existing(relative: string) {
+    checkNameLength(relative);
     const resolved = layers.resolve(relative);
     if (resolved.layer === 'none') throw new OverlayError('ENOENT', relative);
     return resolved;
   }
 
   function prepareNew(relative: string): { path: string; hadWhiteout: boolean } {
+    checkNameLength(relative);
     const parent = existing(parentOf(relative));
     if (!parent.stat.isDirectory()) throw new OverlayError('ENOTDIR', relative);
     layers.ensureUpperDir(parentOf(relative));

@@ -124,6 +124,19 @@ export const conformanceCases: Array<[string, (t: ConformanceTarget) => Promise<
     const shared = fs.readFileSync(join(root, 'shared.bin'));
     for (let i = 0; i < 16; i++) assert.equal(shared[i * 4096 + 100], i);
   }],
+  ['refuses names longer than 255 bytes', ({ root }) => {
+    assert.throws(() => fs.writeFileSync(join(root, 'x'.repeat(256)), ''), /ENAMETOOLONG/);
+    assert.throws(() => fs.statSync(join(root, 'src', 'y'.repeat(256))), /ENAMETOOLONG/);
+    fs.writeFileSync(join(root, 'z'.repeat(255)), 'ok');
+    assert.equal(fs.readFileSync(join(root, 'z'.repeat(255)), 'utf8'), 'ok');
+  }],
+  ['lists entries with their types', ({ root }) => {
+    const types = Object.fromEntries(fs.readdirSync(root, { withFileTypes: true }).map((e) => [e.name, e.isDirectory() ? 'dir' : e.isSymbolicLink() ? 'symlink' : e.isFile() ? 'file' : 'other']));
+    assert.equal(types['src'], 'dir');
+    assert.equal(types['README.md'], 'file');
+    assert.equal(types['link-to-a'], 'symlink');
+    assert.equal(types['tool.sh'], 'file');
+  }],
   ['extended attributes and statfs', ({ root }) => {
     const st = fs.statfsSync(root);
     assert.ok(st.blocks > 0 && st.bsize > 0);
