@@ -157,7 +157,7 @@ export class CompletionService {
   private readonly tokens = new EstimatedTokenCounter();
   private readonly prefetchTimes: number[] = [];
   private readonly background = new Set<AbortController>();
-  private readonly indexHits = new Map<string, ServiceDocument>();
+  private readonly indexHits = new Map<string, ServiceDocument & { path: string }>();
   private readonly indexQueries = new Set<string>();
   private indexLookup: Promise<void> | undefined;
   private requestsSincePrune = 0;
@@ -224,6 +224,8 @@ export class CompletionService {
       } else {
         engine = `${provider.kind}:${provider.model}`;
         if (automatic) await sleep(this.debounce.delayMs(), undefined, { signal: slot.signal });
+        // Index results join later prompts as context; the lookup never delays this one.
+        if (request.scope?.root) this.lookUpIndex(request.scope.root, document, text, cursor);
         raw = await this.askModel(provider, { ...request, document: { ...document, text } }, cursor, slot.signal, settings);
       }
       if (slot.superseded) {
@@ -286,8 +288,15 @@ export class CompletionService {
     const windowStart = startOfLineAbove(text, lineStart, 400);
     const windowEnd = endOfLineBelow(text, cursor, 150);
     const edits = editElements(this.options.history.recent(8).map((edit) => ({ ...edit, startedAt: edit.updatedAt })), { pathOf: (uri) => (uri === document.uri ? filename : uri) });
+    const hits = [...this.indexHits.values()].map((hit, order) => ({
+      id: hit.uri,
+      kind: 'indexResult' as const,
+      path: hit.path,
+      order,
+      text: hit.text,
+    }));
     const rendered = renderPrompt(
-      [...edits, ...this.snippets.elements().filter((element) => element.path !== filename)],
+      [...edits, ...this.snippets.elements().filter((element) => element.path !== filename), ...hits],
       { path: filename, prefix: text.slice(windowStart, cursor), suffix: text.slice(cursor, windowEnd), startLine: lineOf(text, windowStart) },
       { budget: Math.max(256, provider.capabilities.contextLength - settings.maxTokens), counter: provider.tokenizer ?? this.tokens },
     );
@@ -390,7 +399,7 @@ export class CompletionService {
           if (/\.[^./]+$/.exec(hit.path)?.[0] !== extension) continue;
           const uri = `caret-index:${root}/${hit.path}#${hit.startLine}`;
           this.indexHits.delete(uri);
-          this.indexHits.set(uri, { uri, languageId: document.languageId, version: 1, text: hit.snippet });
+          this.indexHits.set(uri, { uri, languageId: document.languageId, version: 1, text: hit.snippet, path: hit.path });
           while (this.indexHits.size > 40) {
             const oldest = this.indexHits.keys().next().value!;
             this.indexHits.delete(oldest);

@@ -166,3 +166,35 @@ test('model next edit: the rewritten region becomes minimal edits; an undo of th
   assert.equal(await garbage.nextEdit({ sessionKey: 's', document, offset: 16 }, signal()), null);
   assert.equal(prompts, 2);
 });
+
+test('model prompts: index results and the code the user worked in reach the provider as context files', async () => {
+  const seen: Array<{ prefix: string; extra: Array<{ filename: string; text: string }> }> = [];
+  const model: ModelProvider = {
+    kind: 'llamacpp',
+    model: 'ctx',
+    endpoint: 'memory:',
+    id: 'ctx',
+    capabilities: { fim: 'native', completion: false, chat: false, tools: false, streaming: true, embeddings: false, predictedOutputs: false, promptCaching: true, contextLength: 4096, hosted: false },
+    infill: (request): GenerationStream => (async function* () {
+      seen.push({ prefix: request.prefix, extra: [...(request.extra ?? [])] });
+      yield { type: 'text' as const, text: 'done();' };
+      yield { type: 'done' as const, finishReason: 'stop' as const };
+    })(),
+  };
+  const service = new CompletionService({
+    history: noHistory,
+    openDocuments: () => [],
+    models: { resolve: () => model, embedder: () => undefined },
+    settings: () => ({ debounceMinMs: 0 }),
+    searchIndex: () => [{ path: 'lib/helpers.ts', startLine: 3, snippet: 'export function finishUp() { return done(); }\n' }],
+  });
+  const other = doc('file:///w/lib/other.ts', 'export const other = 1;\n');
+  await service.inline({ sessionKey: 's', document: other, offset: 10, trigger: 'invoked', scope: { root: '/w' }, filename: 'lib/other.ts' }, signal());
+  await service.idle();
+  const text = 'import { finishUp } from "./helpers";\nfinishUp(';
+  const [item] = await service.inline({ sessionKey: 's', document: doc('file:///w/lib/main.ts', text), offset: text.length, trigger: 'invoked', scope: { root: '/w' }, filename: 'lib/main.ts' }, signal());
+  assert.equal(item?.insertText, 'done();');
+  const last = seen[seen.length - 1]!;
+  assert.ok(last.prefix.endsWith('finishUp('));
+  assert.deepEqual(last.extra.map((file) => file.filename).sort(), ['lib/helpers.ts', 'lib/other.ts']);
+});
