@@ -168,11 +168,12 @@ export class SimilarCodeEngine {
     const typedTokens = tokenize(typed).length;
     const evidence = (tailMatched ? 2 : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
     const confidence = share * Math.min(1, evidence / 5);
-    return {
-      text: winner.best.continuation,
-      confidence,
-      source: { uri: winner.best.index.uri, line: winner.best.line.no },
-    };
+    let suggestion = winner.best.continuation;
+    // A line that opens a block, well supported: bring the block along, as that code has it.
+    if (!lineSuffix && confidence >= 0.8 && winner.best.context >= 1 && /[{(\[:]$/.test(suggestion)) {
+      suggestion += blockAfter(winner.best.index, winner.best.line, leadingIndent(linePrefix));
+    }
+    return { text: suggestion, confidence, source: { uri: winner.best.index.uri, line: winner.best.line.no } };
   }
 
   /** Keeps the indexes of these documents only (the others were closed). */
@@ -212,6 +213,30 @@ export class SimilarCodeEngine {
     }
     return index;
   }
+}
+
+const leadingIndent = (line: string) => /^[ \t]*/.exec(line)![0];
+
+/**
+ * The lines of the block `opener` starts (more indented than it, up to and including a closing
+ * line at its own indentation), re-indented for a cursor line indented `indent`; '' when the
+ * block is long or has no clear end.
+ */
+function blockAfter(index: DocumentLineIndex, opener: IndexedLine, indent: string, maxLines = 6): string {
+  const body: string[] = [];
+  for (let no = opener.no + 1; no < index.lines.length && body.length <= maxLines; no++) {
+    const line = index.lines[no]!;
+    if (!line.trimmed) return '';
+    const deeper = line.indent.length > opener.indent.length && line.indent.startsWith(opener.indent);
+    if (deeper) {
+      body.push(`\n${indent}${line.indent.slice(opener.indent.length)}${line.trimmed}`);
+      continue;
+    }
+    // The block ends: with a closing line at the opener's indentation, or (Python) by dedenting.
+    if (line.indent === opener.indent && /^[)\]}]/.test(line.trimmed)) body.push(`\n${indent}${line.trimmed}`);
+    return body.length > 0 && body.length <= maxLines + 1 ? body.join('') : '';
+  }
+  return '';
 }
 
 /** A line worth using as context on its own: not a lone brace or keyword. */

@@ -311,3 +311,15 @@ test('next edit: changing a keyword is not a rename', () => {
   const text = 'const a = 1;\nlet b = 2;\nlet c = 3;\n';
   assert.deepEqual(propagateEdit({ edit: { uri: 'u', offset: 0, deletedText: 'let', insertedText: 'const' }, document: doc('u', text, 2), cursorOffset: 0, others: [] }), []);
 });
+
+test('similar code: a well-supported line that opens a block brings the block, re-indented', () => {
+  const engine = new SimilarCodeEngine({ eager: true });
+  const { text, offset } = at(
+    'function a(items) {\n  const out = [];\n  for (const item of items) {\n    out.push(item.id);\n  }\n  return out;\n}\n\nclass B {\n  list(items) {\n    const out = [];\n    for (const item of it█\n',
+  );
+  const answer = engine.complete({ document: doc('file:///b.ts', text), offset, others: [] });
+  assert.equal(answer?.text, 'ems) {\n      out.push(item.id);\n    }');
+  // Weak support (no shared line above): the line only.
+  const weak = at('for (const item of items) {\n  out.push(item.id);\n}\nfor (const item of it█\n');
+  assert.equal(engine.complete({ document: doc('file:///w.ts', weak.text), offset: weak.offset, others: [] })?.text, 'ems) {');
+});
