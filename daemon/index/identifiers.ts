@@ -27,32 +27,36 @@ export function identifierTokens(identifier: string): string[] {
 }
 
 // Identifiers repeat endlessly across a code base; splitting each once saves most of the work.
-const tokenCache = new Map<string, string>();
-const TOKEN_CACHE_SIZE = 200_000;
-
-function cachedTokens(identifier: string): string {
-  let tokens = tokenCache.get(identifier);
-  if (tokens === undefined) {
-    tokens = identifierTokens(identifier).join(' ');
-    if (tokenCache.size >= TOKEN_CACHE_SIZE) tokenCache.clear();
-    tokenCache.set(identifier, tokens);
-  }
-  return tokens;
+// Each entry also remembers the last text it was emitted for, so deduplicating within a chunk
+// costs no second hash lookup.
+interface CachedTokens {
+  tokens: string;
+  seenIn: number;
 }
+const tokenCache = new Map<string, CachedTokens>();
+const TOKEN_CACHE_SIZE = 100_000;
+let textStamp = 0;
 
 /**
  * The text indexed in the identifier-aware column for a chunk of code: each distinct identifier
  * once (the column is indexed without positions; repeating a name would only grow the index).
  */
 export function wordsForText(text: string): string {
-  const seen = new Set<string>();
+  const stamp = ++textStamp;
   const out: string[] = [];
-  for (const match of text.matchAll(IDENTIFIER)) {
+  IDENTIFIER.lastIndex = 0;
+  for (let match = IDENTIFIER.exec(text); match !== null; match = IDENTIFIER.exec(text)) {
     const identifier = match[0];
-    if (seen.has(identifier)) continue;
-    seen.add(identifier);
-    const tokens = cachedTokens(identifier);
-    if (tokens) out.push(tokens);
+    let entry = tokenCache.get(identifier);
+    if (entry === undefined) {
+      // A bounded cache: when full it starts over (cheaper than LRU bookkeeping per lookup).
+      if (tokenCache.size >= TOKEN_CACHE_SIZE) tokenCache.clear();
+      entry = { tokens: identifierTokens(identifier).join(' '), seenIn: 0 };
+      tokenCache.set(identifier, entry);
+    }
+    if (entry.seenIn === stamp) continue;
+    entry.seenIn = stamp;
+    if (entry.tokens) out.push(entry.tokens);
   }
   return out.join(' ');
 }

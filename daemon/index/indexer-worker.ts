@@ -11,7 +11,7 @@ import { IgnoreRules } from './ignore-rules.js';
 import { ParsePool } from './parse-pool.js';
 import { RootMissingError } from './scan.js';
 import { type Db, ensureVectorTable, IndexWriter, openIndexDatabase } from './store.js';
-import { fullSync, pathSync, refreshTree, type SyncContext, syntaxPass } from './sync.js';
+import { fullSync, pathSync, refreshTree, type SyncContext, secondPass } from './sync.js';
 import type { FromIndexer, IndexerOptions, IndexProgress, IndexState, ToIndexer } from './worker-protocol.js';
 
 const options = workerData as IndexerOptions;
@@ -99,6 +99,9 @@ async function runSyncs(): Promise<void> {
         if (job.full) {
           const { stats, skips } = await fullSync(context);
           treeDirty = false;
+          // The watcher starts once the first scan is done, so the two never compete for the
+          // disk and this thread; the sync its 'ready' triggers catches what changed meanwhile.
+          if (options.watch && !watcher && !stopping) startWatcher();
           generation++;
           post({ type: 'synced', stats, skips, generation });
           log('info', 'index synced', { root: options.root, reason: job.reason, ...stats });
@@ -109,12 +112,11 @@ async function runSyncs(): Promise<void> {
           post({ type: 'synced', stats, generation });
           if (stats.changed > 0) scheduleTreeRefresh();
         }
-        // Every file is searchable now; syntax-aware chunks and symbols come next, paused
-        // whenever a sync (a save) waits, so a save never queues behind parsing.
+        // Every file is searchable now; trigram rows, syntax-aware chunks and symbols come
+        // next, paused whenever a sync (a save) waits, so a save never queues behind parsing.
         if (!pending) {
-          const syntax = await syntaxPass(context, (progress) => setState('indexing', { ...progress, startedAt }));
+          const syntax = await secondPass(context, (progress) => setState('indexing', { ...progress, startedAt }));
           if (syntax.hashChanged > 0) scheduleTreeRefresh();
-          if (syntax.done > 0) post({ type: 'synced', stats: { ...emptyStats(), indexed: syntax.done, changed: syntax.hashChanged, rootHash: refreshRootHash() }, generation: ++generation });
         }
         if (!pending) {
           try {
@@ -278,6 +280,9 @@ function startWatcher(): void {
     queue.push(rel);
   };
   watcher.on('add', onPath).on('change', onPath).on('unlink', onPath).on('unlinkDir', onPath);
+  // What changed before the watcher saw it (during the first scan, or while a failed watcher
+  // was down) is found by one resync; it re-reads only files whose stat changed.
+  watcher.once('ready', () => queue.requestFull('file watcher started'));
   watcher.on('error', (error) => {
     // inotify limits, a vanished root...: the periodic resync keeps the index right meanwhile.
     post({ type: 'warning', message: `file watcher: ${(error as Error).message}; changes are picked up by the periodic resync instead` });
@@ -346,4 +351,4 @@ async function stop(): Promise<void> {
   port.close();
 }
 
-if (options.watch) startWatcher();
+// (The watcher starts after the first full sync: see runSyncs.)

@@ -14,13 +14,21 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  busy?: { id: number; pending: Pending };
+  /** Requests sent and not yet answered, by id. */
+  busy: Map<number, Pending>;
   files: number;
+  /** Takes no new requests; ends once its last answer is in. */
+  retiring: boolean;
 }
 
 export interface ParsePoolOptions {
   size?: number;
   idleMs?: number;
+  /**
+   * Requests sent to a worker ahead of its answers. More than one keeps a worker busy while the
+   * thread that feeds it is writing to the database and cannot hand it the next file.
+   */
+  depth?: number;
   /** Files a worker handles before it is replaced. */
   recycleAfterFiles?: number;
   /** JavaScript heap plus external (WebAssembly, buffers) memory past which a worker is replaced. */
@@ -43,6 +51,7 @@ export class ParsePool {
   private closed = false;
   readonly size: number;
   private readonly idleMs: number;
+  private readonly depth: number;
   private readonly recycleAfterFiles: number;
   private readonly recycleAboveBytes: number;
   /** Workers replaced so far. */
@@ -51,6 +60,7 @@ export class ParsePool {
   constructor(options: ParsePoolOptions = {}) {
     this.size = Math.max(1, options.size ?? Math.min(4, cpus().length));
     this.idleMs = options.idleMs ?? 30_000;
+    this.depth = Math.max(1, options.depth ?? 8);
     this.recycleAfterFiles = options.recycleAfterFiles ?? 2000;
     this.recycleAboveBytes = options.recycleAboveBytes ?? 160 * 1024 * 1024;
   }
@@ -64,27 +74,31 @@ export class ParsePool {
   }
 
   get pending(): number {
-    return this.queue.length + this.slots.filter((slot) => slot.busy).length;
+    return this.queue.length + this.slots.reduce((sum, slot) => sum + slot.busy.size, 0);
   }
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
-    const slot: Slot = { worker, files: 0 };
+    const slot: Slot = { worker, busy: new Map(), files: 0, retiring: false };
     worker.on('message', (message: WorkerReply) => {
-      const busy = slot.busy;
-      if (!busy || busy.id !== message.id) return;
-      slot.busy = undefined;
+      const pending = slot.busy.get(message.id);
+      if (!pending) return;
+      slot.busy.delete(message.id);
       slot.files++;
-      if (slot.files >= this.recycleAfterFiles || message.memory > this.recycleAboveBytes) this.retire(slot);
-      if (message.error !== undefined) busy.pending.reject(new Error(message.error));
-      else busy.pending.resolve(message.result!);
+      if (!slot.retiring && (slot.files >= this.recycleAfterFiles || message.memory > this.recycleAboveBytes)) {
+        slot.retiring = true;
+        this.recycled++;
+      }
+      if (slot.retiring && slot.busy.size === 0) this.end(slot);
+      if (message.error !== undefined) pending.reject(new Error(message.error));
+      else pending.resolve(message.result!);
       this.pump();
     });
     const fail = (error: Error) => {
       const index = this.slots.indexOf(slot);
       if (index >= 0) this.slots.splice(index, 1);
-      slot.busy?.pending.reject(error);
-      slot.busy = undefined;
+      for (const pending of slot.busy.values()) pending.reject(error);
+      slot.busy.clear();
       this.pump();
     };
     worker.on('error', fail);
@@ -93,11 +107,10 @@ export class ParsePool {
     return slot;
   }
 
-  /** Replaces an idle worker: the next request starts a fresh one. */
-  private retire(slot: Slot): void {
+  /** Ends a worker that has no request in flight. */
+  private end(slot: Slot): void {
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
-    this.recycled++;
     slot.worker.removeAllListeners();
     slot.worker.on('error', () => undefined);
     void slot.worker.terminate();
@@ -107,22 +120,28 @@ export class ParsePool {
     if (this.closed) return;
     clearTimeout(this.idleTimer);
     while (this.queue.length) {
-      let slot = this.slots.find((s) => !s.busy);
-      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      // The least busy worker that takes requests, or a new one while there is room.
+      let slot: Slot | undefined;
+      for (const candidate of this.slots) {
+        if (candidate.retiring || candidate.busy.size >= this.depth) continue;
+        if (!slot || candidate.busy.size < slot.busy.size) slot = candidate;
+      }
+      const live = this.slots.filter((s) => !s.retiring).length;
+      if ((!slot || slot.busy.size > 0) && live < this.size) slot = this.spawn();
       if (!slot) return;
       const pending = this.queue.shift()!;
       const id = this.nextId++;
-      slot.busy = { id, pending };
+      slot.busy.set(id, pending);
       slot.worker.postMessage({ id, request: pending.request });
     }
-    if (this.slots.every((slot) => !slot.busy) && this.slots.length) {
+    if (this.slots.length && this.slots.every((slot) => slot.busy.size === 0)) {
       this.idleTimer = setTimeout(() => void this.stopWorkers(), this.idleMs);
       this.idleTimer.unref();
     }
   }
 
   private async stopWorkers(): Promise<void> {
-    const idle = this.slots.filter((slot) => !slot.busy);
+    const idle = this.slots.filter((slot) => slot.busy.size === 0);
     for (const slot of idle) {
       this.slots.splice(this.slots.indexOf(slot), 1);
       slot.worker.removeAllListeners('exit');
@@ -137,7 +156,8 @@ export class ParsePool {
     await Promise.all(
       this.slots.splice(0).map((slot) => {
         slot.worker.removeAllListeners('exit');
-        slot.busy?.pending.reject(new Error('parse pool closed'));
+        for (const pending of slot.busy.values()) pending.reject(new Error('parse pool closed'));
+        slot.busy.clear();
         return slot.worker.terminate();
       }),
     );

@@ -40,8 +40,8 @@ export type ProcessResult =
       language: string;
       chunks: IndexedChunk[];
       symbols: SymbolDefinition[];
-      /** False when a syntax pass should still re-chunk the file and find its symbols. */
-      complete: boolean;
+      /** What the second pass still owes the file (0 after it: see SecondPass in store.ts). */
+      pending: 0 | 1 | 2;
     };
 
 const BINARY_SNIFF_BYTES = 8000;
@@ -102,5 +102,5 @@ export async function processFile(request: ProcessRequest): Promise<ProcessResul
     }
   }
   const chunks = chunkFile(text, syntax?.outline, { sizes }).map((chunk) => ({ ...chunk, words: wordsForText(chunk.content) }));
-  return { kind: 'indexed', hash, size, mtimeMs, ino, language, chunks, symbols: syntax?.symbols ?? [], complete: parse || !parseable };
+  return { kind: 'indexed', hash, size, mtimeMs, ino, language, chunks, symbols: syntax?.symbols ?? [], pending: request.pass === 'syntax' ? 0 : parseable ? 2 : 1 };
 }

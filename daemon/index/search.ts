@@ -59,8 +59,14 @@ const FILTERED_CANDIDATES = 5000;
 
 export class IndexSearcher {
   private readonly chunkRow;
+  private readonly grams;
+  private readonly anyPending;
+  private readonly pendingScan;
 
   constructor(private readonly db: Db) {
+    this.grams = db.prepare('SELECT rowid, content FROM fts_grams WHERE content LIKE ? LIMIT ?');
+    this.anyPending = db.prepare('SELECT 1 FROM files WHERE pending > 0 LIMIT 1').pluck();
+    this.pendingScan = db.prepare('SELECT c.id AS rowid, c.content FROM files f JOIN chunks c ON c.file_id = f.id WHERE f.pending > 0 AND c.content LIKE ? LIMIT ?');
     this.chunkRow = db.prepare(
       `SELECT c.id AS rowid, f.path, f.language, c.chunk_id AS chunkId, c.start_line AS startLine, c.end_line AS endLine,
               c.container, c.defines, c.content
@@ -91,7 +97,9 @@ export class IndexSearcher {
       // then act as wildcards, so candidates are checked against the text itself.
       const pattern = `%${text.replaceAll('%', '_')}%`;
       const needle = text.toLowerCase();
-      const rows = this.db.prepare('SELECT rowid, content FROM fts_grams WHERE content LIKE ? LIMIT ?').all(pattern, candidates * 2) as Array<{ rowid: number; content: string }>;
+      const rows = this.grams.all(pattern, candidates * 2) as Array<{ rowid: number; content: string }>;
+      // Files the second pass has not reached have no trigram rows yet: their chunks are scanned.
+      if (this.anyPending.get()) rows.push(...(this.pendingScan.all(pattern, candidates * 2) as Array<{ rowid: number; content: string }>));
       rankings.push(rows.filter((row) => row.content.toLowerCase().includes(needle)).slice(0, candidates).map((row) => row.rowid));
     }
     // Nothing holds all the words, nor the text: settle for chunks holding any of the words.

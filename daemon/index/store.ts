@@ -37,10 +37,11 @@ CREATE TABLE IF NOT EXISTS files (
   ino INTEGER NOT NULL,
   language TEXT,
   skip_reason TEXT,
-  -- 1 while the file has line-window chunks only and awaits the syntax pass.
-  syntax_pending INTEGER NOT NULL DEFAULT 0
+  -- What the second pass still owes the file (SecondPass): 0 nothing, 1 trigram rows, 2 a parse
+  -- (syntax-aware chunks, symbols) and trigram rows.
+  pending INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS files_syntax_pending ON files(id) WHERE syntax_pending = 1;
+CREATE INDEX IF NOT EXISTS files_pending ON files(id) WHERE pending > 0;
 CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS chunks (
   id INTEGER PRIMARY KEY,
@@ -76,6 +77,10 @@ CREATE TABLE IF NOT EXISTS symbols (
 CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name_lower);
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 `;
+
+/** What the second pass still owes a file (`files.pending`). */
+export const SecondPass = { Done: 0, Trigrams: 1, Parse: 2 } as const;
+export type SecondPass = (typeof SecondPass)[keyof typeof SecondPass];
 
 export interface OpenResult {
   db: Db;
@@ -203,11 +208,13 @@ export class IndexWriter {
 
   constructor(readonly db: Db) {
     this.statements = {
-      fileId: db.prepare('SELECT id FROM files WHERE path = ?').pluck(),
+      fileRow: db.prepare('SELECT id, pending FROM files WHERE path = ?'),
+      pendingChunks: db.prepare('SELECT c.id, c.content FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.id = ? AND f.pending = 1'),
+      markDone: db.prepare('UPDATE files SET pending = 0 WHERE id = ?'),
       upsertFile: db.prepare(
-        `INSERT INTO files(path, hash, size, mtime_ms, ino, language, skip_reason, syntax_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO files(path, hash, size, mtime_ms, ino, language, skip_reason, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime_ms = excluded.mtime_ms, ino = excluded.ino,
-           language = excluded.language, skip_reason = excluded.skip_reason, syntax_pending = excluded.syntax_pending RETURNING id`,
+           language = excluded.language, skip_reason = excluded.skip_reason, pending = excluded.pending RETURNING id`,
       ).pluck(),
       updateStat: db.prepare('UPDATE files SET size = ?, mtime_ms = ?, ino = ? WHERE path = ?'),
       chunkRows: db.prepare('SELECT id, content FROM chunks WHERE file_id = ?'),
@@ -235,12 +242,20 @@ export class IndexWriter {
     this.deleteVector = vectorTableExists(this.db) ? this.db.prepare('DELETE FROM vectors WHERE rowid = ?') : undefined;
   }
 
-  private clearFileRows(fileId: number): void {
+  private existing(path: string): { id: number; pending: SecondPass } | undefined {
+    return this.statements.fileRow.get(path) as { id: number; pending: SecondPass } | undefined;
+  }
+
+  private clearFileRows(file: { id: number; pending: SecondPass }): void {
     const s = this.statements;
+    const fileId = file.id;
     const vectors = this.deleteVector;
+    // A file the second pass has not reached has no trigram rows; deleting absent rows from an
+    // external-content FTS5 table would corrupt it.
+    const grams = file.pending === SecondPass.Done;
     for (const { id, content } of s.chunkRows.all(fileId) as Array<{ id: number; content: string }>) {
       s.deleteWords.run(id);
-      s.deleteGrams.run(id, content);
+      if (grams) s.deleteGrams.run(id, content);
       vectors?.run(BigInt(id));
     }
     s.deleteChunks.run(fileId);
@@ -248,8 +263,8 @@ export class IndexWriter {
   }
 
   /**
-   * Replaces everything stored for one file. Call inside a transaction. `syntaxPending`: the
-   * chunks are line windows that the syntax pass will replace.
+   * Replaces everything stored for one file. Call inside a transaction. `pending`: what the
+   * second pass still owes it (its trigram rows are written only once that is nothing).
    */
   writeFile(
     path: string,
@@ -258,18 +273,19 @@ export class IndexWriter {
     language: string,
     chunks: readonly IndexedChunk[],
     symbols: readonly SymbolDefinition[],
-    syntaxPending = false,
+    pending: SecondPass = SecondPass.Done,
   ): void {
     const s = this.statements;
-    const existing = s.fileId.get(path) as number | undefined;
+    const existing = this.existing(path);
     if (existing !== undefined) this.clearFileRows(existing);
-    const fileId = s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, language, null, syntaxPending ? 1 : 0) as number;
+    const fileId = s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, language, null, pending) as number;
+    const grams = pending === SecondPass.Done;
     for (const chunk of chunks) {
       const rowid = Number(
         s.insertChunk.run(fileId, chunk.id, chunk.startLine, chunk.endLine, chunk.container.join('.'), chunk.defines.join(' '), chunk.content).lastInsertRowid,
       );
       s.insertWords.run(rowid, chunk.words);
-      s.insertGrams.run(rowid, chunk.content);
+      if (grams) s.insertGrams.run(rowid, chunk.content);
     }
     for (const symbol of symbols) {
       s.insertSymbol.run(fileId, symbol.name, symbol.name.toLowerCase(), symbol.kind, symbol.startLine, symbol.endLine, symbol.nameLine, symbol.nameCharacter, symbol.container);
@@ -279,9 +295,9 @@ export class IndexWriter {
   /** Records a file the index keeps no content for (binary, unreadable, grown too large). */
   writeSkipped(path: string, stat: FileStat, reason: SkipReason, hash: string | null): void {
     const s = this.statements;
-    const existing = s.fileId.get(path) as number | undefined;
+    const existing = this.existing(path);
     if (existing !== undefined) this.clearFileRows(existing);
-    s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, null, reason, 0);
+    s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, null, reason, SecondPass.Done);
   }
 
   /** The content is unchanged (a touch, a checkout of the same bytes): refresh the stat only. */
@@ -291,10 +307,17 @@ export class IndexWriter {
 
   removeFile(path: string): void {
     const s = this.statements;
-    const existing = s.fileId.get(path) as number | undefined;
+    const existing = this.existing(path);
     if (existing === undefined) return;
     this.clearFileRows(existing);
-    s.deleteFile.run(existing);
+    s.deleteFile.run(existing.id);
+  }
+
+  /** The second pass for a file that needs no parse: trigram rows for the chunks it has. */
+  addTrigrams(fileId: number): void {
+    const s = this.statements;
+    for (const { id, content } of s.pendingChunks.all(fileId) as Array<{ id: number; content: string }>) s.insertGrams.run(id, content);
+    s.markDone.run(fileId);
   }
 
   writeDirs(dirs: ReadonlyMap<string, string>): void {

@@ -2,8 +2,9 @@
 // re-read only files whose stat changed (parse workers hash and chunk them), write each batch of
 // files in one transaction, remove what disappeared, then rebuild the Merkle tree. Runs in the
 // indexer thread. A targeted sync (paths from the watcher) does the same for those paths alone.
-// Both make files searchable through the lexical pass (line windows, no parse); the syntax pass
-// (syntaxPass) then re-chunks files along their syntax trees when nothing more urgent waits.
+// Both make files searchable through the lexical pass (line windows and identifier tokens, no
+// parse); the second pass (secondPass) then adds trigram rows and re-chunks files along their
+// syntax trees when nothing more urgent waits.
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IgnoreRules } from './ignore-rules.js';
@@ -11,7 +12,7 @@ import { buildMerkleTree, diffMerkleTrees, type MerkleTree } from './merkle.js';
 import type { ParsePool } from './parse-pool.js';
 import type { IndexPass, ProcessResult } from './process-file.js';
 import { type FileStat, scanWorkspace, type SkipReason } from './scan.js';
-import { getMeta, type IndexWriter, readStoredDirs, readStoredFiles, setMeta, type StoredFile } from './store.js';
+import { getMeta, type IndexWriter, readStoredDirs, readStoredFiles, SecondPass, setMeta, type StoredFile } from './store.js';
 
 export interface SyncProgress {
   phase: 'scanning' | 'indexing' | 'finishing' | 'syntax';
@@ -51,16 +52,23 @@ export interface SyncContext {
 const statChanged = (stored: StoredFile, now: FileStat) => stored.size !== now.size || stored.mtimeMs !== now.mtimeMs || stored.ino !== now.ino;
 
 /** How many files are read and chunked ahead of the writer. */
-const IN_FLIGHT = 16;
-/** Files per write transaction (each transaction holds whole files only). */
-const BATCH_FILES = 256;
+const IN_FLIGHT = 128;
+/** Bytes of files read and chunked ahead of the writer (their results wait in memory). */
+const IN_FLIGHT_BYTES = 24 * 1024 * 1024;
+/**
+ * Files per write transaction (each transaction holds whole files only). Small enough that the
+ * parse workers, fed from this same thread, never run dry while a batch is written.
+ */
+const BATCH_FILES = 96;
 /** Bytes of content per write transaction, so a batch of large files commits early. */
-const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_BYTES = 2 * 1024 * 1024;
 
 interface WorkItem {
   path: string;
   /** The hash the database holds for the file. */
   knownHash?: string | null;
+  /** Its size when last seen, for the in-flight memory budget. */
+  size?: number;
 }
 
 /** Reads, chunks and writes `paths`, batching the writes. Returns counts. */
@@ -87,7 +95,7 @@ async function processPaths(
           writer.updateStat(path, result);
           break;
         case 'indexed':
-          writer.writeFile(path, result, result.hash, result.language, result.chunks, result.symbols, !result.complete);
+          writer.writeFile(path, result, result.hash, result.language, result.chunks, result.symbols, result.pending);
           break;
       }
     }
@@ -99,6 +107,9 @@ async function processPaths(
   };
   let next = 0;
   let lastReport = 0;
+  let inFlight = 0;
+  let inFlightBytes = 0;
+  let waiters: Array<() => void> = [];
   const worker = async () => {
     while (next < paths.length) {
       const stop = context.shouldStop();
@@ -107,15 +118,30 @@ async function processPaths(
         counts.yielded = true;
         return;
       }
+      const expected = Math.min(paths[next]!.size ?? 16 * 1024, context.maxFileBytes);
+      if (inFlight > 0 && inFlightBytes + expected > IN_FLIGHT_BYTES) {
+        await new Promise<void>((resolve) => waiters.push(resolve));
+        continue;
+      }
       const item = paths[next++]!;
-      const result = await pool.process({
+      inFlight++;
+      inFlightBytes += expected;
+      const result = await pool
+        .process({
         abs: join(context.root, item.path),
         rel: item.path,
         // The syntax pass re-chunks content it has seen: it must not stop at "unchanged".
         ...(item.knownHash && pass === 'lexical' ? { knownHash: item.knownHash } : {}),
         maxFileBytes: context.maxFileBytes,
         pass,
-      });
+      })
+        .finally(() => {
+          inFlight--;
+          inFlightBytes -= expected;
+          const wake = waiters;
+          waiters = [];
+          wake.forEach((resolve) => resolve());
+        });
       if (result.kind === 'indexed') {
         counts.indexed++;
         counts.bytes += result.size;
@@ -177,10 +203,10 @@ export async function fullSync(context: SyncContext): Promise<{ stats: SyncStats
   const before = storedTree(stored, readStoredDirs(db), getMeta(db, 'root_hash'));
   const scan = scanWorkspace(context.root, { maxFileBytes: context.maxFileBytes, ignore: context.ignore, shouldStop: context.shouldStop });
 
-  const work: Array<{ path: string; knownHash?: string | null }> = [];
+  const work: WorkItem[] = [];
   for (const [path, stat] of scan.files) {
     const old = stored.get(path);
-    if (!old || statChanged(old, stat)) work.push({ path, knownHash: old?.hash });
+    if (!old || statChanged(old, stat)) work.push({ path, knownHash: old?.hash, size: stat.size });
   }
   const removed = [...stored.keys()].filter((path) => !scan.files.has(path));
   if (removed.length) db.transaction(() => removed.forEach((path) => context.writer.removeFile(path)))();
@@ -234,7 +260,7 @@ export async function pathSync(context: SyncContext, paths: readonly string[]): 
   const started = Date.now();
   const db = context.writer.db;
   const progress: SyncProgress = { phase: 'indexing', done: 0, total: 0, bytes: 0 };
-  const work: Array<{ path: string; knownHash?: string | null }> = [];
+  const work: WorkItem[] = [];
   const toRemove = new Set<string>();
   const lookup = db.prepare('SELECT id, path, hash, size, mtime_ms AS mtimeMs, ino, skip_reason AS skipReason FROM files WHERE path = ?');
   const under = db.prepare("SELECT path FROM files WHERE path >= ? AND path < ?").pluck();
@@ -257,7 +283,7 @@ export async function pathSync(context: SyncContext, paths: readonly string[]): 
       db.transaction(() => context.writer.writeSkipped(path, { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino }, 'too-large', null))();
       continue;
     }
-    if (!stored || statChanged(stored, stat)) work.push({ path, knownHash: stored?.hash });
+    if (!stored || statChanged(stored, stat)) work.push({ path, knownHash: stored?.hash, size: stat.size });
   }
   if (toRemove.size) db.transaction(() => toRemove.forEach((path) => context.writer.removeFile(path)))();
   progress.total = work.length;
@@ -278,29 +304,48 @@ export async function pathSync(context: SyncContext, paths: readonly string[]): 
 }
 
 /**
- * The second pass: files that are searchable by line windows get syntax-aware chunks and their
- * symbols, a few at a time, each file's rows replaced in one transaction. Stops early (returning
- * `yielded`) when `shouldYield` says a sync waits; the files it did not reach stay pending in the
- * database, so the next pass, or the next daemon after a crash, resumes there.
+ * The second pass, for files the lexical pass made searchable: trigram rows for substring search
+ * (written here because they are most of the first pass's write cost), and for files with a
+ * grammar, syntax-aware chunks and symbols in place of line windows. A few files at a time, each
+ * file's rows replaced in one transaction. Stops early (`yielded`) when `shouldYield` says a sync
+ * waits; what it did not reach stays pending in the database, so the next pass, or the next
+ * daemon after a crash, resumes there.
  */
-export async function syntaxPass(
+export async function secondPass(
   context: SyncContext,
   onProgress: (progress: SyncProgress) => void,
 ): Promise<{ done: number; hashChanged: number; yielded: boolean }> {
-  const db = context.writer.db;
-  const total = db.prepare('SELECT count(*) FROM files WHERE syntax_pending = 1').pluck().get() as number;
+  const { writer } = context;
+  const db = writer.db;
+  const total = db.prepare('SELECT count(*) FROM files WHERE pending > 0').pluck().get() as number;
   const result = { done: 0, hashChanged: 0, yielded: false };
   if (total === 0) return result;
-  const next = db.prepare('SELECT id, path, hash AS knownHash FROM files WHERE syntax_pending = 1 AND id > ? ORDER BY id LIMIT ?');
+  const next = db.prepare('SELECT id, path, hash AS knownHash, size, pending FROM files WHERE pending > 0 AND id > ? ORDER BY id LIMIT ?');
   const progress: SyncProgress = { phase: 'syntax', done: 0, total, bytes: 0 };
   const reporting: SyncContext = { ...context, onProgress };
+  const addTrigrams = db.transaction((ids: number[]) => ids.forEach((id) => writer.addTrigrams(id)));
   onProgress(progress);
   let after = 0;
   for (;;) {
-    const rows = next.all(after, 64) as Array<{ id: number; path: string; knownHash: string | null }>;
+    const stop = context.shouldStop();
+    if (stop) throw stop;
+    if (context.shouldYield?.()) {
+      result.yielded = true;
+      break;
+    }
+    const rows = next.all(after, 128) as Array<{ id: number; path: string; knownHash: string | null; size: number; pending: SecondPass }>;
     if (rows.length === 0) break;
     after = rows[rows.length - 1]!.id;
-    const counts = await processPaths(reporting, rows, progress, 'syntax');
+    const gramsOnly = rows.filter((row) => row.pending === SecondPass.Trigrams).map((row) => row.id);
+    if (gramsOnly.length) {
+      addTrigrams(gramsOnly);
+      result.done += gramsOnly.length;
+      progress.done += gramsOnly.length;
+      onProgress(progress);
+    }
+    const parse = rows.filter((row) => row.pending === SecondPass.Parse);
+    if (parse.length === 0) continue;
+    const counts = await processPaths(reporting, parse, progress, 'syntax');
     result.done += counts.indexed;
     result.hashChanged += counts.hashChanged;
     if (counts.yielded) {

@@ -49,8 +49,8 @@ export interface IndexStatus {
   skippedExamples: Partial<Record<string, string[]>>;
   rootHash: string;
   progress?: IndexProgress;
-  /** Files searchable by line windows that still await syntax-aware chunks and symbols. */
-  syntaxPending: number;
+  /** Files searchable by identifiers (line windows) that still await the second pass. */
+  secondPassPending: number;
   error?: string;
   warnings: string[];
   lastSync?: SyncStats;
@@ -338,7 +338,7 @@ export class WorkspaceIndex extends EventEmitter<{
       skippedExamples: skips.examples,
       rootHash: (db && getMeta(db, 'root_hash')) ?? '',
       ...(this.progress && { progress: this.progress }),
-      syntaxPending: count('SELECT count(*) FROM files WHERE syntax_pending = 1'),
+      secondPassPending: count('SELECT count(*) FROM files WHERE pending > 0'),
       ...(this.error && { error: this.error }),
       warnings: [...this.warnings],
       ...(this.lastSync && { lastSync: this.lastSync }),

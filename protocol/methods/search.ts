@@ -100,7 +100,7 @@ export const IndexStatus = Type.Object({
   skippedExamples: Type.Record(Type.String(), Type.Array(Type.String())),
   rootHash: Type.String({ description: 'Merkle root hash of the indexed tree; identical trees have identical hashes.' }),
   progress: Type.Optional(IndexProgress),
-  syntaxPending: Type.Optional(UInteger('Files searchable by line-window chunks that still await the syntax pass (syntax-aware chunks and symbols).')),
+  secondPassPending: Type.Optional(UInteger('Files searchable by identifier (line-window chunks) that still await the second pass: trigram rows for substring search, and for languages with a grammar syntax-aware chunks and symbols. Substring queries scan these files meanwhile.')),
   error: Type.Optional(Type.String()),
   warnings: Type.Array(Type.String()),
   lastSync: Type.Optional(

@@ -93,7 +93,7 @@ function statusView(index: WorkspaceIndex) {
     skippedExamples: status.skippedExamples as Record<string, string[]>,
     rootHash: status.rootHash,
     ...(progress && { progress }),
-    syntaxPending: status.syntaxPending,
+    secondPassPending: status.secondPassPending,
     ...(status.error && { error: status.error }),
     warnings: status.warnings,
     ...(status.lastSync && {
