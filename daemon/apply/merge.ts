@@ -18,7 +18,7 @@
 import { dominantEol, lineContent, lineTerminator, splitLines } from '../diff/index.js';
 import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from './indentation.js';
 import { looksLikeElision } from './markers.js';
-import { isTrivialLine, lineSimilarity, squash } from './similarity.js';
+import { isTrivialLine, lineSimilarity, ProfileCache, profile, profileSimilarity, squash } from './similarity.js';
 
 export interface NearLines {
   /** Document lines [startLine, endLine). */
@@ -60,6 +60,11 @@ export interface MergeResult {
 const REPLACE_SIMILARITY = 0.6;
 /** A new line this alike to a line deep inside an elided region may be meant to change it. */
 const AMBIGUOUS_SIMILARITY = 0.85;
+/**
+ * How far into an elided region the ambiguity checks look for a line a new line might be meant
+ * to change. Beyond it a change would need context far from the sketch's own lines.
+ */
+const AMBIGUITY_WINDOW = 400;
 /** A sketch without markers that covers this share of the file's lines is the whole new file. */
 const WHOLE_FILE_SHARE = 0.9;
 /** Lines a marker-using sketch may drop at an edge of the file by not showing them; more is flagged. */
@@ -80,10 +85,10 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   if (sk.every((line) => line.trim() === '')) {
     return refuse('emptySketch', 'The sketch is empty: send the code to merge (the new file, or the changed part with unchanged code elided by `// ... existing code ...` comments).');
   }
-  const docTrimmed = new Set(doc.map((line) => line.trim()));
   // A marker-looking line that the document also has (a Python `...` body, say) is code if it
   // anchors there, and a marker otherwise; other marker-looking lines never anchor.
   const looksMarker = sk.map((line) => looksLikeElision(line));
+  const docTrimmed = looksMarker.some(Boolean) ? new Set(doc.map((line) => line.trim())) : new Set<string>();
   const isMarker = sk.map((line, i) => looksMarker[i]! && !docTrimmed.has(line.trim()));
   if (sk.every((line, i) => looksMarker[i] || line.trim() === '')) {
     return refuse('markersOnly', 'The sketch holds only elision markers, so there is nothing to apply: the model left out the code it meant to change.');
@@ -131,7 +136,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   const implicitEnd = !literalEnds && !isMarker[lastNonBlank];
 
   // Indentation translation, learned from the anchored lines.
-  const fileStyle = detectIndent(doc);
+  // A sample is enough to tell a file's indentation style.
+  const fileStyle = detectIndent(doc.length > 2000 ? doc.slice(0, 2000) : doc);
   const sketchStyle = detectIndent(sk.filter((_, i) => !isMarker[i]), fileStyle.unit);
   const sketchTabWidth = fileStyle.useTabs ? (sketchStyle.useTabs ? fileStyle.unit : sketchStyle.unit) : fileStyle.unit;
   const fileTabWidth = fileStyle.useTabs ? sketchTabWidth : fileStyle.unit;
@@ -143,6 +149,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   const offset = offsets.length >= 2 && exactAnchors === 0 ? mode(offsets) : 0;
   const reindent = new Reindenter({ ...fileStyle, unit: fileTabWidth }, sketchTabWidth, offset);
 
+  const docProfiles = new ProfileCache(doc);
   const out: Array<{ text: string; eol: string }> = [];
   const unresolved: UnresolvedRegion[] = [];
   const emitOriginal = (from: number, to: number) => {
@@ -239,7 +246,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     if (!isBlankRun(head)) {
       const { covered, pairs } = pairFromStart(head, lo, hi);
       const inserted = head.filter((s) => !pairs.has(s));
-      if (resemblesInside(inserted, lo + covered, hi) || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(head, lo, hi, 'after'));
+      if (resemblesInside(inserted, lo + covered, hi, 'after') || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(head, lo, hi, 'after'));
       else [headCovered, headPairs] = [covered, pairs];
     }
     let tailCovered = 0;
@@ -247,7 +254,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     if (!isBlankRun(tail)) {
       const { covered, pairs } = pairFromEnd(tail, lo + headCovered, hi);
       const inserted = tail.filter((s) => !pairs.has(s));
-      if (resemblesInside(inserted, lo + headCovered, hi - covered) || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
+      if (resemblesInside(inserted, lo + headCovered, hi - covered, 'before') || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
       else [tailCovered, tailPairs] = [covered, pairs];
     }
     if (headPairs) emitPaired(head, headPairs);
@@ -297,27 +304,29 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     return lineSimilarity(mine, theirs) >= REPLACE_SIMILARITY;
   }
 
-  /** Each modified line must resemble its partner clearly more than any other line of the region. */
+  /** Each modified line must resemble its partner at least as much as any other line near it in the region. */
   function pairsAreClear(pairs: Map<number, number>, lo: number, hi: number): boolean {
-    if (hi - lo > 20_000) return true;
     for (const [s, o] of pairs) {
       const line = sk[s]!;
       if (isTrivialLine(line) || squash(line) === squash(doc[o]!)) continue;
-      const own = lineSimilarity(line, doc[o]!);
-      for (let other = lo; other < hi; other++) {
-        if (other !== o && lineSimilarity(line, doc[other]!) >= own - 0.05) return false;
+      const mine = profile(line);
+      const own = profileSimilarity(mine, docProfiles.get(o));
+      for (let other = Math.max(lo, o - AMBIGUITY_WINDOW); other < Math.min(hi, o + AMBIGUITY_WINDOW); other++) {
+        if (other !== o && profileSimilarity(mine, docProfiles.get(other)) > own + 0.01) return false;
       }
     }
     return true;
   }
 
-  /** Whether a line about to be inserted looks like a modified copy of a line inside the elided range. */
-  function resemblesInside(run: number[], lo: number, hi: number): boolean {
-    if (hi - lo > 20_000) return false;
+  /** Whether a line about to be inserted looks like a modified copy of a line in the elided range near the boundary it sits at. */
+  function resemblesInside(run: number[], lo: number, hi: number, side: 'after' | 'before'): boolean {
+    const from = side === 'after' ? lo : Math.max(lo, hi - AMBIGUITY_WINDOW);
+    const to = side === 'after' ? Math.min(hi, lo + AMBIGUITY_WINDOW) : hi;
     for (const s of run) {
       const line = sk[s]!;
       if (isTrivialLine(line)) continue;
-      for (let o = lo; o < hi; o++) if (lineSimilarity(line, doc[o]!) >= AMBIGUOUS_SIMILARITY) return true;
+      const mine = profile(line);
+      for (let o = from; o < to; o++) if (profileSimilarity(mine, docProfiles.get(o)) >= AMBIGUOUS_SIMILARITY) return true;
     }
     return false;
   }

@@ -5,6 +5,7 @@
 import type { PositionEncodingKind, ResultOf } from '../../protocol/index.js';
 import { buildHunks, type FileChange, type Hunk, hunkEdits } from './hunks.js';
 import { leakedMarkers, looksLikeElision } from './markers.js';
+import { grammarFor, syntaxErrorCounts } from './syntax-check.js';
 import { mergeSketch, type NearLines } from './merge.js';
 import { computeLineStarts, offsetAt, positionAt } from '../workspace/index.js';
 
@@ -82,6 +83,8 @@ export interface ApplyIO {
   /** Receives hunks as soon as they are final (one call per file, or per region for model output). */
   onHunks?: (hunks: Hunk[]) => void;
   now?: () => number;
+  /** Compare syntax errors before and after with tree-sitter (default true). */
+  syntaxCheck?: boolean;
 }
 
 interface FileOutcome {
@@ -183,6 +186,22 @@ export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<Appl
       });
       newText = document.text;
       producedBy = 'none';
+    }
+    // Where a grammar exists, the result may not have more syntax errors than the original.
+    const grammar = newText !== document.text ? grammarFor(document.uri, document.languageId) : undefined;
+    if (grammar && io.syntaxCheck !== false) {
+      const counts = await syntaxErrorCounts(grammar, [document.text, newText]);
+      if (counts && counts[1]! > counts[0]!) {
+        fileUnresolved.push({
+          uri: file.uri,
+          kind: 'check',
+          message: `The result would have ${counts[1]} syntax error${counts[1] === 1 ? '' : 's'} where the document has ${counts[0]} (${grammar} grammar); nothing was proposed for this file. Check the sketch, or apply it with strategy "model".`,
+          sketchText: file.sketch,
+          nearest: [],
+        });
+        newText = document.text;
+        producedBy = 'none';
+      }
     }
     unresolved.push(...fileUnresolved);
     outcomes.push({ document, newText, producedBy });

@@ -4,6 +4,16 @@
 /** Splits after each \n, \r\n or lone \r; the last line has no terminator (and may be empty only when the text is). */
 export function splitLines(text: string): string[] {
   const lines: string[] = [];
+  if (!text.includes('\r')) {
+    // The common case, without carriage returns: jump from newline to newline.
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      lines.push(text.slice(start, end + 1));
+      start = end + 1;
+    }
+    if (start < text.length) lines.push(text.slice(start));
+    return lines;
+  }
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -22,8 +32,9 @@ export function splitLines(text: string): string[] {
 
 /** The line without its terminator. */
 export function lineContent(line: string): string {
-  if (line.endsWith('\r\n')) return line.slice(0, -2);
-  if (line.endsWith('\n') || line.endsWith('\r')) return line.slice(0, -1);
+  const last = line.charCodeAt(line.length - 1);
+  if (last === 10) return line.charCodeAt(line.length - 2) === 13 ? line.slice(0, -2) : line.slice(0, -1);
+  if (last === 13) return line.slice(0, -1);
   return line;
 }
 

@@ -28,12 +28,13 @@ export function inductionModelDir(): { dir: string; eos: number } {
  * model matches 8 tokens of context, and its tokenizer cuts code into tokens of one or two
  * characters, so repeated boilerplate would send it to the wrong earlier copy.
  */
-export function distinctiveCode(lines: number, seed: number): string[] {
+export function distinctiveCode(lines: number, seed: number, short = false): string[] {
   let state = seed >>> 0 || 1;
   const random = () => {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
     return state / 4294967296;
   };
   const id = (n: number) => Array.from({ length: n }, () => 'abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 26)]).join('');
-  return Array.from({ length: lines }, () => `  ${id(5)} = ${id(4)}(${id(3)}, ${Math.floor(random() * 1000)});`);
+  // Each line ends in a fresh five-letter name, so the window that crosses into the next line is unique too.
+  return Array.from({ length: lines }, () => (short ? `  ${id(4)} = ${id(5)};` : `  ${id(5)} = ${id(4)}(${id(3)}, ${id(5)});`));
 }

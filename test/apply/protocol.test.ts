@@ -185,6 +185,12 @@ test('bad input gets clear answers and leaves every file alone', async () => {
   await assert.rejects(apply([{ textDocument: { uri }, sketch: 'a' }], { strategy: 'model' }), /needs an apply model/);
   await assert.rejects(connection.sendRequest('caret/apply', { files: [] }), (error: { code: number }) => error.code === -32602);
 
+  // A result with more syntax errors than the document is not proposed (tree-sitter, javascript grammar).
+  const broken = await apply([{ textDocument: { uri }, sketch: '// ...\nexport function report(items) {\n  console.log(total(items);\n}\n' }]);
+  assert.equal(broken.unresolved[0]?.kind, 'check', JSON.stringify(broken.unresolved));
+  assert.match(broken.unresolved[0]!.message, /syntax error/);
+  assert.deepEqual(broken.edit.documentChanges, []);
+
   // One bad file does not sink the others.
   const mixed = await apply([
     { textDocument: { uri: pathToFileURL(binaryPath).href }, sketch: 'x' },

@@ -17,6 +17,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { mergeSketch } from '../../daemon/apply/index.js';
 import { casesFor, type CorpusCase, STYLES } from '../apply/corpus.js';
+import { runSpeculativeBench } from '../apply/speculative-bench.js';
 import { connectUnix, initializeParams, makeTestEnv, repoRoot, startTestDaemon } from '../helpers/index.js';
 
 interface Options {
@@ -227,3 +228,4 @@ console.log(`apply benchmark, ${new Date().toISOString().slice(0, 10)}, node ${p
 if (!options.skipAccuracy) accuracy(options);
 mergeTiming();
 await firstHunkTiming();
+if (!options.skipSpeculative) await runSpeculativeBench(options.modelDir);
