@@ -1,12 +1,20 @@
 // Daemon overhead per completion, excluding model time: the builtin engine, and a provider that
 // answers instantly, on a 5,000-line file with 50 open documents; cache and typing-through hits;
-// how fast a superseded request is cancelled. Prints the numbers side by side in one run.
+// how fast a superseded request is cancelled; keystroke-to-answer before and during a cold index
+// of a large tree. Prints the numbers side by side in one run.
 //
-//   npm run bench -- completion [--iterations N]
+//   npm run bench -- completion [--iterations N] [--cold-index DIR]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { GenerationStream, ModelProvider, ModelResolver } from '../../daemon/models/index.js';
 import { CompletionService } from '../../daemon/completion/index.js';
+import { IndexService } from '../../daemon/index/index.js';
+import { ConfigService } from '../../daemon/workspace/index.js';
 
-const iterations = Number(process.argv[process.argv.indexOf('--iterations') + 1] || 2000);
+const argument = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const iterations = Number(argument('--iterations') ?? 2000);
+// A large tree to index cold while completions run (default: this repository's node_modules).
+const coldRoot = argument('--cold-index') ?? join(process.cwd(), 'node_modules');
 
 function sourceFile(seed: number, lines: number): string {
   const out: string[] = [];
@@ -119,6 +127,46 @@ async function main(): Promise<void> {
   }
   console.log(summary('superseded request answered [] after', cancel));
   console.log(`(${iterations} iterations; 5,000-line file, 50 open documents of 1,000 lines; node ${process.version})`);
+
+  // Completions while the index does a cold index of a large tree. Latency is measured from when
+  // the request was due (a timer) to its answer, so time the event loop spends blocked counts.
+  const keystroke = async (service: CompletionService, i: number) => {
+    const due = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const typed = `${typedPrefix}k${i}, `;
+    document.text = base.slice(0, anchor) + typed + base.slice(lineEnd);
+    document.version++;
+    await service.inline({ sessionKey: 's', document, offset: anchor + typed.length, trigger: 'invoked' }, new AbortController().signal);
+    return performance.now() - due;
+  };
+  const quiet: number[] = [];
+  for (let i = 0; i < 1000; i++) quiet.push(await keystroke(builtin, i));
+  const cache = mkdtempSync('/tmp/caret-bench-index-');
+  const config = new ConfigService({ userFile: join(cache, 'none.toml'), trustFile: join(cache, 'trust.json') });
+  const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  const index = new IndexService({ cacheDir: cache, log: silent, settings: (root) => config.get(root).index });
+  const started = performance.now();
+  const workspace = index.open(coldRoot);
+  const busy: number[] = [];
+  let state = 'scanning';
+  for (let i = 0; performance.now() - started < 120_000; i++) {
+    busy.push(await keystroke(builtin, i));
+    if (i % 50 === 0) {
+      const status = workspace?.status();
+      state = status?.state ?? 'none';
+      if (state === 'ready' || state === 'error') break;
+    }
+  }
+  const status = workspace?.status();
+  console.log(summary('keystroke -> answer, index idle', quiet));
+  console.log(summary(`keystroke -> answer, during cold index`, busy));
+  console.log(
+    `cold index of ${coldRoot}: ${status?.files ?? 0} files, ${status?.chunks ?? 0} chunks, state ${state} after ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
+      `p99 ratio busy/idle ${(percentile(busy, 99) / percentile(quiet, 99)).toFixed(2)}`,
+  );
+  await index.dispose();
+  config.dispose();
+  rmSync(cache, { recursive: true, force: true });
 }
 
 void main();
