@@ -14,8 +14,10 @@ export const documentRoutes: Routes = {
         session.positionEncoding,
       );
     },
-    'textDocument/didClose': (params, { session }) => {
+    'textDocument/didClose': (params, { session, services }) => {
       session.documents.close(params.textDocument.uri);
+      // Stop the model calls still working for it.
+      services.completion.documentClosed(String(session.id), params.textDocument.uri);
     },
     'textDocument/didSave': (params, { session }) => {
       session.documents.save(params.textDocument.uri, params.text);
