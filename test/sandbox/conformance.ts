@@ -1,6 +1,7 @@
 // The filesystem conformance suite: the same checks run on a shadow mount and on a plain
 // directory holding the same files (the reference). Each returns nothing and throws on failure.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -108,6 +109,18 @@ export const conformanceCases: Array<[string, (t: ConformanceTarget) => Promise<
     // touch passes nanoseconds through utimensat.
     const touch = fs.statSync(join(root, 'src/b.txt'), { bigint: true });
     assert.equal(typeof touch.mtimeNs, 'bigint');
+  }],
+  ['changes atime alone and mtime alone (utimensat with UTIME_OMIT)', ({ root }) => {
+    const target = join(root, 'src/b.txt');
+    fs.utimesSync(target, new Date('2001-01-01T00:00:00Z'), new Date('2002-02-02T00:00:00Z'));
+    execFileSync('touch', ['-a', '-d', '@1900000000', target]);
+    let st = fs.statSync(target);
+    assert.equal(st.atimeMs, 1900000000_000);
+    assert.equal(st.mtimeMs, Date.parse('2002-02-02T00:00:00Z'));
+    execFileSync('touch', ['-m', '-d', '@1950000000', target]);
+    st = fs.statSync(target);
+    assert.equal(st.atimeMs, 1900000000_000);
+    assert.equal(st.mtimeMs, 1950000000_000);
   }],
   ['reads and writes a large file', ({ root }) => {
     const data = randomBytes(12 * 1024 * 1024 + 123);
