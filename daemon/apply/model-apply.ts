@@ -19,7 +19,7 @@ const SYSTEM =
 /** The prompt for models without chat: the original, the update, and the start of the answer. */
 export function rewritePrompt(original: string, sketch: string, instruction?: string): string {
   const ask = instruction ? `### Instruction\n${instruction}\n` : '';
-  return `${SYSTEM}\n${ask}### Original\n\`\`\`\n${withNewline(original)}\`\`\`\n### Update\n\`\`\`\n${withNewline(sketch)}\`\`\`\n### Updated file\n\`\`\`\n`;
+  return `${SYSTEM}\n${ask}### Original\n\`\`\`\n${withNewline(original)}\`\`\`\n### Update\n\`\`\`\n${withNewline(sketch)}\`\`\`\n### Result of the Update\n\`\`\`\n`;
 }
 
 export function rewriteMessages(original: string, sketch: string, instruction?: string): ChatMessage[] {

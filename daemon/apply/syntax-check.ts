@@ -47,8 +47,11 @@ function getWorker(): Worker {
   return started;
 }
 
-/** Syntax error counts of each text, or null when there is no grammar or parsing failed (the check then passes). */
-export function syntaxErrorCounts(grammar: string, texts: string[], timeoutMs = 5000): Promise<number[] | null> {
+/**
+ * Syntax error counts of the original and the result ([before, after]), or null when there is no
+ * grammar or parsing failed (the check then passes). The result is parsed incrementally.
+ */
+export function syntaxErrorCounts(grammar: string, texts: [before: string, after: string], timeoutMs = 5000): Promise<number[] | null> {
   return new Promise((resolve) => {
     const id = nextId++;
     const current = getWorker();
@@ -62,7 +65,7 @@ export function syntaxErrorCounts(grammar: string, texts: string[], timeoutMs = 
       resolve(counts);
     });
     current.ref();
-    current.postMessage({ id, grammar, texts });
+    current.postMessage({ id, grammar, before: texts[0], after: texts[1] });
   });
 }
 

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import type { Parser as ParserType, Tree } from '@vscode/tree-sitter-wasm';
+import type { Node, Parser as ParserType, Tree } from '@vscode/tree-sitter-wasm';
 
 const require = createRequire(import.meta.url);
 type TreeSitter = typeof import('@vscode/tree-sitter-wasm');
@@ -34,42 +34,74 @@ function parserFor(grammar: string): Promise<ParserType | undefined> {
   return parser;
 }
 
-function countErrors(tree: Tree): number {
-  if (!tree.rootNode.hasError) return 0;
+/** Error and missing nodes, visiting only subtrees that contain errors. */
+function countErrors(node: Node): number {
+  if (!node.hasError && !node.isMissing) return 0;
+  if (node.type === 'ERROR' || node.isMissing) return 1 + node.children.reduce((sum, child) => sum + (child ? countErrors(child) : 0), 0);
   let count = 0;
-  const cursor = tree.walk();
-  let descend = true;
-  for (;;) {
-    if (descend) {
-      if (cursor.nodeType === 'ERROR' || cursor.nodeIsMissing) count++;
-      if (cursor.gotoFirstChild()) continue;
-    }
-    if (cursor.gotoNextSibling()) {
-      descend = true;
-      continue;
-    }
-    if (!cursor.gotoParent()) break;
-    descend = false;
-  }
-  cursor.delete();
+  for (const child of node.children) if (child) count += countErrors(child);
   return count;
 }
 
-parentPort!.on('message', async (message: { id: number; grammar: string; texts: string[] }) => {
+/**
+ * Recently parsed originals, so repeated applies to the same text skip the full parse; the result
+ * text is parsed incrementally from the original's tree (only the changed span is re-parsed).
+ */
+const recent: Array<{ grammar: string; text: string; tree: Tree; errors: number }> = [];
+
+function originalTree(parser: ParserType, grammar: string, text: string): { tree: Tree; errors: number } | undefined {
+  const hit = recent.find((entry) => entry.grammar === grammar && entry.text === text);
+  if (hit) return hit;
+  const tree = parser.parse(text);
+  if (!tree) return undefined;
+  const entry = { grammar, text, tree, errors: countErrors(tree.rootNode) };
+  recent.unshift(entry);
+  while (recent.length > 4) recent.pop()!.tree.delete();
+  return entry;
+}
+
+/** Row and column (in UTF-16 units, as the JS binding counts) of an offset. */
+function pointAt(text: string, offset: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
+}
+
+function resultErrors(parser: ParserType, original: { tree: Tree }, before: string, after: string): number | undefined {
+  let start = 0;
+  const max = Math.min(before.length, after.length);
+  while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let tail = 0;
+  while (tail < max - start && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
+  const oldEnd = before.length - tail;
+  const newEnd = after.length - tail;
+  const edited = original.tree.copy();
+  edited.edit({
+    startIndex: start,
+    oldEndIndex: oldEnd,
+    newEndIndex: newEnd,
+    startPosition: pointAt(before, start),
+    oldEndPosition: pointAt(before, oldEnd),
+    newEndPosition: pointAt(after, newEnd),
+  });
+  const tree = parser.parse(after, edited);
+  edited.delete();
+  if (!tree) return undefined;
+  const errors = countErrors(tree.rootNode);
+  tree.delete();
+  return errors;
+}
+
+parentPort!.on('message', async (message: { id: number; grammar: string; before: string; after: string }) => {
   try {
     const parser = await parserFor(message.grammar);
-    if (!parser) {
-      parentPort!.postMessage({ id: message.id, counts: null });
-      return;
-    }
-    const counts = message.texts.map((text) => {
-      const tree = parser.parse(text);
-      if (!tree) return 0;
-      const errors = countErrors(tree);
-      tree.delete();
-      return errors;
-    });
-    parentPort!.postMessage({ id: message.id, counts });
+    const original = parser && originalTree(parser, message.grammar, message.before);
+    const after = parser && original ? resultErrors(parser, original, message.before, message.after) : undefined;
+    parentPort!.postMessage({ id: message.id, counts: original && after !== undefined ? [original.errors, after] : null });
   } catch (error) {
     parentPort!.postMessage({ id: message.id, counts: null, error: String(error) });
   }
