@@ -3,6 +3,7 @@
 // I/O comes in through `DocumentSource` and `ModelRewriter`, so this file never touches the disk
 // or the network itself; it never writes files at all.
 import type { PositionEncodingKind, ResultOf } from '../../protocol/index.js';
+import { diffTexts } from '../diff/index.js';
 import { buildHunks, type FileChange, type Hunk, hunkEdits } from './hunks.js';
 import { leakedMarkers, looksLikeElision } from './markers.js';
 import { grammarFor, syntaxErrorCounts } from './syntax-check.js';
@@ -175,7 +176,8 @@ export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<Appl
     }
 
     // Checks before anything is proposed.
-    const leaked = leakedMarkers(newText, document.text);
+    // Only added lines can leak a marker: check the diff's new side, not the whole file.
+    const leaked = newText === document.text ? [] : leakedMarkers(diffTexts(document.text, newText).map((hunk) => hunk.newText).join(''), document.text);
     if (leaked.length > 0) {
       fileUnresolved.push({
         uri: file.uri,

@@ -2,6 +2,7 @@
 // language, the result must not have more syntax errors than the original. Parsing runs in one
 // worker thread, started on first use and unref'd (it never keeps the process alive).
 import { Worker } from 'node:worker_threads';
+import { diffTexts } from '../diff/index.js';
 
 /** Language ids (as editors send them) and file extensions to the grammars @vscode/tree-sitter-wasm ships. */
 const GRAMMAR_BY_LANGUAGE: Readonly<Record<string, string>> = {
@@ -52,6 +53,7 @@ function getWorker(): Worker {
  * grammar or parsing failed (the check then passes). The result is parsed incrementally.
  */
 export function syntaxErrorCounts(grammar: string, texts: [before: string, after: string], timeoutMs = 5000): Promise<number[] | null> {
+  const hunks = diffTexts(texts[0], texts[1]).map(({ newOffset, newEndOffset, oldText }) => ({ newOffset, newEndOffset, oldText }));
   return new Promise((resolve) => {
     const id = nextId++;
     const current = getWorker();
@@ -65,7 +67,7 @@ export function syntaxErrorCounts(grammar: string, texts: [before: string, after
       resolve(counts);
     });
     current.ref();
-    current.postMessage({ id, grammar, before: texts[0], after: texts[1] });
+    current.postMessage({ id, grammar, before: texts[0], after: texts[1], hunks });
   });
 }
 

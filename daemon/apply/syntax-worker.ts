@@ -60,34 +60,40 @@ function originalTree(parser: ParserType, grammar: string, text: string): { tree
   return entry;
 }
 
-/** Row and column (in UTF-16 units, as the JS binding counts) of an offset. */
-function pointAt(text: string, offset: number): { row: number; column: number } {
-  let row = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    row++;
-    lineStart = i + 1;
-  }
-  return { row, column: offset - lineStart };
+/** Row and column (UTF-16 units) where `text` ends, counted from `from`. */
+function advance(from: { row: number; column: number }, text: string): { row: number; column: number } {
+  const lastNewline = text.lastIndexOf('\n');
+  if (lastNewline < 0) return { row: from.row, column: from.column + text.length };
+  let rows = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) rows++;
+  return { row: from.row + rows, column: text.length - lastNewline - 1 };
 }
 
-function resultErrors(parser: ParserType, original: { tree: Tree }, before: string, after: string): number | undefined {
-  let start = 0;
-  const max = Math.min(before.length, after.length);
-  while (start < max && before.charCodeAt(start) === after.charCodeAt(start)) start++;
-  let tail = 0;
-  while (tail < max - start && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
-  const oldEnd = before.length - tail;
-  const newEnd = after.length - tail;
+export interface TextHunk {
+  /** Offsets of the hunk in the new text, and the text it replaced. */
+  newOffset: number;
+  newEndOffset: number;
+  oldText: string;
+}
+
+/** Re-parses the result from the original's tree, telling tree-sitter about each changed span. */
+function resultErrors(parser: ParserType, original: { tree: Tree }, after: string, hunks: readonly TextHunk[]): number | undefined {
   const edited = original.tree.copy();
-  edited.edit({
-    startIndex: start,
-    oldEndIndex: oldEnd,
-    newEndIndex: newEnd,
-    startPosition: pointAt(before, start),
-    oldEndPosition: pointAt(before, oldEnd),
-    newEndPosition: pointAt(after, newEnd),
-  });
+  // Hunks in order; each edit is expressed in the text as already edited before it (= `after` up to the hunk).
+  let cursor = 0;
+  let point = { row: 0, column: 0 };
+  for (const hunk of hunks) {
+    point = advance(point, after.slice(cursor, hunk.newOffset));
+    cursor = hunk.newOffset;
+    edited.edit({
+      startIndex: hunk.newOffset,
+      oldEndIndex: hunk.newOffset + hunk.oldText.length,
+      newEndIndex: hunk.newEndOffset,
+      startPosition: point,
+      oldEndPosition: advance(point, hunk.oldText),
+      newEndPosition: advance(point, after.slice(hunk.newOffset, hunk.newEndOffset)),
+    });
+  }
   const tree = parser.parse(after, edited);
   edited.delete();
   if (!tree) return undefined;
@@ -96,11 +102,11 @@ function resultErrors(parser: ParserType, original: { tree: Tree }, before: stri
   return errors;
 }
 
-parentPort!.on('message', async (message: { id: number; grammar: string; before: string; after: string }) => {
+parentPort!.on('message', async (message: { id: number; grammar: string; before: string; after: string; hunks: TextHunk[] }) => {
   try {
     const parser = await parserFor(message.grammar);
     const original = parser && originalTree(parser, message.grammar, message.before);
-    const after = parser && original ? resultErrors(parser, original, message.before, message.after) : undefined;
+    const after = parser && original ? resultErrors(parser, original, message.after, message.hunks) : undefined;
     parentPort!.postMessage({ id: message.id, counts: original && after !== undefined ? [original.errors, after] : null });
   } catch (error) {
     parentPort!.postMessage({ id: message.id, counts: null, error: String(error) });
