@@ -29,7 +29,7 @@ export function renderProgressLine(progress: ProgressView | undefined, state: st
   const filled = Math.round((BAR_WIDTH * progress.percentage) / 100);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
   const eta = progress.etaSeconds !== undefined ? `, ETA ${formatSeconds(progress.etaSeconds)}` : '';
-  const noun = progress.phase === 'embedding' ? 'chunks embedded' : 'files';
+  const noun = progress.phase === 'embedding' ? 'chunks embedded' : progress.phase === 'syntax' ? 'files in the second pass (all searchable)' : 'files';
   return `${bar} ${String(progress.percentage).padStart(3)}% ${progress.done}/${progress.total} ${noun}, ${Math.round(progress.filesPerSecond)}/s${eta}`;
 }
 

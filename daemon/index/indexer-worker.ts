@@ -67,6 +67,7 @@ const context: SyncContext = {
   ignore,
   shouldStop: () => (stopping ? new StoppedError() : cancelled ? new CancelledError() : undefined),
   shouldYield: () => pending !== undefined,
+  yieldRequested: () => (pending ? Promise.resolve() : new Promise<void>((resolve) => yieldWaiters.push(resolve))),
   onProgress: () => undefined,
 };
 
@@ -76,7 +77,13 @@ let pending: { full: boolean; paths: Set<string>; reason: string; id: number } |
 let treeDirty = false;
 let treeTimer: NodeJS.Timeout | undefined;
 
+/** The second pass waiting to hear that a sync was requested. */
+let yieldWaiters: Array<() => void> = [];
+
 function requestSync(batch: ChangeBatch, id = 0): void {
+  const wake = yieldWaiters;
+  yieldWaiters = [];
+  wake.forEach((resolve) => resolve());
   if (!pending) pending = { full: batch.full, paths: new Set(batch.paths), reason: batch.reason, id };
   else {
     pending.full ||= batch.full;
@@ -99,9 +106,9 @@ async function runSyncs(): Promise<void> {
         if (job.full) {
           const { stats, skips } = await fullSync(context);
           treeDirty = false;
-          // The watcher starts once the first scan is done, so the two never compete for the
-          // disk and this thread; the sync its 'ready' triggers catches what changed meanwhile.
-          if (options.watch && !watcher && !stopping) startWatcher();
+          // A watcher that failed is replaced; the sync its 'ready' triggers catches what
+          // changed while none was watching.
+          if (options.watch && !watcher && !stopping) startWatcher(true);
           generation++;
           post({ type: 'synced', stats, skips, generation });
           log('info', 'index synced', { root: options.root, reason: job.reason, ...stats });
@@ -115,7 +122,8 @@ async function runSyncs(): Promise<void> {
         // Every file is searchable now; trigram rows, syntax-aware chunks and symbols come
         // next, paused whenever a sync (a save) waits, so a save never queues behind parsing.
         if (!pending) {
-          const syntax = await secondPass(context, (progress) => setState('indexing', { ...progress, startedAt }));
+          const secondStartedAt = Date.now();
+          const syntax = await secondPass(context, (progress) => setState('indexing', { ...progress, startedAt: secondStartedAt }));
           if (syntax.hashChanged > 0) scheduleTreeRefresh();
         }
         if (!pending) {
@@ -257,7 +265,7 @@ function isWatchIgnored(path: string, stats?: { isDirectory(): boolean }): boole
   }
 }
 
-function startWatcher(): void {
+function startWatcher(catchUp = false): void {
   watcher = watch(options.root, {
     ignoreInitial: true,
     followSymlinks: false,
@@ -280,9 +288,9 @@ function startWatcher(): void {
     queue.push(rel);
   };
   watcher.on('add', onPath).on('change', onPath).on('unlink', onPath).on('unlinkDir', onPath);
-  // What changed before the watcher saw it (during the first scan, or while a failed watcher
-  // was down) is found by one resync; it re-reads only files whose stat changed.
-  watcher.once('ready', () => queue.requestFull('file watcher started'));
+  // What changed while a failed watcher was down is found by one resync (it re-reads only files
+  // whose stat changed). The first watcher starts with the first scan, which needs no catch-up.
+  if (catchUp) watcher.once('ready', () => queue.requestFull('file watcher restarted'));
   watcher.on('error', (error) => {
     // inotify limits, a vanished root...: the periodic resync keeps the index right meanwhile.
     post({ type: 'warning', message: `file watcher: ${(error as Error).message}; changes are picked up by the periodic resync instead` });
@@ -351,4 +359,4 @@ async function stop(): Promise<void> {
   port.close();
 }
 
-// (The watcher starts after the first full sync: see runSyncs.)
+if (options.watch) startWatcher();

@@ -61,8 +61,8 @@ export class ParsePool {
     this.size = Math.max(1, options.size ?? Math.min(4, cpus().length));
     this.idleMs = options.idleMs ?? 30_000;
     this.depth = Math.max(1, options.depth ?? 8);
-    this.recycleAfterFiles = options.recycleAfterFiles ?? 2000;
-    this.recycleAboveBytes = options.recycleAboveBytes ?? 160 * 1024 * 1024;
+    this.recycleAfterFiles = options.recycleAfterFiles ?? 1000;
+    this.recycleAboveBytes = options.recycleAboveBytes ?? 128 * 1024 * 1024;
   }
 
   process(request: ProcessRequest): Promise<ProcessResult> {

@@ -46,15 +46,17 @@ export interface SyncContext {
   shouldStop: () => Error | undefined;
   /** True when more urgent work waits: the syntax pass then pauses (it resumes later). */
   shouldYield?: () => boolean;
+  /** Resolves when more urgent work arrives (so the second pass need not finish what it parses). */
+  yieldRequested?: () => Promise<void>;
   onProgress: (progress: SyncProgress) => void;
 }
 
 const statChanged = (stored: StoredFile, now: FileStat) => stored.size !== now.size || stored.mtimeMs !== now.mtimeMs || stored.ino !== now.ino;
 
 /** How many files are read and chunked ahead of the writer. */
-const IN_FLIGHT = 128;
+const IN_FLIGHT = 64;
 /** Bytes of files read and chunked ahead of the writer (their results wait in memory). */
-const IN_FLIGHT_BYTES = 24 * 1024 * 1024;
+const IN_FLIGHT_BYTES = 12 * 1024 * 1024;
 /**
  * Files per write transaction (each transaction holds whole files only). Small enough that the
  * parse workers, fed from this same thread, never run dry while a batch is written.
@@ -110,8 +112,10 @@ async function processPaths(
   let inFlight = 0;
   let inFlightBytes = 0;
   let waiters: Array<() => void> = [];
+  /** Set when the second pass yields: answers still in flight are dropped (the files stay pending). */
+  let abandoned = false;
   const worker = async () => {
-    while (next < paths.length) {
+    while (next < paths.length && !abandoned) {
       const stop = context.shouldStop();
       if (stop) throw stop;
       if (pass === 'syntax' && context.shouldYield?.()) {
@@ -142,6 +146,7 @@ async function processPaths(
           waiters = [];
           wake.forEach((resolve) => resolve());
         });
+      if (abandoned) return;
       if (result.kind === 'indexed') {
         counts.indexed++;
         counts.bytes += result.size;
@@ -161,7 +166,19 @@ async function processPaths(
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, paths.length) }, worker));
+    // The second pass keeps few files in flight: it must yield quickly when a save arrives, and
+    // whatever it has in flight is parsed before it can.
+    const lanes = pass === 'syntax' ? pool.size + 1 : IN_FLIGHT;
+    const all = Promise.all(Array.from({ length: Math.min(lanes, paths.length) }, worker));
+    if (pass === 'syntax' && context.yieldRequested) {
+      // A save arrived: do not wait for a large file's parse to finish before indexing it.
+      const yielded = context.yieldRequested().then(() => 'yield' as const);
+      if ((await Promise.race([all, yielded])) === 'yield') {
+        abandoned = true;
+        counts.yielded = true;
+        all.catch(() => undefined);
+      }
+    } else await all;
   } finally {
     // Whatever finished is committed, even when the sync stops early: those files are done.
     flush();

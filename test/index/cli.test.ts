@@ -67,4 +67,8 @@ test('the progress line shows a bar, files/s and ETA', () => {
     renderProgressLine({ phase: 'indexing', done: 500, total: 2000, percentage: 25, filesPerSecond: 1234.4, etaSeconds: 75 }, 'indexing'),
     '[########......................]  25% 500/2000 files, 1234/s, ETA 1m15s',
   );
+  assert.equal(
+    renderProgressLine({ phase: 'syntax', done: 2000, total: 2000, percentage: 100, filesPerSecond: 150 }, 'indexing'),
+    '[##############################] 100% 2000/2000 files in the second pass (all searchable), 150/s',
+  );
 });
