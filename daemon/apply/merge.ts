@@ -15,7 +15,7 @@
 //      region, or floats between two markers, it is unresolved.
 // 3. The ends of a fragment are elided implicitly; a sketch that covers most of the file and does
 //    not start (or end) with a marker is taken to mean what it shows there.
-import { dominantEol, lineContent, lineTerminator, splitLines } from '../diff/index.js';
+import { diffTexts, dominantEol, lineContent, lineTerminator, splitLines } from '../diff/index.js';
 import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from './indentation.js';
 import { looksLikeElision } from './markers.js';
 import { isTrivialLine, lineSimilarity, ProfileCache, profile, profileSimilarity, squash } from './similarity.js';
@@ -88,8 +88,10 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   // A marker-looking line that the document also has (a Python `...` body, say) is code if it
   // anchors there, and a marker otherwise; other marker-looking lines never anchor.
   const looksMarker = sk.map((line) => looksLikeElision(line));
-  const docTrimmed = looksMarker.some(Boolean) ? new Set(doc.map((line) => line.trim())) : new Set<string>();
-  const isMarker = sk.map((line, i) => looksMarker[i]! && !docTrimmed.has(line.trim()));
+  const markerTexts = new Set(sk.filter((_, i) => looksMarker[i]).map((line) => line.trim()));
+  const docTrimmed = new Set<string>();
+  if (markerTexts.size > 0) for (const line of doc) if (markerTexts.has(line.trim())) docTrimmed.add(line.trim());
+  const baseIsMarker = sk.map((line, i) => looksMarker[i]! && !docTrimmed.has(line.trim()));
   if (sk.every((line, i) => looksMarker[i] || line.trim() === '')) {
     return refuse('markersOnly', 'The sketch holds only elision markers, so there is nothing to apply: the model left out the code it meant to change.');
   }
@@ -101,270 +103,289 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     return { text: sk.join(eol) + (original.length === 0 || /[\r\n]$/.test(original) ? eol : ''), unresolved: [], anchors: 0, markers: 0 };
   }
 
-  // Anchors inside new code are demoted and the alignment redone without them, so that the
-  // places they stole from (by being unique) go back to the lines that really anchor there.
-  const banned = new Set<number>();
-  let match = alignLines(sk, isMarker, doc, banned);
-  for (let round = 0; round < 3; round++) {
-    const demoted = [...demoteIsolatedAnchors(sk, isMarker, doc, match), ...misplacedBlocks(sk, isMarker, doc, match)];
-    if (demoted.length === 0) break;
-    for (const s of demoted) banned.add(s);
-    match = alignLines(sk, isMarker, doc, banned);
-  }
-  for (let s = 0; s < sk.length; s++) if (looksMarker[s] && match[s]! < 0) isMarker[s] = true;
-  const markerCount = isMarker.filter(Boolean).length;
-  const anchors: Array<[number, number]> = [];
-  for (let s = 0; s < sk.length; s++) if (match[s]! >= 0) anchors.push([s, match[s]!]);
-  if (anchors.length === 0) {
-    const firstCode = sk.findIndex((line, i) => !isMarker[i] && line.trim() !== '');
-    const block = codeBlockAround(sk, isMarker, firstCode);
-    return refuse(
-      'noAnchors',
-      'No line of the sketch matches the document, so there is nowhere to put it. Is the sketch for another file, or another language? Nearest lines are listed.',
-      nearestLines(block.map((s) => sk[s]!), doc, 0, doc.length),
-    );
-  }
+  // The longest chain of unique lines is usually right; when it dropped unique lines that disagree
+  // with it (new code copying a block that exists elsewhere), the merge is also tried without the
+  // chain's side of the disagreement, and the result that explains the sketch with fewer
+  // unresolved regions, then fewer changed lines, wins.
+  const first = mergeFrom(new Set());
+  if (first.conflicts.length === 0 || first.result.refusal) return first.result;
+  const second = mergeFrom(new Set(first.conflicts));
+  return preferred(first.result, second.result, original);
 
-  // The ends: a fragment's edges are elided implicitly; a sketch covering most of the file is literal.
-  const codeLines = sk.filter((line, i) => !isMarker[i] && line.trim() !== '').length;
-  // A sketch that uses markers means what it shows at its ends (an end without a marker ends
-  // there: lines beyond it are deleted); one without markers is a fragment, unless it is the file.
-  const literalEnds = markerCount > 0 || codeLines >= WHOLE_FILE_SHARE * doc.filter((line) => line.trim() !== '').length;
-  const firstNonBlank = sk.findIndex((line) => line.trim() !== '');
-  const lastNonBlank = sk.length - 1 - [...sk].reverse().findIndex((line) => line.trim() !== '');
-  const implicitStart = !literalEnds && !isMarker[firstNonBlank];
-  const implicitEnd = !literalEnds && !isMarker[lastNonBlank];
-
-  // Indentation translation, learned from the anchored lines.
-  // A sample is enough to tell a file's indentation style.
-  const fileStyle = detectIndent(doc.length > 2000 ? doc.slice(0, 2000) : doc);
-  const sketchStyle = detectIndent(sk.filter((_, i) => !isMarker[i]), fileStyle.unit);
-  const sketchTabWidth = fileStyle.useTabs ? (sketchStyle.useTabs ? fileStyle.unit : sketchStyle.unit) : fileStyle.unit;
-  const fileTabWidth = fileStyle.useTabs ? sketchTabWidth : fileStyle.unit;
-  const offsets = anchors
-    .filter(([s, o]) => sk[s]!.trim() !== '' && sk[s] !== doc[o])
-    .map(([s, o]) => indentColumns(leadingWhitespace(doc[o]!), fileTabWidth) - indentColumns(leadingWhitespace(sk[s]!), sketchTabWidth));
-  const exactAnchors = anchors.filter(([s, o]) => sk[s]!.trim() !== '' && sk[s] === doc[o]).length;
-  // Shift the sketch only when it is shifted as a whole: lines it reproduces exactly show it is not.
-  const offset = offsets.length >= 2 && exactAnchors === 0 ? mode(offsets) : 0;
-  const reindent = new Reindenter({ ...fileStyle, unit: fileTabWidth }, sketchTabWidth, offset);
-
-  const docProfiles = new ProfileCache(doc);
-  const out: Array<{ text: string; eol: string }> = [];
-  const unresolved: UnresolvedRegion[] = [];
-  const emitOriginal = (from: number, to: number) => {
-    for (let o = from; o < to; o++) out.push({ text: doc[o]!, eol: lineTerminator(originalLines[o]!) });
-  };
-  const emitSketch = (lines: number[]) => {
-    for (const s of lines) out.push({ text: reindent.render(sk[s]!), eol });
-  };
-  const emitAnchor = (s: number, o: number) => {
-    const mine = sk[s]!;
-    const theirs = doc[o]!;
-    if (mine === theirs || mine.trimEnd() === theirs.trimEnd()) return emitOriginal(o, o + 1);
-    // Matched ignoring whitespace. Where the indentation agrees once the sketch's style is
-    // translated, keep the document's indentation and take the rest of the line from the sketch
-    // (it may fix spacing inside the line); otherwise the sketch re-indented the line on purpose.
-    const sameIndent = reindent.columnsOfSketch(mine) + reindent.offset === reindent.columnsOfFile(theirs);
-    const text = sameIndent ? leadingWhitespace(theirs) + mine.trim() : reindent.render(mine);
-    if (text === theirs.trimEnd()) return emitOriginal(o, o + 1);
-    out.push({ text, eol: lineTerminator(originalLines[o]!) || eol });
-  };
-
-  const bounds: Array<[number, number]> = [[-1, -1], ...anchors, [sk.length, doc.length]];
-  for (let i = 0; i + 1 < bounds.length; i++) {
-    const [sa, oa] = bounds[i]!;
-    const [sb, ob] = bounds[i + 1]!;
-    const items: Item[] = [];
-    const inner: Item[] = [];
-    for (let s = sa + 1; s < sb; s++) inner.push({ marker: isMarker[s]!, s });
-    // An implicit end is dropped when the sketch's own edge lines are the document's edge lines.
-    const unshown = (from: number, to: number) => inner.every((item) => sk[item.s]!.trim() === '') && nonBlank(from, to) > MAX_UNSHOWN_EDGE_DELETION;
-    const guardStart = i === 0 && !implicitStart && markerCount > 0 && !isMarker[firstNonBlank] && unshown(0, ob);
-    const guardEnd = i + 2 === bounds.length && !implicitEnd && markerCount > 0 && !isMarker[lastNonBlank] && unshown(oa + 1, doc.length);
-    if ((i === 0 && implicitStart && !edgeRunMatches(inner, 'start', ob)) || guardStart) items.push({ marker: true, s: -1 });
-    items.push(...inner);
-    if ((i + 2 === bounds.length && implicitEnd && !edgeRunMatches(inner, 'end', oa + 1)) || guardEnd) items.push({ marker: true, s: sk.length });
-    if (guardStart) flagUnshownEdge(0, ob, sb);
-    if (guardEnd) flagUnshownEdge(oa + 1, doc.length, sa + 1);
-    resolveGap(items, oa + 1, ob);
-    if (i + 2 < bounds.length) emitAnchor(sb, ob);
-  }
-
-  /** Whether the code at a sketch edge (after its last marker) pairs line for line with the document's edge. */
-  function edgeRunMatches(inner: Item[], side: 'start' | 'end', bound: number): boolean {
-    const run: number[] = [];
-    if (side === 'end') {
-      for (let k = inner.length - 1; k >= 0 && !inner[k]!.marker; k--) run.unshift(inner[k]!.s);
-    } else {
-      for (let k = 0; k < inner.length && !inner[k]!.marker; k++) run.push(inner[k]!.s);
+  function mergeFrom(initialBanned: ReadonlySet<number>): { result: MergeResult; conflicts: number[] } {
+    // Anchors inside new code are demoted and the alignment redone without them, so that the
+    // places they stole from (by being unique) go back to the lines that really anchor there.
+    const isMarker = [...baseIsMarker];
+    const banned = new Set<number>(initialBanned);
+    let dropped: Array<[number, number]> = [];
+    let match = alignLines(sk, isMarker, doc, banned, dropped);
+    for (let round = 0; round < 3; round++) {
+      const demoted = [...demoteIsolatedAnchors(sk, isMarker, doc, match), ...misplacedBlocks(sk, isMarker, doc, match)];
+      if (demoted.length === 0) break;
+      for (const s of demoted) banned.add(s);
+      dropped = [];
+      match = alignLines(sk, isMarker, doc, banned, dropped);
     }
-    const code = run.filter((s) => sk[s]!.trim() !== '');
-    if (code.length === 0) return false;
-    const paired = side === 'end' ? pairFromEnd(code, bound, doc.length) : pairFromStart(code, 0, bound);
-    return paired.pairs.size === code.length && code.every((s) => squash(sk[s]!) === squash(doc[paired.pairs.get(s)!]!));
-  }
-
-  function nonBlank(from: number, to: number): number {
-    let count = 0;
-    for (let o = from; o < to; o++) if (doc[o]!.trim() !== '') count++;
-    return count;
-  }
-
-  /** The sketch uses markers but not at this end, which would delete many unshown lines: keep them and say so. */
-  function flagUnshownEdge(from: number, to: number, sketchLine: number): void {
-    const where = from === 0 ? 'start' : 'end';
-    unresolved.push({
-      kind: 'ambiguous',
-      message: `The sketch does not show document lines ${from + 1}-${to} at its ${where} and has no marker there, so whether they are deleted or unchanged is unclear; they were kept. To delete them, send the file's ${where} without them; to keep them, put a marker at the ${where}.`,
-      sketchStart: sketchLine,
-      sketchEnd: sketchLine,
-      text: '',
-      nearest: [{ startLine: from, endLine: to, text: doc.slice(from, Math.min(to, from + 10)).join('\n'), similarity: 0 }],
-    });
-  }
-
-  function resolveGap(items: Item[], lo: number, hi: number): void {
-    if (!items.some((item) => item.marker)) {
-      emitSketch(items.map((item) => item.s));
-      return;
+    for (let s = 0; s < sk.length; s++) if (looksMarker[s] && match[s]! < 0) isMarker[s] = true;
+    const markerCount = isMarker.filter(Boolean).length;
+    const anchors: Array<[number, number]> = [];
+    for (let s = 0; s < sk.length; s++) if (match[s]! >= 0) anchors.push([s, match[s]!]);
+    if (anchors.length === 0) {
+      const firstCode = sk.findIndex((line, i) => !isMarker[i] && line.trim() !== '');
+      const block = codeBlockAround(sk, isMarker, firstCode);
+      return { conflicts: [], result: refuse(
+        'noAnchors',
+        'No line of the sketch matches the document, so there is nowhere to put it. Is the sketch for another file, or another language? Nearest lines are listed.',
+        nearestLines(block.map((s) => sk[s]!), doc, 0, doc.length),
+      ) };
     }
-    // Runs of code separated by markers.
-    const runs: number[][] = [[]];
-    for (const item of items) {
-      if (item.marker) runs.push([]);
-      else runs[runs.length - 1]!.push(item.s);
-    }
-    const isBlankRun = (run: number[]) => run.every((s) => sk[s]!.trim() === '');
-    const head = runs[0]!;
-    const tail = runs.length > 1 ? runs[runs.length - 1]! : [];
-    for (const run of runs.slice(1, -1)) {
-      if (!isBlankRun(run)) unresolved.push(floatingRegion(run, lo, hi));
-    }
-    let headCovered = 0;
-    let headPairs: Map<number, number> | undefined;
-    if (!isBlankRun(head)) {
-      const { covered, pairs } = pairFromStart(head, lo, hi);
-      const inserted = head.filter((s) => !pairs.has(s));
-      if (resemblesInside(inserted, lo + covered, hi, 'after') || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(head, lo, hi, 'after'));
-      else [headCovered, headPairs] = [covered, pairs];
-    }
-    let tailCovered = 0;
-    let tailPairs: Map<number, number> | undefined;
-    if (!isBlankRun(tail)) {
-      const { covered, pairs } = pairFromEnd(tail, lo + headCovered, hi);
-      const inserted = tail.filter((s) => !pairs.has(s));
-      if (resemblesInside(inserted, lo + headCovered, hi - covered, 'before') || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
-      else [tailCovered, tailPairs] = [covered, pairs];
-    }
-    if (headPairs) emitPaired(head, headPairs);
-    emitOriginal(lo + headCovered, hi - tailCovered);
-    if (tailPairs) emitPaired(tail, tailPairs);
-  }
 
-  /** Sketch lines; a paired one that differs from its document line only in whitespace is the document's line. */
-  function emitPaired(run: number[], pairs: Map<number, number>): void {
-    for (const s of run) {
-      const o = pairs.get(s);
-      if (o !== undefined && squash(sk[s]!) === squash(doc[o]!) && reindent.render(sk[s]!).trim() === doc[o]!.trim()) emitOriginal(o, o + 1);
-      else emitSketch([s]);
+    // The ends: a fragment's edges are elided implicitly; a sketch covering most of the file is literal.
+    const codeLines = sk.filter((line, i) => !isMarker[i] && line.trim() !== '').length;
+    // A sketch that uses markers means what it shows at its ends (an end without a marker ends
+    // there: lines beyond it are deleted); one without markers is a fragment, unless it is the file.
+    const literalEnds = markerCount > 0 || codeLines >= WHOLE_FILE_SHARE * doc.filter((line) => line.trim() !== '').length;
+    const firstNonBlank = sk.findIndex((line) => line.trim() !== '');
+    const lastNonBlank = sk.length - 1 - [...sk].reverse().findIndex((line) => line.trim() !== '');
+    const implicitStart = !literalEnds && !isMarker[firstNonBlank];
+    const implicitEnd = !literalEnds && !isMarker[lastNonBlank];
+
+    // Indentation translation, learned from the anchored lines.
+    // A sample is enough to tell a file's indentation style.
+    const fileStyle = detectIndent(doc.length > 2000 ? doc.slice(0, 2000) : doc);
+    const sketchStyle = detectIndent(sk.filter((_, i) => !isMarker[i]), fileStyle.unit);
+    const sketchTabWidth = fileStyle.useTabs ? (sketchStyle.useTabs ? fileStyle.unit : sketchStyle.unit) : fileStyle.unit;
+    const fileTabWidth = fileStyle.useTabs ? sketchTabWidth : fileStyle.unit;
+    const offsets = anchors
+      .filter(([s, o]) => sk[s]!.trim() !== '' && sk[s] !== doc[o])
+      .map(([s, o]) => indentColumns(leadingWhitespace(doc[o]!), fileTabWidth) - indentColumns(leadingWhitespace(sk[s]!), sketchTabWidth));
+    const exactAnchors = anchors.filter(([s, o]) => sk[s]!.trim() !== '' && sk[s] === doc[o]).length;
+    // Shift the sketch only when it is shifted as a whole: lines it reproduces exactly show it is not.
+    const offset = offsets.length >= 2 && exactAnchors === 0 ? mode(offsets) : 0;
+    const reindent = new Reindenter({ ...fileStyle, unit: fileTabWidth }, sketchTabWidth, offset);
+
+    const docProfiles = new ProfileCache(doc);
+    const out: Array<{ text: string; eol: string }> = [];
+    const unresolved: UnresolvedRegion[] = [];
+    const emitOriginal = (from: number, to: number) => {
+      for (let o = from; o < to; o++) out.push({ text: doc[o]!, eol: lineTerminator(originalLines[o]!) });
+    };
+    const emitSketch = (lines: number[]) => {
+      for (const s of lines) out.push({ text: reindent.render(sk[s]!), eol });
+    };
+    const emitAnchor = (s: number, o: number) => {
+      const mine = sk[s]!;
+      const theirs = doc[o]!;
+      if (mine === theirs || mine.trimEnd() === theirs.trimEnd()) return emitOriginal(o, o + 1);
+      // Matched ignoring whitespace. Where the indentation agrees once the sketch's style is
+      // translated, keep the document's indentation and take the rest of the line from the sketch
+      // (it may fix spacing inside the line); otherwise the sketch re-indented the line on purpose.
+      const sameIndent = reindent.columnsOfSketch(mine) + reindent.offset === reindent.columnsOfFile(theirs);
+      const text = sameIndent ? leadingWhitespace(theirs) + mine.trim() : reindent.render(mine);
+      if (text === theirs.trimEnd()) return emitOriginal(o, o + 1);
+      out.push({ text, eol: lineTerminator(originalLines[o]!) || eol });
+    };
+
+    const bounds: Array<[number, number]> = [[-1, -1], ...anchors, [sk.length, doc.length]];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const [sa, oa] = bounds[i]!;
+      const [sb, ob] = bounds[i + 1]!;
+      const items: Item[] = [];
+      const inner: Item[] = [];
+      for (let s = sa + 1; s < sb; s++) inner.push({ marker: isMarker[s]!, s });
+      // An implicit end is dropped when the sketch's own edge lines are the document's edge lines.
+      const unshown = (from: number, to: number) => inner.every((item) => sk[item.s]!.trim() === '') && nonBlank(from, to) > MAX_UNSHOWN_EDGE_DELETION;
+      const guardStart = i === 0 && !implicitStart && markerCount > 0 && !isMarker[firstNonBlank] && unshown(0, ob);
+      const guardEnd = i + 2 === bounds.length && !implicitEnd && markerCount > 0 && !isMarker[lastNonBlank] && unshown(oa + 1, doc.length);
+      if ((i === 0 && implicitStart && !edgeRunMatches(inner, 'start', ob)) || guardStart) items.push({ marker: true, s: -1 });
+      items.push(...inner);
+      if ((i + 2 === bounds.length && implicitEnd && !edgeRunMatches(inner, 'end', oa + 1)) || guardEnd) items.push({ marker: true, s: sk.length });
+      if (guardStart) flagUnshownEdge(0, ob, sb);
+      if (guardEnd) flagUnshownEdge(oa + 1, doc.length, sa + 1);
+      resolveGap(items, oa + 1, ob);
+      if (i + 2 < bounds.length) emitAnchor(sb, ob);
     }
-  }
 
-  /**
-   * Walks a run of sketch lines against the document lines at the boundary it touches: each line
-   * either pairs with the next document line (equal ignoring whitespace, or a visible
-   * modification of it; a line without letters pairs only when identical once re-indented), or
-   * is new. Document lines are never skipped: dropping lines beside a marker would be a guess.
-   */
-  function pairFromStart(run: number[], lo: number, hi: number): { covered: number; pairs: Map<number, number> } {
-    const pairs = new Map<number, number>();
-    let cursor = lo;
-    for (const s of run) {
-      if (cursor < hi && pairsWith(s, cursor)) pairs.set(s, cursor++);
+    /** Whether the code at a sketch edge (after its last marker) pairs line for line with the document's edge. */
+    function edgeRunMatches(inner: Item[], side: 'start' | 'end', bound: number): boolean {
+      const run: number[] = [];
+      if (side === 'end') {
+        for (let k = inner.length - 1; k >= 0 && !inner[k]!.marker; k--) run.unshift(inner[k]!.s);
+      } else {
+        for (let k = 0; k < inner.length && !inner[k]!.marker; k++) run.push(inner[k]!.s);
+      }
+      const code = run.filter((s) => sk[s]!.trim() !== '');
+      if (code.length === 0) return false;
+      const paired = side === 'end' ? pairFromEnd(code, bound, doc.length) : pairFromStart(code, 0, bound);
+      return paired.pairs.size === code.length && code.every((s) => squash(sk[s]!) === squash(doc[paired.pairs.get(s)!]!));
     }
-    return { covered: cursor - lo, pairs };
-  }
 
-  function pairFromEnd(run: number[], lo: number, hi: number): { covered: number; pairs: Map<number, number> } {
-    const pairs = new Map<number, number>();
-    let cursor = hi - 1;
-    for (let i = run.length - 1; i >= 0; i--) {
-      const s = run[i]!;
-      if (cursor >= lo && pairsWith(s, cursor)) pairs.set(s, cursor--);
+    function nonBlank(from: number, to: number): number {
+      let count = 0;
+      for (let o = from; o < to; o++) if (doc[o]!.trim() !== '') count++;
+      return count;
     }
-    return { covered: hi - 1 - cursor, pairs };
-  }
 
-  function pairsWith(s: number, o: number): boolean {
-    const mine = sk[s]!;
-    const theirs = doc[o]!;
-    if (mine.trim() === '' || theirs.trim() === '') return mine.trim() === theirs.trim();
-    if (isTrivialLine(mine) || isTrivialLine(theirs)) return reindent.render(mine).trimEnd() === theirs.trimEnd();
-    return lineSimilarity(mine, theirs) >= REPLACE_SIMILARITY;
-  }
+    /** The sketch uses markers but not at this end, which would delete many unshown lines: keep them and say so. */
+    function flagUnshownEdge(from: number, to: number, sketchLine: number): void {
+      const where = from === 0 ? 'start' : 'end';
+      unresolved.push({
+        kind: 'ambiguous',
+        message: `The sketch does not show document lines ${from + 1}-${to} at its ${where} and has no marker there, so whether they are deleted or unchanged is unclear; they were kept. To delete them, send the file's ${where} without them; to keep them, put a marker at the ${where}.`,
+        sketchStart: sketchLine,
+        sketchEnd: sketchLine,
+        text: '',
+        nearest: [{ startLine: from, endLine: to, text: doc.slice(from, Math.min(to, from + 10)).join('\n'), similarity: 0 }],
+      });
+    }
 
-  /** Each modified line must resemble its partner at least as much as any other line near it in the region. */
-  function pairsAreClear(pairs: Map<number, number>, lo: number, hi: number): boolean {
-    for (const [s, o] of pairs) {
-      const line = sk[s]!;
-      if (isTrivialLine(line) || squash(line) === squash(doc[o]!)) continue;
-      const mine = profile(line);
-      const own = profileSimilarity(mine, docProfiles.get(o));
-      for (let other = Math.max(lo, o - AMBIGUITY_WINDOW); other < Math.min(hi, o + AMBIGUITY_WINDOW); other++) {
-        if (other !== o && profileSimilarity(mine, docProfiles.get(other)) > own + 0.01) return false;
+    function resolveGap(items: Item[], lo: number, hi: number): void {
+      if (!items.some((item) => item.marker)) {
+        emitSketch(items.map((item) => item.s));
+        return;
+      }
+      // Runs of code separated by markers.
+      const runs: number[][] = [[]];
+      for (const item of items) {
+        if (item.marker) runs.push([]);
+        else runs[runs.length - 1]!.push(item.s);
+      }
+      const isBlankRun = (run: number[]) => run.every((s) => sk[s]!.trim() === '');
+      const head = runs[0]!;
+      const tail = runs.length > 1 ? runs[runs.length - 1]! : [];
+      for (const run of runs.slice(1, -1)) {
+        if (!isBlankRun(run)) unresolved.push(floatingRegion(run, lo, hi));
+      }
+      let headCovered = 0;
+      let headPairs: Map<number, number> | undefined;
+      if (!isBlankRun(head)) {
+        const { covered, pairs } = pairFromStart(head, lo, hi);
+        const inserted = head.filter((s) => !pairs.has(s));
+        if (resemblesInside(inserted, lo + covered, hi, 'after') || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(head, lo, hi, 'after'));
+        else [headCovered, headPairs] = [covered, pairs];
+      }
+      let tailCovered = 0;
+      let tailPairs: Map<number, number> | undefined;
+      if (!isBlankRun(tail)) {
+        const { covered, pairs } = pairFromEnd(tail, lo + headCovered, hi);
+        const inserted = tail.filter((s) => !pairs.has(s));
+        if (resemblesInside(inserted, lo + headCovered, hi - covered, 'before') || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
+        else [tailCovered, tailPairs] = [covered, pairs];
+      }
+      if (headPairs) emitPaired(head, headPairs);
+      emitOriginal(lo + headCovered, hi - tailCovered);
+      if (tailPairs) emitPaired(tail, tailPairs);
+    }
+
+    /** Sketch lines; a paired one that differs from its document line only in whitespace is the document's line. */
+    function emitPaired(run: number[], pairs: Map<number, number>): void {
+      for (const s of run) {
+        const o = pairs.get(s);
+        if (o !== undefined && squash(sk[s]!) === squash(doc[o]!) && reindent.render(sk[s]!).trim() === doc[o]!.trim()) emitOriginal(o, o + 1);
+        else emitSketch([s]);
       }
     }
-    return true;
-  }
 
-  /** Whether a line about to be inserted looks like a modified copy of a line in the elided range near the boundary it sits at. */
-  function resemblesInside(run: number[], lo: number, hi: number, side: 'after' | 'before'): boolean {
-    const from = side === 'after' ? lo : Math.max(lo, hi - AMBIGUITY_WINDOW);
-    const to = side === 'after' ? Math.min(hi, lo + AMBIGUITY_WINDOW) : hi;
-    for (const s of run) {
-      const line = sk[s]!;
-      if (isTrivialLine(line)) continue;
-      const mine = profile(line);
-      for (let o = from; o < to; o++) if (profileSimilarity(mine, docProfiles.get(o)) >= AMBIGUOUS_SIMILARITY) return true;
+    /**
+     * Walks a run of sketch lines against the document lines at the boundary it touches: each line
+     * either pairs with the next document line (equal ignoring whitespace, or a visible
+     * modification of it; a line without letters pairs only when identical once re-indented), or
+     * is new. Document lines are never skipped: dropping lines beside a marker would be a guess.
+     */
+    function pairFromStart(run: number[], lo: number, hi: number): { covered: number; pairs: Map<number, number> } {
+      const pairs = new Map<number, number>();
+      let cursor = lo;
+      for (const s of run) {
+        if (cursor < hi && pairsWith(s, cursor)) pairs.set(s, cursor++);
+      }
+      return { covered: cursor - lo, pairs };
     }
-    return false;
-  }
 
-  function regionText(run: number[]): string {
-    return run.map((s) => sk[s]!).join('\n');
-  }
+    function pairFromEnd(run: number[], lo: number, hi: number): { covered: number; pairs: Map<number, number> } {
+      const pairs = new Map<number, number>();
+      let cursor = hi - 1;
+      for (let i = run.length - 1; i >= 0; i--) {
+        const s = run[i]!;
+        if (cursor >= lo && pairsWith(s, cursor)) pairs.set(s, cursor--);
+      }
+      return { covered: hi - 1 - cursor, pairs };
+    }
 
-  function floatingRegion(run: number[], lo: number, hi: number): UnresolvedRegion {
-    const lines = run.map((s) => sk[s]!);
-    const repeated = lines.some((line) => !isTrivialLine(line) && countIn(doc, lo, hi, line) > 1);
-    return {
-      kind: repeated ? 'ambiguous' : 'unanchored',
-      message: repeated
-        ? `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} match several places inside an elided region (document lines ${lo + 1}-${hi}); add a unique surrounding line so they can be placed.`
-        : `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} sit between two elision markers and match no document line, so where they go is unknown; include a line of unchanged code next to them.`,
-      sketchStart: run[0]!,
-      sketchEnd: run[run.length - 1]! + 1,
-      text: regionText(run),
-      nearest: nearestLines(lines, doc, lo, hi),
-    };
-  }
+    function pairsWith(s: number, o: number): boolean {
+      const mine = sk[s]!;
+      const theirs = doc[o]!;
+      if (mine.trim() === '' || theirs.trim() === '') return mine.trim() === theirs.trim();
+      if (isTrivialLine(mine) || isTrivialLine(theirs)) return reindent.render(mine).trimEnd() === theirs.trimEnd();
+      return lineSimilarity(mine, theirs) >= REPLACE_SIMILARITY;
+    }
 
-  function boundaryRegion(run: number[], lo: number, hi: number, side: 'after' | 'before'): UnresolvedRegion {
-    const lines = run.map((s) => sk[s]!);
-    const where = side === 'after' ? (lo > 0 ? `after document line ${lo}` : 'at the start of the document') : hi < doc.length ? `before document line ${hi + 1}` : 'at the end of the document';
-    return {
-      kind: 'ambiguous',
-      message: `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} could be new code ${where}, or a change to similar lines inside the elided region (document lines ${lo + 1}-${hi}); include the unchanged lines around the change.`,
-      sketchStart: run[0]!,
-      sketchEnd: run[run.length - 1]! + 1,
-      text: regionText(run),
-      nearest: nearestLines(lines, doc, lo, hi),
-    };
-  }
+    /** Each modified line must resemble its partner at least as much as any other line near it in the region. */
+    function pairsAreClear(pairs: Map<number, number>, lo: number, hi: number): boolean {
+      for (const [s, o] of pairs) {
+        const line = sk[s]!;
+        if (isTrivialLine(line) || squash(line) === squash(doc[o]!)) continue;
+        const mine = profile(line);
+        const own = profileSimilarity(mine, docProfiles.get(o));
+        for (let other = Math.max(lo, o - AMBIGUITY_WINDOW); other < Math.min(hi, o + AMBIGUITY_WINDOW); other++) {
+          if (other !== o && profileSimilarity(mine, docProfiles.get(other)) > own + 0.01) return false;
+        }
+      }
+      return true;
+    }
 
-  const text = out.map((line, i) => line.text + (i + 1 < out.length ? line.eol || eol : endsWithEol(original) ? line.eol || eol : '')).join('');
-  return { text, unresolved, anchors: anchors.length, markers: markerCount };
+    /** Whether a line about to be inserted looks like a modified copy of a line in the elided range near the boundary it sits at. */
+    function resemblesInside(run: number[], lo: number, hi: number, side: 'after' | 'before'): boolean {
+      const from = side === 'after' ? lo : Math.max(lo, hi - AMBIGUITY_WINDOW);
+      const to = side === 'after' ? Math.min(hi, lo + AMBIGUITY_WINDOW) : hi;
+      for (const s of run) {
+        const line = sk[s]!;
+        if (isTrivialLine(line)) continue;
+        const mine = profile(line);
+        for (let o = from; o < to; o++) if (profileSimilarity(mine, docProfiles.get(o)) >= AMBIGUOUS_SIMILARITY) return true;
+      }
+      return false;
+    }
+
+    function regionText(run: number[]): string {
+      return run.map((s) => sk[s]!).join('\n');
+    }
+
+    function floatingRegion(run: number[], lo: number, hi: number): UnresolvedRegion {
+      const lines = run.map((s) => sk[s]!);
+      const repeated = lines.some((line) => !isTrivialLine(line) && countIn(doc, lo, hi, line) > 1);
+      return {
+        kind: repeated ? 'ambiguous' : 'unanchored',
+        message: repeated
+          ? `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} match several places inside an elided region (document lines ${lo + 1}-${hi}); add a unique surrounding line so they can be placed.`
+          : `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} sit between two elision markers and match no document line, so where they go is unknown; include a line of unchanged code next to them.`,
+        sketchStart: run[0]!,
+        sketchEnd: run[run.length - 1]! + 1,
+        text: regionText(run),
+        nearest: nearestLines(lines, doc, lo, hi),
+      };
+    }
+
+    function boundaryRegion(run: number[], lo: number, hi: number, side: 'after' | 'before'): UnresolvedRegion {
+      const lines = run.map((s) => sk[s]!);
+      const where = side === 'after' ? (lo > 0 ? `after document line ${lo}` : 'at the start of the document') : hi < doc.length ? `before document line ${hi + 1}` : 'at the end of the document';
+      return {
+        kind: 'ambiguous',
+        message: `Sketch lines ${run[0]! + 1}-${run[run.length - 1]! + 1} could be new code ${where}, or a change to similar lines inside the elided region (document lines ${lo + 1}-${hi}); include the unchanged lines around the change.`,
+        sketchStart: run[0]!,
+        sketchEnd: run[run.length - 1]! + 1,
+        text: regionText(run),
+        nearest: nearestLines(lines, doc, lo, hi),
+      };
+    }
+
+    const text = out.map((line, i) => line.text + (i + 1 < out.length ? line.eol || eol : endsWithEol(original) ? line.eol || eol : '')).join('');
+    // Anchors that the longest chain chose over unique lines it dropped, where the two disagree.
+    const conflicts = anchors
+      .filter(([s, o]) => dropped.some(([ds, dO]) => match[ds]! < 0 && ((s < ds && o > dO) || (s > ds && o < dO))))
+      .map(([s]) => s);
+    return { result: { text, unresolved, anchors: anchors.length, markers: markerCount }, conflicts };
+
+  }
 }
 
 interface Item {
@@ -431,7 +452,14 @@ const round = (value: number) => Math.round(value * 1000) / 1000;
  * Patience alignment of sketch lines to document lines. Returns, for each sketch line, the
  * document line it is anchored to, or -1. Markers never anchor.
  */
-export function alignLines(sk: readonly string[], isMarker: readonly boolean[], doc: readonly string[], banned: ReadonlySet<number> = new Set()): Int32Array {
+export function alignLines(
+  sk: readonly string[],
+  isMarker: readonly boolean[],
+  doc: readonly string[],
+  banned: ReadonlySet<number> = new Set(),
+  /** Receives the unique pairs the longest chains left out. */
+  dropped?: Array<[number, number]>,
+): Int32Array {
   const match = new Int32Array(sk.length).fill(-1);
   const skExact = sk.map((line) => line.trimEnd());
   const docExact = doc.map((line) => line.trimEnd());
@@ -459,6 +487,10 @@ export function alignLines(sk: readonly string[], isMarker: readonly boolean[], 
     if (pairs.length === 0) pairs = looseUnique;
     if (pairs.length === 0) continue;
     const chain = longestIncreasing(pairs);
+    if (dropped && chain.length < pairs.length) {
+      const kept = new Set(chain.map(([s]) => s));
+      for (const pair of pairs) if (!kept.has(pair[0])) dropped.push(pair);
+    }
     let [ps, po] = [sLo - 1, oLo - 1];
     for (const [s, o] of chain) {
       match[s] = o;
@@ -581,4 +613,12 @@ function demoteIsolatedAnchors(sk: readonly string[], isMarker: readonly boolean
     }
   }
   return demoted;
+}
+
+/** Fewer unresolved regions first, then fewer changed lines; the first on a tie. */
+function preferred(a: MergeResult, b: MergeResult, original: string): MergeResult {
+  if (b.refusal) return a;
+  if (a.unresolved.length !== b.unresolved.length) return a.unresolved.length < b.unresolved.length ? a : b;
+  const changed = (result: MergeResult) => diffTexts(original, result.text).reduce((sum, hunk) => sum + (hunk.oldEnd - hunk.oldStart) + (hunk.newEnd - hunk.newStart), 0);
+  return changed(b) < changed(a) ? b : a;
 }

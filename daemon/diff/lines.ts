@@ -45,6 +45,7 @@ export function lineTerminator(line: string): string {
 
 /** The terminator most lines use; \n for text without any. */
 export function dominantEol(text: string): '\n' | '\r\n' | '\r' {
+  if (!text.includes('\r')) return '\n';
   let crlf = 0;
   let lf = 0;
   let cr = 0;
