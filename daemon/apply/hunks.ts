@@ -12,6 +12,8 @@ export interface FileChange {
   uri: string;
   oldText: string;
   newText: string;
+  /** Line hunks already computed (a progressive diff); otherwise the texts are diffed. */
+  lineHunks?: LineHunk[];
 }
 
 interface Located {
@@ -27,7 +29,7 @@ interface Located {
 export function buildHunks(changes: readonly FileChange[], encoding: PositionEncodingKind): Hunk[] {
   const located: Located[] = [];
   for (const change of changes) {
-    const hunks = diffTexts(change.oldText, change.newText);
+    const hunks = change.lineHunks ?? diffTexts(change.oldText, change.newText);
     if (hunks.length === 0) continue;
     const oldStarts = computeLineStarts(change.oldText);
     const newStarts = computeLineStarts(change.newText);

@@ -24,5 +24,6 @@ export {
 } from './service.js';
 export { EditorDocumentSource, looksBinary, MAX_APPLY_FILE_BYTES, type OpenDocumentLookup } from './document-source.js';
 export { speculativeDecode, greedyDecode, DraftIndex, type Verifier, type SpeculativeOptions, type SpeculativeResult } from './speculative.js';
-export { rewriterFor, ChatSelectionWriter, SpeculativeRewriter, ProviderRewriter, localVerifier, rewritePrompt, rewriteMessages, extractRewrite, REWRITE_STOP, type LocalCausalLm } from './model-apply.js';
+export { rewriterFor, ChatSelectionWriter, SpeculativeRewriter, ProviderRewriter, localVerifier, rewritePrompt, rewriteMessages, extractRewrite, partialRewrite, REWRITE_STOP, type LocalCausalLm } from './model-apply.js';
 export { grammarFor, syntaxErrorCounts, stopSyntaxWorker } from './syntax-check.js';
+export { ProgressiveDiff } from './progressive.js';

@@ -51,6 +51,18 @@ export function extractRewrite(output: string, original: string, expectOpeningFe
   return text;
 }
 
+/** The file text in a model's answer so far: after the opening fence (chat), up to the closing one. */
+export function partialRewrite(output: string, expectOpeningFence: boolean): string {
+  let text = output;
+  if (expectOpeningFence) {
+    const open = /^[^\n]*?```[^\n]*\n/.exec(text);
+    if (!open) return '';
+    text = text.slice(open.index + open[0].length);
+  }
+  const close = text.indexOf(REWRITE_STOP);
+  return close >= 0 ? text.slice(0, close + 1) : text;
+}
+
 function withNewline(text: string): string {
   return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
 }
@@ -124,7 +136,7 @@ export class SpeculativeRewriter implements ModelRewriter {
       signal: request.signal,
       stopWhen: (committed) => {
         const text = this.lm.tokenizer.decode(committed);
-        request.onProgress?.(text);
+        request.onProgress?.(partialRewrite(text, false));
         done = text.includes(REWRITE_STOP);
         return done;
       },
@@ -183,7 +195,7 @@ export class ProviderRewriter implements ModelRewriter {
     for await (const event of stream) {
       if (event.type === 'text') {
         text += event.text;
-        request.onProgress?.(text);
+        request.onProgress?.(partialRewrite(text, chat));
       } else if (event.type === 'done') {
         usage = event.usage ?? {};
         if (event.finishReason === 'length') {

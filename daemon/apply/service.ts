@@ -3,7 +3,8 @@
 // I/O comes in through `DocumentSource` and `ModelRewriter`, so this file never touches the disk
 // or the network itself; it never writes files at all.
 import type { PositionEncodingKind, ResultOf } from '../../protocol/index.js';
-import { diffTexts } from '../diff/index.js';
+import { diffTexts, type LineHunk, splitLines } from '../diff/index.js';
+import { ProgressiveDiff } from './progressive.js';
 import { buildHunks, type FileChange, type Hunk, hunkEdits } from './hunks.js';
 import { leakedMarkers, looksLikeElision } from './markers.js';
 import { grammarFor, syntaxErrorCounts } from './syntax-check.js';
@@ -92,6 +93,8 @@ interface FileOutcome {
   document: SourceDocument;
   newText: string;
   producedBy: 'merge' | 'model' | 'none';
+  /** The model's progressive diff (its streamed hunks come first), when it covers `newText`. */
+  lineHunks?: LineHunk[];
 }
 
 export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<ApplyResult> {
@@ -109,6 +112,8 @@ export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<Appl
 
   const unresolved: Unresolved[] = [];
   const outcomes: FileOutcome[] = [];
+  /** Hunks already streamed per document (a model's progressive output). */
+  const streamed = new Map<string, number>();
   let modelStats: RewriteResult['stats'] | undefined;
 
   for (const file of request.files) {
@@ -152,7 +157,17 @@ export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<Appl
     // A model can place what the merge could not; it cannot invent a sketch that is empty or all markers.
     const modelCanHelp = fileUnresolved.some((item) => item.kind === 'ambiguous' || item.kind === 'unanchored' || item.kind === 'noAnchors');
     const wantModel = strategy === 'model' || (strategy === 'auto' && modelCanHelp && io.model !== undefined);
+    let lineHunks: LineHunk[] | undefined;
     if (wantModel && io.model) {
+      // Regions of the model's output stream as soon as the output lines up with the original after them.
+      const progressive = new ProgressiveDiff(document.text);
+      const onProgress = (textSoFar: string) => {
+        const fresh = progressive.feed(textSoFar);
+        if (fresh.length === 0 || !io.onHunks) return;
+        const hunks = buildHunks([{ uri: file.uri, oldText: document.text, newText: textSoFar, lineHunks: fresh }], io.encoding);
+        streamed.set(file.uri, (streamed.get(file.uri) ?? 0) + hunks.length);
+        io.onHunks(hunks);
+      };
       try {
         const rewritten = await io.model.rewrite({
           uri: file.uri,
@@ -161,11 +176,16 @@ export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<Appl
           sketch: file.sketch,
           ...(request.instruction && { instruction: request.instruction }),
           signal: io.signal,
+          onProgress,
         });
         modelStats = addModelStats(modelStats, rewritten.stats);
         fileUnresolved.length = 0;
         newText = rewritten.text;
         producedBy = 'model';
+        if (progressive.consistent(splitLines(newText))) {
+          progressive.finish(newText);
+          lineHunks = progressive.hunks;
+        }
       } catch (error) {
         if (io.signal.aborted || (error as Error).name === 'AbortError') throw error;
         const message = `${io.model.description}: ${(error as Error).message}`;
@@ -206,7 +226,7 @@ export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<Appl
       }
     }
     unresolved.push(...fileUnresolved);
-    outcomes.push({ document, newText, producedBy });
+    outcomes.push({ document, newText, producedBy, ...(lineHunks && producedBy === 'model' && { lineHunks }) });
   }
 
   // Every document must still be what the edits were computed against.
@@ -217,11 +237,17 @@ export async function runApply(request: ApplyRequest, io: ApplyIO): Promise<Appl
   }
   throwIfAborted(io.signal);
 
-  const changes: FileChange[] = outcomes.map((outcome) => ({ uri: outcome.document.uri, oldText: outcome.document.text, newText: outcome.newText }));
+  const changes: FileChange[] = outcomes.map((outcome) => ({
+    uri: outcome.document.uri,
+    oldText: outcome.document.text,
+    newText: outcome.newText,
+    ...(outcome.lineHunks && { lineHunks: outcome.lineHunks }),
+  }));
   const hunks = buildHunks(changes, io.encoding);
   if (io.onHunks) {
     for (const outcome of outcomes) {
-      const ofFile = hunks.filter((hunk) => hunk.uri === outcome.document.uri);
+      // A model's file already streamed its first hunks (same hunks, in the same order).
+      const ofFile = hunks.filter((hunk) => hunk.uri === outcome.document.uri).slice(outcome.lineHunks ? (streamed.get(outcome.document.uri) ?? 0) : 0);
       if (ofFile.length > 0) io.onHunks(ofFile);
     }
   }

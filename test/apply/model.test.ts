@@ -99,10 +99,16 @@ test('caret/apply with strategy model sends the original as Predicted Outputs an
   await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'javascript', version: 2, text: original } });
 
   api.on('POST /v1/chat/completions', answer('```javascript\n' + updated + '```\n', { completion_tokens_details: { accepted_prediction_tokens: 120, rejected_prediction_tokens: 3 } }));
+  const streamed: Array<{ newText: string; oldRange: unknown }> = [];
+  const progress = connection.onProgress({ method: '$/progress' } as never, 'model-1', (value: Array<{ newText: string; oldRange: unknown }>) => streamed.push(...value));
   const result = (await connection.sendRequest('caret/apply', {
     files: [{ textDocument: { uri, version: 2 }, sketch: '// ...\n    case "rect": return shape.width * shape.height;\n// ...' }],
     strategy: 'model',
-  })) as { hunks: Array<{ newText: string }>; edit: { documentChanges: Array<{ textDocument: unknown }> }; stats: Record<string, unknown> };
+    partialResultToken: 'model-1',
+  })) as { hunks: Array<{ newText: string; oldRange: unknown }>; edit: { documentChanges: Array<{ textDocument: unknown }> }; stats: Record<string, unknown> };
+  progress.dispose();
+  // The region streamed while the answer was still arriving; the result repeats it.
+  assert.deepEqual(streamed.map((hunk) => [hunk.oldRange, hunk.newText]), result.hunks.map((hunk) => [hunk.oldRange, hunk.newText]));
   const body = api.last('/v1/chat/completions').body as { prediction: unknown; model: string; temperature: number };
   assert.deepEqual(body.prediction, { type: 'content', content: original });
   assert.equal(body.model, 'apply-model');
