@@ -21,6 +21,7 @@ import { type CaretPaths, resolvePaths, setTrust, readTrustedRoots, canonicalPat
 import { connectUnixClient, connectWebSocketClient } from './client.js';
 import { parseArgs } from './args.js';
 import { commandShadow } from './shadow-commands.js';
+import { commandApply } from './apply-commands.js';
 import { commandIndex, commandSearch } from './index-commands.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -42,6 +43,9 @@ Usage:
   caret index [DIR] [--rebuild] [--json] index DIR (default: here), with live progress
   caret search QUERY [--mode=M] [--limit=N] [--path=GLOB,..] [--lang=ID,..] [--root=DIR] [--json]
                                          search the index (lexical, semantic or hybrid)
+  caret apply FILE [SKETCH|-] [--strategy=auto|merge|model] [--json]
+                                         merge a sketch into FILE; prints a unified diff
+                                         (exit 1 when part of it was unresolved); never writes FILE
   caret shadow create|list|exec|diagnostics|changes|accept|discard ...
                                          shadow workspaces (see docs/shadow.md)
   caret --version | help
@@ -66,6 +70,8 @@ function spawnBackgroundDaemon(): void {
 }
 
 function installCrashGuards(log: Logger): void {
+  // Output to a closed terminal or pipe is not worth dying for.
+  process.stdout.on('error', () => undefined);
   // A bug in one request must not take every editor's session down with it.
   process.on('uncaughtException', (error) => log.error('uncaught exception', { error }));
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason : String(reason) }));
@@ -309,6 +315,9 @@ export async function main(argv: string[]): Promise<void> {
       return;
     case 'search':
       process.exitCode = await commandSearch(paths, flags, args, VERSION);
+      return;
+    case 'apply':
+      process.exitCode = await commandApply((action) => withDaemon(paths, action), flags, args, fail);
       return;
     case 'shadow':
       process.exitCode = await commandShadow((action) => withDaemon(paths, action), flags, args, argv, fail);
