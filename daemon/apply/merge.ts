@@ -485,6 +485,8 @@ export function alignLines(
     const looseOk = new Set(looseUnique.map(([s]) => s));
     let pairs = uniquePairs(skExact, docExact, sLo, sHi, oLo, oHi).filter(([s]) => looseOk.has(s));
     if (pairs.length === 0) pairs = looseUnique;
+    // No line unique on its own: runs of two, then three, consecutive lines that are unique together.
+    for (let size = 2; pairs.length === 0 && size <= 3; size++) pairs = uniqueBlocks(size, sLo, sHi, oLo, oHi);
     if (pairs.length === 0) continue;
     const chain = longestIncreasing(pairs);
     if (dropped && chain.length < pairs.length) {
@@ -500,6 +502,36 @@ export function alignLines(
     stack.push([ps + 1, sHi, po + 1, oHi]);
   }
   return match;
+
+  /** Pairs for every line of the blocks of `size` lines that occur once in both ranges (exact text). */
+  function uniqueBlocks(size: number, sLo: number, sHi: number, oLo: number, oHi: number): Array<[number, number]> {
+    const usable = (s: number) => !isMarker[s] && !banned.has(s) && skExact[s] !== '';
+    const inSketch = new Map<string, number>();
+    for (let s = sLo; s + size <= sHi; s++) {
+      let ok = true;
+      let informative = false;
+      for (let k = 0; k < size && ok; k++) {
+        ok = usable(s + k);
+        if (!skTrivial[s + k]) informative = true;
+      }
+      if (!ok || !informative) continue;
+      const key = skExact.slice(s, s + size).join('\u0000');
+      inSketch.set(key, inSketch.has(key) ? -1 : s);
+    }
+    if (inSketch.size === 0) return [];
+    const inDoc = new Map<string, number>();
+    for (let o = oLo; o + size <= oHi; o++) {
+      const key = docExact.slice(o, o + size).join('\u0000');
+      if (inSketch.has(key)) inDoc.set(key, inDoc.has(key) ? -1 : o);
+    }
+    const pairs = new Map<number, number>();
+    for (const [key, s] of inSketch) {
+      const o = inDoc.get(key);
+      if (s < 0 || o === undefined || o < 0) continue;
+      for (let k = 0; k < size; k++) if (!pairs.has(s + k)) pairs.set(s + k, o + k);
+    }
+    return [...pairs].sort((a, b) => a[0] - b[0]);
+  }
 
   function uniquePairs(skKeys: readonly string[], docKeys: readonly string[], sLo: number, sHi: number, oLo: number, oHi: number): Array<[number, number]> {
     const inSketch = new Map<string, number>();
