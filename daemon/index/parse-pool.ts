@@ -78,7 +78,9 @@ export class ParsePool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
+    // A small young generation: parse threads make much short-lived garbage, and each thread's
+    // default nursery (up to 48 MB) would otherwise stay resident.
+    const worker = new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     const slot: Slot = { worker, busy: new Map(), files: 0, retiring: false };
     worker.on('message', (message: WorkerReply) => {
       const pending = slot.busy.get(message.id);

@@ -79,7 +79,7 @@ export class SearchThread {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(new URL('./search-worker.js', import.meta.url), { workerData: { dbFile: this.dbFile } });
+    const worker = new Worker(new URL('./search-worker.js', import.meta.url), { workerData: { dbFile: this.dbFile }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.started++;
     worker.unref();
     worker.on('message', (message: SearchResponse) => {

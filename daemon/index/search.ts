@@ -74,9 +74,18 @@ export class IndexSearcher {
     );
   }
 
+  private readonly statements = new Map<string, ReturnType<Db['prepare']>>();
+
+  /** A prepared statement, prepared once per connection (preparing costs more than most queries). */
+  private statement(sql: string): ReturnType<Db['prepare']> {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
   private ranked(sql: string, match: string, limit: number): number[] {
     try {
-      return this.db.prepare(sql).pluck().all(match, limit) as number[];
+      return this.statement(sql).pluck().all(match, limit) as number[];
     } catch (error) {
       // A query the tokenizer reduces to nothing: no results, never an error.
       if (/fts5|syntax/i.test((error as Error).message)) return [];
@@ -113,6 +122,7 @@ export class IndexSearcher {
     const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'vectors'").get();
     if (!exists) return [];
     const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+    // Prepared each time: the vector table may have been dropped and re-created since.
     const rows = this.db.prepare('SELECT rowid FROM vectors WHERE embedding MATCH ? AND k = ? ORDER BY distance').pluck().all(blob, Math.min(candidates, 4096)) as Array<number | bigint>;
     return rows.map(Number);
   }

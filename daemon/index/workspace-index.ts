@@ -115,7 +115,7 @@ export class WorkspaceIndex extends EventEmitter<{
       resyncIntervalMs: settings.resyncIntervalSeconds * 1000,
       ...(this.embedder && { embed: { modelId: this.embedder.modelId, dimensions: this.embedder.dimensions, batchSize: settings.embedBatchSize } }),
     };
-    const worker = new Worker(new URL('./indexer-worker.js', import.meta.url), { workerData: workerOptions });
+    const worker = new Worker(new URL('./indexer-worker.js', import.meta.url), { workerData: workerOptions, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.worker = worker;
     worker.on('message', (message: FromIndexer) => this.onMessage(message));
     // Every (re)start begins with a full resync: it is what repairs an interrupted index.
