@@ -38,7 +38,13 @@ export function redact(fields: LogFields): LogFields {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const state = { level: options.level ?? 'info', written: 0 };
+  const state = { level: options.level ?? 'info', written: 0, stderrBroken: false };
+  if (options.stderr) {
+    // A foreground daemon whose terminal went away must not die of EPIPE, nor loop logging it.
+    process.stderr.on('error', () => {
+      state.stderrBroken = true;
+    });
+  }
   const write = (level: LogLevel, msg: string, fields: LogFields) => {
     if (levelRank[level] < levelRank[state.level]) return;
     const time = new Date().toISOString();
@@ -53,7 +59,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         // A log that cannot be written must never take the daemon down.
       }
     }
-    if (options.stderr) {
+    if (options.stderr && !state.stderrBroken) {
       const extra = Object.keys(clean).length ? ' ' + JSON.stringify(clean) : '';
       process.stderr.write(`${time.slice(11, 23)} ${level.padEnd(5)} ${msg}${extra}\n`);
     }
