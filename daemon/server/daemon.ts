@@ -56,16 +56,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const { paths, log } = options;
   let stopping: Promise<void> | undefined;
   const stop = (reason: string): Promise<void> => (stopping ??= doStop(reason));
-  const runtime = createRuntime({ paths, log, version: options.version, stopDaemon: (reason) => void stop(reason) });
-  const { services, hub } = runtime;
-  const config = () => services.config.get();
-
-  const unix = await claimSocket(paths.runtimeDir, paths.socketPath, () =>
-    listenUnixSocket(paths.socketPath, hub, () => config().server.maxMessageBytes),
-  ).catch(async (error) => {
-    await runtime.dispose();
+  // The runtime (which takes over shadow mounts, starts indexers...) is made only once this
+  // process has won the socket: a daemon that finds another running must touch nothing.
+  let created: Runtime | undefined;
+  const unix = await claimSocket(paths.runtimeDir, paths.socketPath, () => {
+    const made = (created = createRuntime({ paths, log, version: options.version, stopDaemon: (reason) => void stop(reason) }));
+    return listenUnixSocket(paths.socketPath, made.hub, () => made.services.config.get().server.maxMessageBytes);
+  }).catch(async (error) => {
+    await created?.dispose();
     throw error;
   });
+  const runtime = created!;
+  const { services, hub } = runtime;
+  const config = () => services.config.get();
   services.endpoints.socketPath = unix.path;
 
   mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
