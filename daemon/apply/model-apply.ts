@@ -183,10 +183,11 @@ export class ProviderRewriter implements ModelRewriter {
       stream = provider.chat({
         ...generation,
         messages: rewriteMessages(request.original, request.sketch, request.instruction),
+        sources: [request.uri],
         ...(provider.capabilities.predictedOutputs && { prediction: request.original }),
       });
     } else if (provider.capabilities.completion && provider.complete) {
-      stream = provider.complete({ ...generation, prompt: rewritePrompt(request.original, request.sketch, request.instruction), stop: [REWRITE_STOP] });
+      stream = provider.complete({ ...generation, prompt: rewritePrompt(request.original, request.sketch, request.instruction), sources: [request.uri], stop: [REWRITE_STOP] });
     } else {
       throw new ModelError({ kind: 'unsupported', provider: provider.kind, endpoint: provider.endpoint, message: 'the apply model can neither chat nor complete text', fix: 'Point [models.apply] at a chat or completion model' });
     }

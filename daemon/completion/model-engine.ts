@@ -72,17 +72,19 @@ export async function modelCompletion(provider: ModelProvider, input: ModelCompl
   const filename = input.parts.filename ?? 'untitled';
   const extra = input.parts.extra ?? [];
   const common = { maxTokens: input.maxTokens, temperature: 0, signal };
+  // Every file whose text a raw or chat prompt carries: a hosted provider refuses ignored ones.
+  const sources = [...(input.parts.filename ? [input.parts.filename] : []), ...extra.map((file) => file.path ?? file.filename)];
   if (provider.infill && provider.capabilities.fim !== 'none') {
     return collectText(provider.infill({ ...common, prefix, suffix, filename, extra, stop: ['\n\n\n'] }), signal);
   }
   const template = templateForModel(provider.model);
   if (provider.complete && provider.capabilities.completion && template) {
     const prompt = renderFimPrompt(template, { prefix, suffix, filename, extra });
-    return collectText(provider.complete({ ...common, prompt, stop: fimStops(template, ['\n\n\n']) }), signal);
+    return collectText(provider.complete({ ...common, prompt, sources, stop: fimStops(template, ['\n\n\n']) }), signal);
   }
   if (provider.chat && provider.capabilities.chat) {
     const messages = renderChatCompletion({ filename, languageId: input.languageId, prefix, suffix, extra });
-    const answer = await collectText(provider.chat({ ...common, messages }), signal);
+    const answer = await collectText(provider.chat({ ...common, messages, sources }), signal);
     const linePrefix = prefix.slice(prefix.lastIndexOf('\n') + 1);
     return parseChatCompletion(answer, linePrefix);
   }
@@ -90,8 +92,8 @@ export async function modelCompletion(provider: ModelProvider, input: ModelCompl
 }
 
 /** Runs an edit-region prompt; answers the model's raw output. */
-export async function modelRewrite(provider: ModelProvider, prompt: string, maxTokens: number, signal: AbortSignal): Promise<string> {
-  const common = { maxTokens, temperature: 0, signal };
+export async function modelRewrite(provider: ModelProvider, prompt: string, maxTokens: number, signal: AbortSignal, sources: string[] = []): Promise<string> {
+  const common = { maxTokens, temperature: 0, signal, sources };
   if (provider.chat && provider.capabilities.chat) {
     return collectText(provider.chat({ ...common, messages: [{ role: 'user', content: prompt }] }), signal, 16_000);
   }

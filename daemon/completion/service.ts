@@ -471,7 +471,7 @@ export class CompletionService {
     const capped = AbortSignal.any([signal, AbortSignal.timeout(settings.maxModelMs * 2)]);
     let output: string;
     try {
-      output = await modelRewrite(provider, prompt.prompt, settings.maxTokens * 4, capped);
+      output = await modelRewrite(provider, prompt.prompt, settings.maxTokens * 4, capped, [request.filename ?? document.uri]);
     } catch (error) {
       if (signal.aborted) throw error;
       this.stats.modelErrors++;
