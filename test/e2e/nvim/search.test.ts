@@ -49,6 +49,26 @@ describe('nvim plugin: search and index state', { skip: !nvimAvailable() && 'nvi
     await nvim.command('cclose');
   });
 
+  it('lists results from several files, each entry opening its own file', async () => {
+    await nvim.lua('_G.found = nil');
+    await nvim.lua("require('caret.search').search('export function', { callback = function(err, e) _G.found = e or {} end })");
+    await nvim.waitFor('return _G.found ~= nil', 'search results');
+    const entries = await nvim.lua<Array<{ bufnr: number; lnum: number; text: string }>>('return vim.fn.getqflist()');
+    const names = await nvim.lua<string[]>(`
+      local out = {}
+      for _, e in ipairs(vim.fn.getqflist()) do table.insert(out, vim.fn.fnamemodify(vim.api.nvim_buf_get_name(e.bufnr), ':t')) end
+      return out
+    `);
+    assert.ok(names.includes('shapes.js') && names.includes('totals.js'), `results from both files: ${names.join(', ')}`);
+    // :cc on an entry in the other file opens that file at the entry's line.
+    const index = names.indexOf('shapes.js') + 1;
+    await nvim.command('cclose');
+    await nvim.command(`cc ${index}`);
+    assert.match(await nvim.lua<string>('return vim.api.nvim_buf_get_name(0)'), /src\/shapes\.js$/);
+    assert.equal((await nvim.lua<number[]>('return vim.api.nvim_win_get_cursor(0)'))[0], entries[index - 1]!.lnum);
+    assert.match((await nvim.lines())[entries[index - 1]!.lnum - 1]!, /export function/);
+  });
+
   it('shows the index state in the statusline component', async () => {
     await nvim.lua("require('caret.index').refresh()");
     await nvim.waitFor("local i = require('caret.statusline').index; return i and i.state == 'ready'", 'the index to be ready', 30_000);
