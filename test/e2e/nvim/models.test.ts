@@ -156,4 +156,61 @@ describe('nvim plugin: with model servers', { skip: !nvimAvailable() && 'nvim is
     assert.deepEqual(lines.slice(-3), ['  let total = 0;', '  for (const item of items) total += item.age;', '  return total;']);
     assert.deepEqual(await nvim.lua('return vim.api.nvim_win_get_cursor(0)'), [lines.length, '  return total;'.length]);
   });
+
+  // The daemon answers one item per request (its completion service picks the best engine's
+  // answer), so a cycle key with one item asks again, as an invoked request. Several items, as
+  // another inline-completion server may send, are cycled through in place.
+  it('cycles: one item asks the daemon again; several items are stepped through and the shown one accepted', async () => {
+    await nvim.lua(`
+      local client = require('caret.client')
+      _G.triggers = {}
+      _G.extra = nil
+      local request = client.request
+      client.request = function(method, params, cb, bufnr)
+        if method ~= 'textDocument/inlineCompletion' then return request(method, params, cb, bufnr) end
+        table.insert(_G.triggers, params.context.triggerKind)
+        return request(method, params, function(err, result)
+          if _G.extra and result and result.items and result.items[1] then
+            local alt = vim.deepcopy(result.items[1])
+            -- The same range, another text: only the answer differs.
+            alt.insertText = alt.insertText:gsub(vim.pesc(_G.extra[1]), _G.extra[2])
+            alt.command = nil
+            table.insert(result.items, alt)
+          end
+          cb(err, result)
+        end, bufnr)
+      end
+    `);
+    api.on('POST /infill', infillAnswer('otal = 0;'));
+    await nvim.input('<Esc>olet t'); // autoindent supplies the two spaces
+    await nvim.waitFor("local s = require('caret.completion').current(); return s and s.text == 'otal = 0;'", 'ghost text');
+    const before = (await nvim.lua<number[]>('return _G.triggers')).length;
+    await nvim.input('<M-n>');
+    await nvim.waitFor(`return #_G.triggers > ${before}`, 'a second request');
+    assert.equal((await nvim.lua<number[]>('return _G.triggers'))[before], 1, 'the cycle key asks as an invoked request');
+    await nvim.waitFor("local s = require('caret.completion').current(); return s and s.text == 'otal = 0;'", 'the same single item');
+
+    await nvim.lua("_G.extra = { 'otal = 0;', 'otal = items.length;' }");
+    await nvim.input('<Esc>olet t'); // autoindent supplies the two spaces
+    await nvim.waitFor("local c = require('caret.completion'); return c.current() and #vim.api.nvim_buf_get_extmarks(0, c.ns, 0, -1, {}) > 0", 'ghost text');
+    assert.equal(await nvim.lua("return require('caret.completion').current().text"), 'otal = 0;');
+    await nvim.input('<M-n>');
+    await nvim.waitFor("return require('caret.completion').current().text == 'otal = items.length;'", 'the second item');
+    const drawn = await nvim.lua<string>(`
+      local out = {}
+      for _, m in ipairs(vim.api.nvim_buf_get_extmarks(0, require('caret.completion').ns, 0, -1, { details = true })) do
+        for _, chunk in ipairs(m[4].virt_text or {}) do table.insert(out, chunk[1]) end
+      end
+      return table.concat(out)
+    `);
+    assert.match(drawn, /^otal = items\.length;/, 'the second item is drawn');
+    await nvim.input('<M-n>');
+    await nvim.waitFor("return require('caret.completion').current().text == 'otal = 0;'", 'back to the first item (wraps)');
+    await nvim.input('<M-p>');
+    await nvim.waitFor("return require('caret.completion').current().text == 'otal = items.length;'", 'the second item again');
+    await nvim.input('<M-l>');
+    await nvim.waitFor("return require('caret.completion').current() == nil", 'the ghost text to go');
+    const lines = await nvim.lines();
+    assert.equal(lines[lines.length - 1], '  let total = items.length;');
+  });
 });
