@@ -1338,7 +1338,11 @@ the hunk in its buffer.  Dimmed hunks are low importance.
         (status (plist-get caret--review :status))
         (unresolved (plist-get caret--review :unresolved)))
     (erase-buffer)
-    (insert (propertize (format "caret %s — %s\n" (plist-get caret--review :title) status)
+    (insert (propertize (format "caret %s — %s%s\n" (plist-get caret--review :title) status
+                                (let ((streamed (plist-get caret--review :streamed)))
+                                  (if (and streamed (string-prefix-p "streaming" status))
+                                      (format " (%d hunk%s so far)" streamed (if (= streamed 1) "" "s"))
+                                    "")))
                         'face 'bold))
     (insert (substitute-command-keys
              "\\<caret-review-mode-map>\\[caret-review-accept-hunk] accept  \\[caret-review-reject-hunk] reject  \\[caret-review-undo-hunk] undo  \\[caret-review-accept-all] accept all  \\[caret-review-reject-all] reject all  \\[caret-review-next-hunk]/\\[caret-review-previous-hunk] move  \\[caret-review-visit] visit\n\n"))
@@ -1567,7 +1571,11 @@ FIRST-LINE is the document line of the first of LINE-STARTS."
                      (caret--review-render))))))
     (puthash token (lambda (value)
                      (when (buffer-live-p review)
-                       (with-current-buffer review (caret--review-add value))))
+                       (with-current-buffer review
+                         ;; Counted so the header can say how far the stream got.
+                         (setq caret--review (plist-put caret--review :streamed
+                                                        (+ (length value) (or (plist-get caret--review :streamed) 0))))
+                         (caret--review-add value))))
              caret--progress-handlers)
     (jsonrpc-async-request
      caret--connection method (append params (list :partialResultToken token))

@@ -149,6 +149,120 @@
           (kill-buffer review))
       (with-current-buffer source (caret-e2e-revert)))))
 
+;; The chain crossing files: a rename in totals.js is predicted, and
+;; applied, at its uses in report.js, another open buffer.
+(ert-deftest caret-e2e-next-edit-in-another-file ()
+  (let* ((report (caret-e2e-open "src/report.js"))
+         (report-uri (buffer-local-value 'caret--uri report))
+         (totals (caret-e2e-open "src/totals.js")))
+    (unwind-protect
+        (let ((caret-auto-trigger nil))
+          (goto-char (point-min))
+          (search-forward "function sumPrices")
+          (delete-char -6)
+          (execute-kbd-macro "Costs")
+          (caret-next-edit)
+          (caret-e2e-wait (lambda () caret--next-edit) "a next edit in report.js")
+          ;; Shown in the other buffer, and announced here with a fringe marker there.
+          (should (cl-every (lambda (edit) (equal (plist-get (plist-get edit :textDocument) :uri) report-uri))
+                            (caret--next-edit-edits caret--next-edit)))
+          (should (cl-every (lambda (entry) (eq (car entry) report))
+                            (caret--next-edit-overlays caret--next-edit)))
+          (execute-kbd-macro (kbd "TAB"))
+          ;; Accepting jumped to report.js and applied the edit there.
+          (should (eq (current-buffer) report))
+          (should (string-match-p "sumCosts" (caret--buffer-text)))
+          ;; Walk the rest of the chain in report.js.
+          (let ((end (+ (float-time) 5)))
+            (while (and (string-match-p "sumPrices" (caret--buffer-text)) (< (float-time) end))
+              (caret-e2e-wait (lambda () caret--next-edit) "the next link in report.js" 5)
+              (execute-kbd-macro (kbd "TAB"))))
+          (with-current-buffer report
+            (should (equal (caret--buffer-text)
+                           (concat "import { sumCosts } from './totals.js';\n\n"
+                                   "export function invoiceTotal(cart) {\n"
+                                   "  return sumCosts(cart.items);\n}\n")))
+            (should (equal (caret-e2e-daemon-text) (caret--buffer-text))))
+          (with-current-buffer totals
+            (should (string-prefix-p "export function sumCosts(items) {\n  let count = 0;" (caret--buffer-text)))
+            (should (equal (caret-e2e-daemon-text) (caret--buffer-text)))))
+      (with-current-buffer report (caret-e2e-revert))
+      (with-current-buffer totals (caret-e2e-revert)))))
+
+;; A sketch from a buffer caret does not manage (a chat answer, say),
+;; applied to totals.js while shapes.js is the buffer being edited:
+;; the hunks are accepted one by one from the review buffer.
+(ert-deftest caret-e2e-apply-to-another-buffer ()
+  (let* ((totals (caret-e2e-open "src/totals.js"))
+         (shapes (caret-e2e-open "src/shapes.js"))
+         (shapes-text (with-current-buffer shapes (caret--buffer-text)))
+         (sketch (get-buffer-create "*caret-e2e sketch*")))
+    (unwind-protect
+        (let ((review (with-current-buffer sketch
+                        (insert "// ... existing code ...\n"
+                                "export function sumWeights(items) {\n"
+                                "  let total = 0;\n"
+                                "  for (const item of items) total += item.weight;\n"
+                                "  return total;\n"
+                                "}\n")
+                        (caret-apply-region (point-min) (point-max) totals))))
+          (caret-e2e-wait (lambda () (with-current-buffer review
+                                       (not (string-prefix-p "streaming" (plist-get caret--review :status)))))
+                          "the apply result")
+          (switch-to-buffer review)
+          (should (string-prefix-p "caret apply to totals.js" (buffer-string)))
+          (let ((hunks (length (caret--review-hunks))))
+            (when (= hunks 0) (ert-fail (list "no hunks" (buffer-string))))
+            (should (cl-every (lambda (r) (eq (plist-get r :buffer) totals)) (caret--review-hunks)))
+            (goto-char (point-min))
+            (caret-review-next-hunk)
+            (dotimes (_ hunks) (execute-kbd-macro "a")))
+          (should (cl-every (lambda (r) (eq (plist-get r :status) 'accepted)) (caret--review-hunks)))
+          (should (eq (current-buffer) review))
+          (with-current-buffer totals
+            (should (string-suffix-p (concat "export function sumWeights(items) {\n  let total = 0;\n"
+                                              "  for (const item of items) total += item.weight;\n  return total;\n}\n")
+                                      (caret--buffer-text)))
+            (should (string-prefix-p "export function sumPrices(items) {\n  let count = 0;" (caret--buffer-text)))
+            (should (equal (caret-e2e-daemon-text) (caret--buffer-text))))
+          ;; Neither the buffer being edited nor the sketch changed.
+          (with-current-buffer shapes (should (equal (caret--buffer-text) shapes-text)))
+          (with-current-buffer sketch (should (string-prefix-p "// ... existing code ...\nexport function sumWeights" (buffer-string))))
+          (kill-buffer review))
+      (kill-buffer sketch)
+      (with-current-buffer totals (caret-e2e-revert)))))
+
+;; caret/edit with a chat model (the test's local server in the OpenAI
+;; format): the rewrite streams into the review buffer as hunks, and
+;; accepting them changes the source buffer.
+(ert-deftest caret-e2e-edit-region ()
+  (let ((source (caret-e2e-open "src/totals.js"))
+        (instruction (or (getenv "CARET_TEST_EDIT_INSTRUCTION") (ert-fail "CARET_TEST_EDIT_INSTRUCTION is not set"))))
+    (unwind-protect
+        (let* ((beg (progn (goto-char (point-min)) (search-forward "export function sumWeights") (line-beginning-position)))
+               (review (progn (set-mark beg) (goto-char (point-max))
+                              (caret-edit (region-beginning) (region-end) instruction))))
+          (caret-e2e-wait (lambda () (with-current-buffer review
+                                       (not (string-prefix-p "streaming" (plist-get caret--review :status)))))
+                          "the edit result" 20)
+          (switch-to-buffer review)
+          (should (string-match-p "\\`[0-9]+ hunks?\\'" (plist-get caret--review :status)))
+          ;; The hunks came as partial results while the request ran.
+          (should (> (or (plist-get caret--review :streamed) 0) 0))
+          (should (string-match-p "^-  let count = 0;$" (buffer-string)))
+          (should (string-match-p "^\\+  let weight = 0;$" (buffer-string)))
+          (should (string-match-p "^\\+  return weight;$" (buffer-string)))
+          (execute-kbd-macro "A")
+          (should (cl-every (lambda (r) (eq (plist-get r :status) 'accepted)) (caret--review-hunks)))
+          (with-current-buffer source
+            (should (string-suffix-p (concat "export function sumWeights(items) {\n  let weight = 0;\n"
+                                              "  for (const item of items) weight += item.weight;\n  return weight;\n}\n")
+                                      (caret--buffer-text)))
+            (should (string-prefix-p "export function sumPrices(items) {\n  let count = 0;" (caret--buffer-text)))
+            (should (equal (caret-e2e-daemon-text) (caret--buffer-text))))
+          (kill-buffer review))
+      (with-current-buffer source (caret-e2e-revert)))))
+
 (ert-deftest caret-e2e-daemon-killed-mid-session ()
   (with-current-buffer (caret-e2e-open "src/totals.js")
     (unwind-protect

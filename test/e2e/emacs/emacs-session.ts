@@ -208,7 +208,10 @@ export function stopDaemon(testEnv: TestEnv): void {
   }
 }
 
-/** The fixture project: two small JavaScript files in a git-marked root. */
+/**
+ * The fixture project: three small JavaScript files in a git-marked root; report.js calls into
+ * totals.js, so a rename there has a next edit in another file.
+ */
 const fixture: Record<string, string> = {
   'src/shapes.js': [
     'export function areaOfSquare(side) {',
@@ -231,6 +234,14 @@ const fixture: Record<string, string> = {
     '  let count = 0;',
     '  for (const item of items) count += item.weight;',
     '  return count;',
+    '}',
+    '',
+  ].join('\n'),
+  'src/report.js': [
+    "import { sumPrices } from './totals.js';",
+    '',
+    'export function invoiceTotal(cart) {',
+    '  return sumPrices(cart.items);',
     '}',
     '',
   ].join('\n'),
