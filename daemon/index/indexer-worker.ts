@@ -1,11 +1,9 @@
 // The indexer thread of one workspace: owns the writable database, the parse workers and the
 // file watcher, and runs syncs one at a time. The daemon's main thread only sends it requests
 // and reads the database; nothing here can delay a keystroke-driven request.
-import { lstatSync } from 'node:fs';
-import { relative, sep } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type FSWatcher, watch } from 'chokidar';
 import { ChangeQueue, type ChangeBatch } from './change-queue.js';
+import { DirWatcher } from './dir-watcher.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { ParsePool } from './parse-pool.js';
@@ -243,38 +241,10 @@ const queue = new ChangeQueue({
   burstLimit: options.burstLimit,
   flush: requestSync,
 });
-let watcher: FSWatcher | undefined;
-
-const toRelative = (path: string): string | undefined => {
-  const rel = relative(options.root, path);
-  if (rel === '' || rel.startsWith('..')) return rel === '' ? '' : undefined;
-  return sep === '/' ? rel : rel.split(sep).join('/');
-};
-
-function isWatchIgnored(path: string, stats?: { isDirectory(): boolean }): boolean {
-  const rel = toRelative(path);
-  if (rel === undefined) return true;
-  if (rel === '') return false;
-  try {
-    if (stats) return ignore.isIgnoredDeep(rel, stats.isDirectory());
-    if (ignore.isIgnoredDeep(rel, false)) return true;
-    if (!ignore.isIgnoredDeep(rel, true)) return false;
-    return lstatSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
+let watcher: DirWatcher | undefined;
 
 function startWatcher(catchUp = false): void {
-  watcher = watch(options.root, {
-    ignoreInitial: true,
-    followSymlinks: false,
-    ignored: isWatchIgnored,
-    persistent: true,
-  });
-  const onPath = (path: string) => {
-    const rel = toRelative(path);
-    if (rel === undefined) return;
+  const onPath = (rel: string) => {
     if (rel === '') {
       queue.requestFull('the workspace root changed');
       return;
@@ -287,14 +257,28 @@ function startWatcher(catchUp = false): void {
     }
     queue.push(rel);
   };
-  watcher.on('add', onPath).on('change', onPath).on('unlink', onPath).on('unlinkDir', onPath);
+  const failed = (error: Error) => {
+    if (watcher === current) watcher = undefined;
+    // inotify limits, a vanished root...: the periodic resync keeps the index right meanwhile,
+    // and the next full resync starts a new watcher.
+    post({ type: 'warning', message: `file watcher: ${error.message}; changes are picked up by the periodic resync instead` });
+  };
+  const current: DirWatcher = new DirWatcher({
+    root: options.root,
+    isIgnored: (rel, isDirectory) => {
+      try {
+        return ignore.isIgnoredDeep(rel, isDirectory);
+      } catch {
+        return false;
+      }
+    },
+    onPath,
+    onError: failed,
+  });
+  watcher = current;
   // What changed while a failed watcher was down is found by one resync (it re-reads only files
   // whose stat changed). The first watcher starts with the first scan, which needs no catch-up.
-  if (catchUp) watcher.once('ready', () => queue.requestFull('file watcher restarted'));
-  watcher.on('error', (error) => {
-    // inotify limits, a vanished root...: the periodic resync keeps the index right meanwhile.
-    post({ type: 'warning', message: `file watcher: ${(error as Error).message}; changes are picked up by the periodic resync instead` });
-  });
+  if (catchUp) queue.requestFull('file watcher restarted');
 }
 
 let resyncTimer: NodeJS.Timeout | undefined;
@@ -325,13 +309,8 @@ port.on('message', (message: ToIndexer) => {
       if (running) cancelled = true;
       break;
     case 'fault':
-      // Fault injection for tests: the watcher reports an error through its own event and dies.
-      if (watcher) {
-        const dead = watcher;
-        watcher = undefined;
-        dead.emit('error', new Error(message.message));
-        void dead.close();
-      }
+      // Fault injection for tests: the watcher fails as it does on a real error, and stops.
+      watcher?.fail(new Error(message.message));
       break;
     case 'stop':
       void stop();
@@ -345,7 +324,7 @@ async function stop(): Promise<void> {
   clearTimeout(treeTimer);
   queue.dispose();
   for (const waiter of embedWaiters.values()) waiter.reject(new StoppedError());
-  await watcher?.close().catch(() => undefined);
+  watcher?.close();
   await pool.close();
   // Let a sync in progress notice and unwind before the database closes.
   while (running) await new Promise((resolve) => setTimeout(resolve, 5));
