@@ -37,6 +37,11 @@
 ;; Eglot or lsp-mode in the same buffer: it uses its own connection,
 ;; its own overlays and keymaps, and never touches completion-at-point.
 ;;
+;; The URL header above is a placeholder: caret has no public address
+;; until it is published.  Install it from a checkout of the project
+;; (`package-install-file' on plugins/emacs/caret.el), or point
+;; `package-vc-install' at your own clone.
+;;
 ;; Getting started:
 ;;
 ;;   (global-caret-mode 1)          ; or M-x caret-mode in one buffer
