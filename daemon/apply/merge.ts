@@ -108,9 +108,32 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   // chain's side of the disagreement, and the result that explains the sketch with fewer
   // unresolved regions, then fewer changed lines, wins.
   const first = mergeFrom(new Set());
-  if (first.conflicts.length === 0 || first.result.refusal) return first.result;
-  const second = mergeFrom(new Set(first.conflicts));
-  return preferred(first.result, second.result, original);
+  const chosen = first.conflicts.length === 0 || first.result.refusal ? first.result : preferred(first.result, mergeFrom(new Set(first.conflicts)).result, original);
+  return flagNoChange(chosen);
+
+  /**
+   * A sketch is sent to change something. When its merge changes nothing although the sketch is
+   * not the document itself, the change it meant was lost somewhere: most often a deletion next to
+   * lines that also stand elsewhere, which the elided code could equally well explain. Say so.
+   */
+  function flagNoChange(result: MergeResult): MergeResult {
+    if (result.refusal || result.unresolved.length > 0 || result.text !== original) return result;
+    const shown = sk.filter((line) => line.trim() !== '').map((line) => line.trimEnd());
+    const whole = doc.filter((line) => line.trim() !== '').map((line) => line.trimEnd());
+    if (shown.length === whole.length && shown.every((line, k) => line === whole[k])) return result;
+    const code = sk.map((line, s) => [line, s] as const).filter(([line, s]) => !baseIsMarker[s] && line.trim() !== '');
+    return {
+      ...result,
+      unresolved: [{
+        kind: 'ambiguous',
+        message: 'The sketch, merged, changes nothing: every line it shows is already in the document where it anchors, so the change it was meant to make (perhaps deleting lines it no longer shows) cannot be told apart from elided unchanged code. Show the lines around the change without a marker between them.',
+        sketchStart: code[0]?.[1] ?? 0,
+        sketchEnd: (code[code.length - 1]?.[1] ?? 0) + 1,
+        text: sk.join('\n'),
+        nearest: nearestLines(code.slice(0, 8).map(([line]) => line), doc, 0, doc.length),
+      }],
+    };
+  }
 
   function mergeFrom(initialBanned: ReadonlySet<number>): { result: MergeResult; conflicts: number[] } {
     // Anchors inside new code are demoted and the alignment redone without them, so that the

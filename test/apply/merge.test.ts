@@ -143,6 +143,22 @@ test('a changed line that resembles one deep inside the elided region is ambiguo
   assert.equal(boundary.text, original);
 });
 
+test('a sketch whose merge changes nothing is flagged (a deletion the elided code could explain), unless it is the document', () => {
+  const config = '[lint]\nselect = [\n    "E",\n]\nignore = [\n    "UP038",\n]\n\n[lint.isort]\nknown = ["app"]\n';
+  // Meant: delete the `ignore` list. Shown with one line of context, the `]` before the blank line
+  // is also the last line of `ignore`, so the sketch reads just as well as "nothing changes".
+  const result = mergeSketch(config, '# ...\n]\n\n[lint.isort]\n# ...\n');
+  assert.equal(result.text, config);
+  assert.equal(result.unresolved.length, 1);
+  assert.match(result.unresolved[0]!.message, /changes nothing/);
+  assert.ok(result.unresolved[0]!.nearest.length > 0);
+  // The document itself, or the document with different trailing spaces, is no change and says nothing.
+  assert.deepEqual(mergeSketch(config, config).unresolved, []);
+  assert.deepEqual(mergeSketch(store, store.replace('import b from \'b\';', 'import b from \'b\';   ')).unresolved, []);
+  // A real change next to the same lines merges as before.
+  assert.equal(merged(config, '# ...\n]\n\n[lint.isort]\nknown = ["app", "lib"]\n'), config.replace('["app"]', '["app", "lib"]'));
+});
+
 test('bad input: empty sketch, markers only, another language', () => {
   assert.equal(mergeSketch(store, '').refusal?.kind, 'emptySketch');
   assert.equal(mergeSketch(store, '  \n\n').refusal?.kind, 'emptySketch');

@@ -1,7 +1,7 @@
 // Apply benchmark.
 //
 //   npm run bench -- apply [--repo GIT_DIR ...] [--commits N] [--skip-accuracy] [--skip-speculative]
-//                         [--model-dir DIR]   (or CARET_APPLY_MODEL_DIR: a real ONNX model, e.g. Qwen2.5-Coder)
+//                         [--dump-wrong DIR] [--model-dir DIR]   (or CARET_APPLY_MODEL_DIR: a real ONNX model, e.g. Qwen2.5-Coder)
 //
 // 1. Accuracy on real history: for commits that change one region of a file, the sketch is the
 //    changed region with unchanged surroundings elided in several styles (test/apply/corpus.ts).
@@ -13,7 +13,7 @@
 // 4. Speculative edits against plain greedy decoding on the constructed induction-head model (and
 //    a real model when given), for sketches changing 1%, 10% and 50% of the lines.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mergeSketch } from '../../daemon/apply/index.js';
 import { casesFor, type CorpusCase, STYLES } from '../apply/corpus.js';
@@ -26,6 +26,8 @@ interface Options {
   skipAccuracy: boolean;
   skipSpeculative: boolean;
   modelDir?: string;
+  /** Writes every wrong case there as JSON (original, sketch, expected, actual), for study. */
+  dumpWrong?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -42,6 +44,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--skip-accuracy') options.skipAccuracy = true;
     else if (flag === '--skip-speculative') options.skipSpeculative = true;
     else if (flag === '--model-dir') options.modelDir = value();
+    else if (flag === '--dump-wrong') options.dumpWrong = value();
     else throw new Error(`unknown flag ${flag}`);
   }
   if (options.repos.length === 0) {
@@ -121,6 +124,11 @@ function accuracy(options: Options): void {
     else {
       outcome = 'wrong';
       if (wrongExamples.length < 12) wrongExamples.push(`${item.id} [${item.style}]`);
+      if (options.dumpWrong) {
+        mkdirSync(options.dumpWrong, { recursive: true });
+        const name = `${total.wrong}-${item.id.replace(/[^\w.-]+/g, '_')}.json`;
+        writeFileSync(join(options.dumpWrong, name), JSON.stringify({ ...item, actual: result.text }, null, 1));
+      }
     }
     tally[outcome]++;
     total[outcome]++;
