@@ -487,6 +487,9 @@
             (switch-to-buffer review)
             (progn
               (should (= (length (caret--review-hunks)) 2))
+              ;; One hunk came as a partial result, the other only in the answer.
+              (should (= (plist-get caret--review :streamed) 1))
+              (should (string-match-p "\\`caret apply to .* — 2 hunks, some unresolved\n" (buffer-string)))
               (should (string-match-p "unanchored" (buffer-string)))
               (should (string-match-p "nearest lines (line 4, 50% alike)" (buffer-string)))
               ;; The low-importance hunk is dimmed.
