@@ -65,6 +65,12 @@ const AMBIGUOUS_SIMILARITY = 0.85;
  * to change. Beyond it a change would need context far from the sketch's own lines.
  */
 const AMBIGUITY_WINDOW = 400;
+/**
+ * A gap without markers that removes more lines than this is checked for islands: anchors that
+ * new code surrounds (ISLAND_RUN lines with letters or fewer in a row) cannot justify it alone.
+ */
+const SMALL_DELETION = 3;
+const ISLAND_RUN = 2;
 /** A sketch without markers that covers this share of the file's lines is the whole new file. */
 const WHOLE_FILE_SHARE = 0.9;
 /** Lines a marker-using sketch may drop at an edge of the file by not showing them; more is flagged. */
@@ -225,7 +231,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if ((i + 2 === bounds.length && implicitEnd && !edgeRunMatches(inner, 'end', oa + 1)) || guardEnd) items.push({ marker: true, s: sk.length });
       if (guardStart) flagUnshownEdge(0, ob, sb);
       if (guardEnd) flagUnshownEdge(oa + 1, doc.length, sa + 1);
-      resolveGap(items, oa + 1, ob);
+      if (!items.some((item) => item.marker) && deletedLines(inner, oa + 1, ob) > SMALL_DELETION && (islandBound(i, -1) || islandBound(i + 1, 1))) flagIslandDeletion(inner, oa + 1, ob);
+      else resolveGap(items, oa + 1, ob);
       if (i + 2 < bounds.length) emitAnchor(sb, ob);
     }
 
@@ -241,6 +248,56 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if (code.length === 0) return false;
       const paired = side === 'end' ? pairFromEnd(code, bound, doc.length) : pairFromStart(code, 0, bound);
       return paired.pairs.size === code.length && code.every((s) => squash(sk[s]!) === squash(doc[paired.pairs.get(s)!]!));
+    }
+
+    /** Document lines with something on them that replacing [lo, hi) by the sketch lines `inner` removes, net. */
+    function deletedLines(inner: Item[], lo: number, hi: number): number {
+      return nonBlank(lo, hi) - inner.filter((item) => sk[item.s]!.trim() !== '').length;
+    }
+
+    /**
+     * Whether the anchor bounds[k] belongs to a short run of anchored lines (read away from the
+     * gap, step -1 or 1) that new code surrounds: lines a new block copies from elsewhere in the
+     * file anchor like that, and the lines between two such copies are not meant to be deleted.
+     */
+    function islandBound(k: number, step: -1 | 1): boolean {
+      if (k <= 0 || k >= bounds.length - 1) return false;
+      let informative = 0;
+      let j = k;
+      for (;;) {
+        const [s, o] = bounds[j]!;
+        if (!isTrivialLine(sk[s]!)) informative++;
+        if (j + step <= 0 || j + step >= bounds.length - 1) break;
+        const next = bounds[j + step]!;
+        const adjacent = (step < 0 ? onlyBlank(next[0] + 1, s, next[1] + 1, o) : onlyBlank(s + 1, next[0], o + 1, next[1]));
+        if (!adjacent) break;
+        j += step;
+      }
+      if (informative >= ISLAND_RUN) return false;
+      // The sketch line just beyond the run: new code (not a marker, not anchored) makes it an island.
+      let t = bounds[j]![0] + step;
+      while (t >= 0 && t < sk.length && sk[t]!.trim() === '') t += step;
+      return t >= 0 && t < sk.length && !isMarker[t] && match[t]! < 0;
+    }
+
+    function onlyBlank(sLo: number, sHi: number, oLo: number, oHi: number): boolean {
+      for (let t = sLo; t < sHi; t++) if (sk[t]!.trim() !== '') return false;
+      return nonBlank(oLo, oHi) === 0;
+    }
+
+    /** A deletion bounded by an island of anchors inside new code: keep the document's lines and report the sketch's. */
+    function flagIslandDeletion(inner: Item[], lo: number, hi: number): void {
+      emitOriginal(lo, hi);
+      const run = inner.map((item) => item.s);
+      const at = run[0] ?? bounds.find(([s]) => s >= 0 && match[s] === lo - 1)?.[0] ?? 0;
+      unresolved.push({
+        kind: 'ambiguous',
+        message: `The sketch would delete document lines ${lo + 1}-${hi}, but the lines it anchors to beside them are a few lines surrounded by new code, which may copy a block found elsewhere in the file rather than mark where the change goes; they were kept. Include more unchanged lines around the change.`,
+        sketchStart: at,
+        sketchEnd: run.length > 0 ? run[run.length - 1]! + 1 : at,
+        text: regionText(run),
+        nearest: [{ startLine: lo, endLine: hi, text: doc.slice(lo, Math.min(hi, lo + 10)).join('\n'), similarity: 0 }],
+      });
     }
 
     function nonBlank(from: number, to: number): number {

@@ -159,6 +159,49 @@ test('a sketch whose merge changes nothing is flagged (a deletion the elided cod
   assert.equal(merged(config, '# ...\n]\n\n[lint.isort]\nknown = ["app", "lib"]\n'), config.replace('["app"]', '["app", "lib"]'));
 });
 
+test('a big deletion beside a short run of anchors inside new code (copied lines) is flagged; beside context it is made', () => {
+  const tests = [
+    "test('first', () => {",
+    '  const engine = makeEngine();',
+    '  items.forEach((item) => {',
+    '    engine.feed(item);',
+    '  });',
+    '  assert.equal(engine.count, 3);',
+    '  engine.flush();',
+    '  engine.close();',
+    "  log('first done');",
+    '});',
+    '',
+    "test('second', () => {",
+    '  const beta = 2;',
+    '  assert.equal(beta, 2);',
+    '});',
+    '',
+  ].join('\n');
+  // A new test at the end copies two lines of the first one (one with letters, one without):
+  // they anchor there, and everything from there to the end would be deleted.
+  const sketch = [
+    '// ...',
+    '});',
+    '',
+    "test('third', () => {",
+    '  const gamma = makeGamma();',
+    '  gamma.forEach((item) => {',
+    '    engine.feed(item);',
+    '  });',
+    '  finish(gamma);',
+    '});',
+    '',
+  ].join('\n');
+  const result = mergeSketch(tests, sketch);
+  assert.ok(result.unresolved.length > 0, 'flagged');
+  assert.match(result.unresolved[0]!.message, /new code/);
+  assert.ok(result.text.includes("test('second'"), 'nothing deleted');
+  // The same short anchors next to markers are context: the deletion between them is made.
+  const context = "// ...\n    engine.feed(item);\n  });\n});\n\ntest('second', () => {\n// ...\n";
+  assert.equal(merged(tests, context), tests.replace("  assert.equal(engine.count, 3);\n  engine.flush();\n  engine.close();\n  log('first done');\n", ''));
+});
+
 test('bad input: empty sketch, markers only, another language', () => {
   assert.equal(mergeSketch(store, '').refusal?.kind, 'emptySketch');
   assert.equal(mergeSketch(store, '  \n\n').refusal?.kind, 'emptySketch');
