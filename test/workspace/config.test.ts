@@ -53,15 +53,20 @@ test('the service merges user and workspace files, reloads on change and keeps t
     service.watch();
     assert.equal(service.get(root).log.level, 'debug');
     assert.equal(service.get(root).server.websocket.host, '127.0.0.1');
-    const changed = new Promise((resolve) => service.once('change', resolve));
-    env.writeConfig('[log]\nlevel = "warn"\n');
-    await changed;
+    // Polling takes its first look a moment after watch(); write until the change is seen
+    // (a change before that first look is not a change to the poller).
+    const changeAfter = async (write: () => void) => {
+      const seen = new Promise((resolve) => service.once('change', resolve));
+      for (let tries = 0; tries < 50; tries++) {
+        write();
+        if (await Promise.race([seen.then(() => true), sleep(100).then(() => false)])) return;
+      }
+      assert.fail('the config change was never noticed');
+    };
+    await changeAfter(() => env.writeConfig('[log]\nlevel = "warn"\n'));
     assert.equal(service.get().log.level, 'warn');
     // A broken file keeps the last good contents and reports the problem.
-    const broken = new Promise((resolve) => service.once('change', resolve));
-    await sleep(30);
-    env.writeConfig('[log\nlevel = ');
-    await broken;
+    await changeAfter(() => env.writeConfig('[log\nlevel = '));
     assert.equal(service.get().log.level, 'warn');
     assert.equal(service.problems().length, 1);
     // Trust is read from the trust file.
