@@ -7,7 +7,7 @@ export { Superseder, SupersededError } from './supersede.js';
 export { postprocess, type PostprocessInput, type ProcessedCompletion } from './postprocess.js';
 export { SimilarCodeEngine } from './similar-code.js';
 export { DocumentLineIndex } from './line-index.js';
-export { propagateEdit, proposalKey, renameBetween, type AppliedEdit, type EditProposal, type OffsetEdit } from './next-edit/propagate.js';
+export { propagateEdit, proposalKey, renameBetween, vanishedName, type AppliedEdit, type EditProposal, type OffsetEdit } from './next-edit/propagate.js';
 export { renderRegionPrompt, parseRegionOutput, filterRegionEdits, zetaFormat, type RegionPromptFormat } from './prompts/edit-region.js';
 export { renderChatCompletion, parseChatCompletion } from './prompts/chat.js';
 export { templateForModel, modelCompletion, modelRewrite, collectText } from './model-engine.js';

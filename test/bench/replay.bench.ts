@@ -5,11 +5,15 @@
 //
 // Completion: at sampled positions inside lines that real commits added, given the file as it
 // was before the commit plus the typed part of the line (and the hunk's earlier added lines),
-// predict the rest of the line. Reports how often a suggestion is shown, how often it is exactly
-// right, its character-level similarity, and latency.
+// predict the rest of the line (and of the block). Reports how often a suggestion is shown, how
+// often its first line is exactly right, its character-level similarity, and latency; suggestions
+// that bring more lines along (a block) are scored on those lines too, against the lines the
+// commit really added after the sampled one.
 // Next edit: for files a commit changed in several hunks, apply the first hunk as the user's edit
 // and ask for the next edit; a prediction matches when it reproduces a remaining hunk (exact) or
 // moves a remaining hunk's text toward its real new text (partial); otherwise it is wrong.
+// Diagnostics: REPLAY_EXAMPLES=N prints up to N misses; REPLAY_SHOWN=1 prints every next-edit
+// prediction shown, with its verdict and the user's edit (the first hunk), for classifying misses.
 import { execFileSync } from 'node:child_process';
 import { extname } from 'node:path';
 import { CompletionService, editSimilarity } from '../../daemon/completion/index.js';
@@ -112,6 +116,18 @@ function applyHunk(lines: string[], hunk: Hunk): string[] {
   return [...lines.slice(0, at), ...hunk.added, ...lines.slice(at + hunk.oldLen)];
 }
 
+/**
+ * Scores the lines a suggestion brings after its first against what really followed: the lines
+ * the commit added after the sampled one, then the file's old lines after the hunk (a block can
+ * close on a line that was already there). Lines compare with trailing blanks ignored.
+ */
+function scoreBlock(suggested: string[], addedAfter: string[], oldAfter: string[]): { exact: boolean; linesRight: number; similarity: number } {
+  const truth = [...addedAfter, ...oldAfter].slice(0, suggested.length).map((line) => line.trimEnd());
+  const got = suggested.map((line) => line.trimEnd());
+  const linesRight = got.filter((line, k) => line === truth[k]).length;
+  return { exact: linesRight === got.length, linesRight, similarity: editSimilarity(got.join('\n'), truth.join('\n')) };
+}
+
 interface Doc {
   uri: string;
   languageId: string;
@@ -138,6 +154,8 @@ async function main(): Promise<void> {
   });
   const commits = git(options.repo, ['log', '--no-merges', '--first-parent', `-n${options.commits}`, '--format=%H']).split('\n').filter(Boolean);
   const completion = { samples: 0, shown: 0, exact: 0, similarity: 0, latencies: [] as number[] };
+  // Block continuations: suggestions with lines after the first, scored on those lines.
+  const block = { shown: 0, exact: 0, lines: 0, linesRight: 0, similarity: 0 };
   const nextEdit = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, similarity: 0, latencies: [] as number[] };
   const examples: string[] = [];
   const byRule = new Map<string, { shown: number; matched: number }>();
@@ -195,7 +213,17 @@ async function main(): Promise<void> {
       const items = await service.inline({ sessionKey: 'replay', document, offset: prefix.length, trigger: 'automatic' }, new AbortController().signal);
       completion.latencies.push(performance.now() - t0);
       completion.samples++;
-      const shown = items[0]?.insertText.split('\n')[0];
+      const suggestionLines = items[0]?.insertText.split('\n') ?? [];
+      const shown = suggestionLines[0];
+      const rest = suggestionLines.slice(1);
+      if (shown && rest.length > 0) {
+        const scored = scoreBlock(rest, hunk.added.slice(index + 1), oldLines.slice(at + hunk.oldLen));
+        block.shown++;
+        block.lines += rest.length;
+        block.linesRight += scored.linesRight;
+        block.similarity += scored.similarity;
+        if (scored.exact && shown.trimEnd() === expected) block.exact++;
+      }
       if (shown) {
         completion.shown++;
         if (shown.trimEnd() === expected) completion.exact++;
@@ -261,6 +289,7 @@ async function main(): Promise<void> {
       }
       nextEdit.similarity += bestSimilarity;
       tally(result.proposal.reason, best !== 'wrong');
+      if (process.env.REPLAY_SHOWN) console.log(`${best} ${commit.slice(0, 8)} ${path} ${result.proposal.reason}\n${first.removed.map((l) => `-${l}`).join('\n')}\n${first.added.map((l) => `+${l}`).join('\n')}`);
       if (best === 'exact') nextEdit.exact++;
       else if (best === 'partial') nextEdit.partial++;
       else {
@@ -276,6 +305,7 @@ async function main(): Promise<void> {
   console.log(`  samples ${completion.samples}, shown ${completion.shown} (${pct(completion.shown, completion.samples)})`);
   console.log(`  exact among shown ${completion.exact} (${pct(completion.exact, completion.shown)}), exact over all samples ${pct(completion.exact, completion.samples)}`);
   console.log(`  mean edit similarity among shown ${completion.shown ? (completion.similarity / completion.shown).toFixed(3) : 'n/a'}`);
+  console.log(`  block continuations ${block.shown} (${pct(block.shown, completion.shown)} of shown): whole block exact ${block.exact} (${pct(block.exact, block.shown)}), lines after the first right ${block.linesRight} / ${block.lines} (${pct(block.linesRight, block.lines)}), mean similarity ${block.shown ? (block.similarity / block.shown).toFixed(3) : 'n/a'}`);
   console.log(`  latency p50 ${percentile(completion.latencies, 50).toFixed(2)} ms, p99 ${percentile(completion.latencies, 99).toFixed(2)} ms`);
   console.log('next edit');
   console.log(`  multi-hunk cases ${nextEdit.cases}, shown ${nextEdit.shown} (${pct(nextEdit.shown, nextEdit.cases)}), silent ${nextEdit.silent} (${pct(nextEdit.silent, nextEdit.cases)})`);

@@ -11,6 +11,7 @@ import {
   proposalKey,
   renameBetween,
   renderRegionPrompt,
+  vanishedName,
   SimilarCodeEngine,
   Superseder,
   templateForModel,
@@ -322,4 +323,62 @@ test('similar code: a well-supported line that opens a block brings the block, r
   // Weak support (no shared line above): the line only.
   const weak = at('for (const item of items) {\n  out.push(item.id);\n}\nfor (const item of it█\n');
   assert.equal(engine.complete({ document: doc('file:///w.ts', weak.text), offset: weak.offset, others: [] })?.text, 'ems) {');
+});
+
+/** The edit that turned `before` into `after`, as the edit history records it. */
+const editBetween = (uri: string, before: string, after: string) => {
+  let head = 0;
+  while (head < before.length && before[head] === after[head]) head++;
+  let tail = 0;
+  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+  return { uri, offset: head, deletedText: before.slice(head, before.length - tail), insertedText: after.slice(head, after.length - tail) };
+};
+
+test('next edit: a changed literal value is not a rename', () => {
+  const before = 'fetch(url, redirect=False)\nstore(key, cache=False)\n';
+  const after = 'fetch(url, redirect=True)\nstore(key, cache=False)\n';
+  assert.deepEqual(propagateEdit({ edit: editBetween('u', before, after), document: doc('u', after, 2, 'python'), cursorOffset: 0, others: [] }), []);
+});
+
+test('next edit: tokens only added to a line are a one-off; tokens only removed recur', () => {
+  const widenBefore = 'import { alpha, beta } from "m";\nimport { alpha, beta } from "n";\n';
+  const widenAfter = 'import { alpha, beta, gamma } from "m";\nimport { alpha, beta } from "n";\n';
+  assert.deepEqual(propagateEdit({ edit: editBetween('u', widenBefore, widenAfter), document: doc('u', widenAfter, 2), cursorOffset: 0, others: [] }), []);
+  const dropBefore = 'a = this.charset || this.app.get("charset") || "utf-8";\nb = this.charset || this.app.get("charset") || "utf-8";\n';
+  const dropAfter = 'a = this.charset || "utf-8";\nb = this.charset || this.app.get("charset") || "utf-8";\n';
+  const proposals = propagateEdit({ edit: editBetween('u', dropBefore, dropAfter), document: doc('u', dropAfter, 2), cursorOffset: 0, others: [] });
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(dropAfter, proposals[0]!.edits), 'a = this.charset || "utf-8";\nb = this.charset || "utf-8";\n');
+});
+
+test('next edit: a parameter added to a definition is passed by keyword where calls pass keywords', () => {
+  const before = 'def send(self, request, timeout=None, verify=True):\n    pass\n\nself.send(req, timeout=timeout, verify=verify)\nsend(a, b)\n';
+  const after = before.replace('request, timeout=None', 'request, stream=False, timeout=None');
+  const proposals = propagateEdit({ edit: editBetween('u', before, after), document: doc('u', after, 2, 'python'), cursorOffset: 0, others: [] });
+  assert.equal(proposals.length, 1, 'the positional call is left alone');
+  assert.match(proposals[0]!.reason, /pass stream=stream to send/);
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('self.send(req, timeout=timeout', 'self.send(req, stream=stream, timeout=timeout'));
+  // Appended last: after the last keyword argument declared before it.
+  const last = before.replace('verify=True)', 'verify=True, proxies=None)');
+  const appended = propagateEdit({ edit: editBetween('u', before, last), document: doc('u', last, 2, 'python'), cursorOffset: 0, others: [] });
+  assert.equal(apply(last, appended[0]!.edits), last.replace('verify=verify)', 'verify=verify, proxies=proxies)'));
+});
+
+test('next edit: a parameter removed from a definition stops being passed by keyword', () => {
+  const before = 'def get(self, url, verify=True):\n    pass\n\nget(u, verify=False)\nget(u)\n';
+  const after = before.replace('url, verify=True', 'url');
+  const proposals = propagateEdit({ edit: editBetween('u', before, after), document: doc('u', after, 2, 'python'), cursorOffset: 0, others: [] });
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('get(u, verify=False)', 'get(u)'));
+});
+
+test('next edit: a name swapped inside a larger change is renamed at its remaining sites; a rewrite is not', () => {
+  assert.deepEqual(vanishedName('const total = sumOf(items);\nlog(total, items);', 'const total = sumOf(entries, 0);\nlog(total, entries);'), { from: 'items', to: 'entries' });
+  assert.equal(vanishedName('var parts = str.split(/;/);\nvar ret = { value: parts[0] };', 'var length = str.length;\nvar index = str.indexOf(";");\nvar ret = { value: str.slice(0, index) };'), undefined);
+  assert.equal(vanishedName('f(alpha, beta);\ng(alpha);', 'f(gamma, beta);\ng(alpha);'), undefined, 'the old name is still used: not a rename');
+  const before = 'const total = sumOf(items);\nlog(total, items);\n\nreport(items);\n';
+  const after = 'const total = sumOf(entries, 0);\nlog(total, entries);\n\nreport(items);\n';
+  const proposals = propagateEdit({ edit: editBetween('u', before, after), document: doc('u', after, 2), cursorOffset: 0, others: [] });
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('report(items)', 'report(entries)'));
 });

@@ -114,8 +114,11 @@ export function renameBetween(oldText: string, newText: string): { from: string;
 /** Keywords: changing one (`let` to `const`, `public` to `private`) is a local decision, not a rename. */
 const NOT_RENAMEABLE = new Set(['self', 'this', 'let', 'const', 'var', 'public', 'private', 'protected', 'static', 'async', 'await', 'return', 'if', 'else', 'and', 'or', 'not', 'is', 'in', 'def', 'function', 'class']);
 
+/** Literal values: `False` becoming `True` is a changed value at one site, not a renamed name. */
+const LITERALS = new Set(['true', 'false', 'True', 'False', 'None', 'null', 'nil', 'undefined', 'NaN', 'Infinity']);
+
 function renameRule(from: string, to: string): Rule | undefined {
-  if (NOT_RENAMEABLE.has(from) || NOT_RENAMEABLE.has(to)) return undefined;
+  if (NOT_RENAMEABLE.has(from) || NOT_RENAMEABLE.has(to) || LITERALS.has(from) || LITERALS.has(to)) return undefined;
   return (document, exclude) => {
     return wholeWordOccurrences(document.text, from)
       .filter((start) => !overlaps(start, start + from.length, exclude))
@@ -139,7 +142,41 @@ function multiLineRename(oldLines: string[], newLines: string[]): Rule | undefin
   }
   const changed = removed.length === 1 ? added.filter((line) => similarLine(removed[0]!, line)) : [];
   // Only the structured rules: a generic substitution amid other changes is mostly noise.
-  return changed.length === 1 ? substitutionRule(removed[0]!, changed[0]!, false) : undefined;
+  const structured = changed.length === 1 ? substitutionRule(removed[0]!, changed[0]!, false) : undefined;
+  if (structured) return structured;
+  const vanished = vanishedName(oldLines.join('\n'), newLines.join('\n'));
+  return vanished ? renameRule(vanished.from, vanished.to) : undefined;
+}
+
+/**
+ * A name replaced wherever a larger change touched it: among the one-for-one identifier swaps
+ * of a token diff, the one whose old name is gone from the new text and whose new name was not
+ * in the old text. Its remaining occurrences elsewhere are the sites still to rename.
+ */
+export function vanishedName(oldText: string, newText: string): { from: string; to: string } | undefined {
+  const a = tokenSpans(oldText).map((t) => t.text);
+  const b = tokenSpans(newText).map((t) => t.text);
+  const oldWords = new Set(a);
+  const newWords = new Set(b);
+  const swaps = new Map<string, string>();
+  const parts = diffArrays(a, b);
+  // A rewrite that happens to swap a name is not a rename: most tokens must survive the change,
+  // and each swap must sit between unchanged tokens (two on each side).
+  const kept = parts.reduce((sum, part) => sum + (part.added || part.removed ? 0 : part.value.length), 0);
+  if (kept < 0.6 * Math.max(a.length, b.length)) return undefined;
+  for (let i = 1; i + 2 < parts.length; i++) {
+    const [removed, added] = [parts[i]!, parts[i + 1]!];
+    if (!removed.removed || !added.added || removed.value.length !== 1 || added.value.length !== 1) continue;
+    const [before, after] = [parts[i - 1]!, parts[i + 2]!];
+    if (before.added || before.removed || after.added || after.removed || before.value.length < 2 || after.value.length < 2) continue;
+    const [from, to] = [removed.value[0]!, added.value[0]!];
+    if (!isIdentifier(from) || !isIdentifier(to) || from.length < 3 || newWords.has(from) || oldWords.has(to)) continue;
+    if (swaps.has(from) && swaps.get(from) !== to) return undefined;
+    swaps.set(from, to);
+  }
+  if (swaps.size !== 1) return undefined;
+  const [from, to] = [...swaps][0]!;
+  return { from, to };
 }
 
 /** Two versions of one line: most of their tokens shared. */
@@ -171,8 +208,13 @@ function substitutionRule(oldLine: string, newLine: string, allowGeneric = true)
   const changeAt = a[head]?.start ?? oldLine.length;
   // Parameters of an anonymous function (or a condition) have no other sites to propagate to.
   if (KEYWORDS.has(/([A-Za-z_$][\w$]*)\s*\($/.exec(oldLine.slice(0, openParenBefore(oldLine, changeAt) + 1))?.[1] ?? '')) return undefined;
-  const args = argumentChange(oldLine, newLine, changeAt);
+  // A definition's parameters are passed at its calls; any other call's arguments recur as is.
+  const args = signatureChange(oldLine, newLine, changeAt) ?? argumentChange(oldLine, newLine, changeAt);
   if (args || !allowGeneric) return args;
+  // Tokens only added amid unchanged ones (`a)` to `a, b)`, `x:` to `x and y:`): a one-off
+  // refinement of this line (a widened import, a stricter condition), not a recurring pattern.
+  // (Tokens only removed do recur: a dropped argument or prefix is dropped elsewhere too.)
+  if (removed.length === 0) return undefined;
 
   // A substitution with one token of context on each side.
   const oldStart = a[Math.max(0, head - 1)]?.start ?? 0;
@@ -195,7 +237,7 @@ function substitutionRule(oldLine: string, newLine: string, allowGeneric = true)
 /** Words followed by `(` that are not the name of a call or signature. */
 const KEYWORDS = new Set(['function', 'if', 'for', 'while', 'switch', 'catch', 'return', 'typeof', 'new', 'await', 'elif', 'def', 'fn', 'func', 'with', 'and', 'or', 'not', 'in', 'of', 'sizeof', 'print']);
 
-/** Whether `at` in `line` is inside a string literal or a line comment. */
+/** Whether `at` in `line` is inside a string literal or a comment. */
 function inStringOrComment(line: string, at: number): boolean {
   let quote: string | undefined;
   for (let i = 0; i < at && i < line.length; i++) {
@@ -323,6 +365,81 @@ function argumentChange(oldLine: string, newLine: string, changeAt: number): Rul
     }
     return out;
   };
+}
+
+/** A definition line: the parameters of `name(...)` are declared here, not passed. */
+const DEFINITION = /^\s*(?:export\s+)?(?:async\s+)?(?:def|function\*?|func|fn)\s+([A-Za-z_$][\w$]*)\s*\(/;
+
+/** A parameter's name, from a declaration like `name`, `name=None`, `name: int = 3`, `*name`. */
+function parameterName(parameter: string): string | undefined {
+  return /^\*{0,2}([A-Za-z_$][\w$]*)\s*(?:[?]?\s*[:=]|$)/.exec(parameter.trim())?.[1];
+}
+
+/**
+ * A parameter added to or removed from a definition: the calls of that function that pass
+ * arguments by keyword (`f(a, timeout=timeout)`) pass the new parameter the same way, or stop
+ * passing the removed one. Positional calls are left alone: where a new positional argument
+ * goes, and what it is, is not known.
+ */
+function signatureChange(oldLine: string, newLine: string, changeAt: number): Rule | undefined {
+  const definition = DEFINITION.exec(oldLine);
+  if (!definition || DEFINITION.exec(newLine)?.[1] !== definition[1]) return undefined;
+  const name = definition[1]!;
+  const before = parseCall(oldLine, oldLine.indexOf('(', definition[0].length - 1), name);
+  const after = before && parseCall(newLine, newLine.indexOf('(', definition[0].length - 1), name);
+  if (!before || !after || changeAt < before.open) return undefined;
+  const oldNames = before.args.map(parameterName);
+  const newNames = after.args.map(parameterName);
+  if (oldNames.some((n) => !n) || newNames.some((n) => !n)) return undefined;
+  const addedNames = newNames.filter((n) => !oldNames.includes(n));
+  const removedNames = oldNames.filter((n) => !newNames.includes(n));
+  // Exactly one parameter in or out (with or without a default), the others unchanged in order.
+  if (addedNames.length + removedNames.length !== 1) return undefined;
+  const keyword = /^([A-Za-z_][\w]*)\s*=(?!=)/;
+  if (addedNames.length === 1) {
+    const added = addedNames[0]!;
+    const position = newNames.indexOf(added);
+    // The keyword argument that follows it in the declaration, if any call passes that one.
+    const nextNames = newNames.slice(position + 1) as string[];
+    const previousNames = newNames.slice(0, position) as string[];
+    return (document, exclude) =>
+      callSites(document, name, exclude).flatMap((site) => {
+        const keywords = site.args.map((arg) => keyword.exec(arg)?.[1]);
+        if (keywords.every((k) => !k) || keywords.includes(added)) return [];
+        // Insert before the first keyword argument that comes after it in the declaration,
+        // otherwise after the last one that comes before it.
+        let at = keywords.findIndex((k) => k !== undefined && nextNames.includes(k));
+        if (at < 0) {
+          const last = keywords.reduce((found, k, i) => (k !== undefined && previousNames.includes(k) ? i : found), -1);
+          if (last < 0) return [];
+          at = last + 1;
+        }
+        const args = [...site.args.slice(0, at), `${added}=${added}`, ...site.args.slice(at)];
+        return [proposal(document, [{ start: site.open + 1, end: site.close, newText: args.join(', ') }], `pass ${added}=${added} to ${name}(…)`)];
+      });
+  }
+  const removedName = removedNames[0]!;
+  return (document, exclude) =>
+    callSites(document, name, exclude).flatMap((site) => {
+      const index = site.args.findIndex((arg) => keyword.exec(arg)?.[1] === removedName);
+      if (index < 0) return [];
+      const args = site.args.filter((_, k) => k !== index);
+      return [proposal(document, [{ start: site.open + 1, end: site.close, newText: args.join(', ') }], `stop passing ${removedName} to ${name}(…)`)];
+    });
+}
+
+/** The one-line calls `name(...)` in a document (its definitions excluded). */
+function callSites(document: EditDocument, name: string, exclude: { start: number; end: number } | undefined): CallSite[] {
+  const out: CallSite[] = [];
+  for (const start of wholeWordOccurrences(document.text, name)) {
+    const open = document.text.indexOf('(', start + name.length);
+    if (open < 0 || document.text.slice(start + name.length, open).trim()) continue;
+    const lineStart = document.text.lastIndexOf('\n', start - 1) + 1;
+    if (DEFINITION.test(document.text.slice(lineStart, open + 1))) continue;
+    const site = parseCall(document.text, open, name);
+    if (site && !overlaps(site.open, site.close, exclude)) out.push(site);
+  }
+  return out;
 }
 
 const firstDifference = (shorter: string[], longer: string[]) => {
