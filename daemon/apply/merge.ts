@@ -95,14 +95,22 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   // anchors there, and a marker otherwise; other marker-looking lines never anchor.
   const looksMarker = sk.map((line) => looksLikeElision(line));
   const markerTexts = new Set(sk.filter((_, i) => looksMarker[i]).map((line) => line.trim()));
+  // Computed once: every alignment and placement pass below compares against the same document.
+  const docKeys = documentKeys(doc);
   const docTrimmed = new Set<string>();
-  if (markerTexts.size > 0) for (const line of doc) if (markerTexts.has(line.trim())) docTrimmed.add(line.trim());
+  if (markerTexts.size > 0) {
+    // Equal once trimmed implies equal once squashed, and the squashed keys exist already.
+    const markerKeys = new Set([...markerTexts].map(squash));
+    doc.forEach((line, o) => {
+      if (markerKeys.has(docKeys.loose[o]!) && markerTexts.has(line.trim())) docTrimmed.add(line.trim());
+    });
+  }
   const baseIsMarker = sk.map((line, i) => looksMarker[i]! && !docTrimmed.has(line.trim()));
   if (sk.every((line, i) => looksMarker[i] || line.trim() === '')) {
     return refuse('markersOnly', 'The sketch holds only elision markers, so there is nothing to apply: the model left out the code it meant to change.');
   }
   const eol = dominantEol(original);
-  if (doc.every((line) => line.trim() === '')) {
+  if (docKeys.loose.every((key) => key === '')) {
     if (looksMarker.some(Boolean)) {
       return refuse('noAnchors', 'The document is empty, but the sketch elides code with markers: there is nothing for the markers to stand for. Send the complete text.');
     }
@@ -113,6 +121,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   // with it (new code copying a block that exists elsewhere), the merge is also tried without the
   // chain's side of the disagreement, and the result that explains the sketch with fewer
   // unresolved regions, then fewer changed lines, wins.
+  const docProfiles = new ProfileCache(docKeys.loose);
+  const docNonBlank = docKeys.loose.reduce((count, key) => count + (key === '' ? 0 : 1), 0);
   const first = mergeFrom(new Set());
   const chosen = first.conflicts.length === 0 || first.result.refusal ? first.result : preferred(first.result, mergeFrom(new Set(first.conflicts)).result, original);
   return flagNoChange(chosen);
@@ -147,13 +157,13 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const isMarker = [...baseIsMarker];
     const banned = new Set<number>(initialBanned);
     let dropped: Array<[number, number]> = [];
-    let match = alignLines(sk, isMarker, doc, banned, dropped);
+    let match = alignLines(sk, isMarker, doc, banned, dropped, docKeys);
     for (let round = 0; round < 3; round++) {
       const demoted = [...demoteIsolatedAnchors(sk, isMarker, doc, match), ...misplacedBlocks(sk, isMarker, doc, match)];
       if (demoted.length === 0) break;
       for (const s of demoted) banned.add(s);
       dropped = [];
-      match = alignLines(sk, isMarker, doc, banned, dropped);
+      match = alignLines(sk, isMarker, doc, banned, dropped, docKeys);
     }
     for (let s = 0; s < sk.length; s++) if (looksMarker[s] && match[s]! < 0) isMarker[s] = true;
     const markerCount = isMarker.filter(Boolean).length;
@@ -173,7 +183,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const codeLines = sk.filter((line, i) => !isMarker[i] && line.trim() !== '').length;
     // A sketch that uses markers means what it shows at its ends (an end without a marker ends
     // there: lines beyond it are deleted); one without markers is a fragment, unless it is the file.
-    const literalEnds = markerCount > 0 || codeLines >= WHOLE_FILE_SHARE * doc.filter((line) => line.trim() !== '').length;
+    const literalEnds = markerCount > 0 || codeLines >= WHOLE_FILE_SHARE * docNonBlank;
     const firstNonBlank = sk.findIndex((line) => line.trim() !== '');
     const lastNonBlank = sk.length - 1 - [...sk].reverse().findIndex((line) => line.trim() !== '');
     const implicitStart = !literalEnds && !isMarker[firstNonBlank];
@@ -193,7 +203,6 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const offset = offsets.length >= 2 && exactAnchors === 0 ? mode(offsets) : 0;
     const reindent = new Reindenter({ ...fileStyle, unit: fileTabWidth }, sketchTabWidth, offset);
 
-    const docProfiles = new ProfileCache(doc);
     const out: Array<{ text: string; eol: string }> = [];
     const unresolved: UnresolvedRegion[] = [];
     const emitOriginal = (from: number, to: number) => {
@@ -302,7 +311,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
 
     function nonBlank(from: number, to: number): number {
       let count = 0;
-      for (let o = from; o < to; o++) if (doc[o]!.trim() !== '') count++;
+      for (let o = from; o < to; o++) if (docKeys.loose[o] !== '') count++;
       return count;
     }
 
@@ -539,12 +548,13 @@ export function alignLines(
   banned: ReadonlySet<number> = new Set(),
   /** Receives the unique pairs the longest chains left out. */
   dropped?: Array<[number, number]>,
+  /** The document's keys when already computed (documentKeys(doc)). */
+  keys: DocumentKeys = documentKeys(doc),
 ): Int32Array {
   const match = new Int32Array(sk.length).fill(-1);
   const skExact = sk.map((line) => line.trimEnd());
-  const docExact = doc.map((line) => line.trimEnd());
   const skLoose = sk.map(squash);
-  const docLoose = doc.map(squash);
+  const { exact: docExact, loose: docLoose } = keys;
   const skTrivial = sk.map(isTrivialLine);
   const equalAt = (s: number, o: number) => !isMarker[s] && !banned.has(s) && (skExact[s] === docExact[o] || (skLoose[s] !== '' && skLoose[s] === docLoose[o]));
 
@@ -599,8 +609,12 @@ export function alignLines(
       inSketch.set(key, inSketch.has(key) ? -1 : s);
     }
     if (inSketch.size === 0) return [];
+    // Only a document line that starts some sketch block can start a match: test it before building a key.
+    const starts = new Set<string>();
+    for (const key of inSketch.keys()) starts.add(key.slice(0, key.indexOf('\u0000')));
     const inDoc = new Map<string, number>();
     for (let o = oLo; o + size <= oHi; o++) {
+      if (!starts.has(docExact[o]!)) continue;
       const key = docExact.slice(o, o + size).join('\u0000');
       if (inSketch.has(key)) inDoc.set(key, inDoc.has(key) ? -1 : o);
     }
@@ -634,6 +648,16 @@ export function alignLines(
     }
     return pairs.sort((a, b) => a[0] - b[0]);
   }
+}
+
+/** A document's lines as alignment compares them: without trailing whitespace, and without any. */
+export interface DocumentKeys {
+  exact: string[];
+  loose: string[];
+}
+
+export function documentKeys(doc: readonly string[]): DocumentKeys {
+  return { exact: doc.map((line) => line.trimEnd()), loose: doc.map(squash) };
 }
 
 /** Longest chain of pairs increasing in both coordinates (pairs sorted by the first). */

@@ -14,7 +14,11 @@ export interface LineProfile {
 }
 
 export function profile(line: string): LineProfile {
-  const squashed = squash(line);
+  return profileOfSquashed(squash(line));
+}
+
+/** The profile of a line already squashed (its whitespace removed). */
+export function profileOfSquashed(squashed: string): LineProfile {
   const count = Math.max(0, squashed.length - 1);
   const bigrams = new Uint32Array(count);
   for (let i = 0; i < count; i++) bigrams[i] = ((squashed.charCodeAt(i) << 16) | squashed.charCodeAt(i + 1)) >>> 0;
@@ -53,12 +57,13 @@ export function lineSimilarity(a: string, b: string): number {
 export class ProfileCache {
   private readonly cache: Array<LineProfile | undefined>;
 
-  constructor(private readonly lines: readonly string[]) {
-    this.cache = new Array(lines.length);
+  /** `squashed`: the lines with their whitespace removed (squash). */
+  constructor(private readonly squashed: readonly string[]) {
+    this.cache = new Array(squashed.length);
   }
 
   get(index: number): LineProfile {
-    return (this.cache[index] ??= profile(this.lines[index]!));
+    return (this.cache[index] ??= profileOfSquashed(this.squashed[index]!));
   }
 }
 
