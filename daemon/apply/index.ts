@@ -2,7 +2,7 @@
 // hunks for review, and model rewriting (speculative edits, Predicted Outputs) when asked.
 export { mergeSketch, alignLines, longestIncreasing, nearestLines, type MergeResult, type UnresolvedRegion, type NearLines, type MergeRefusal } from './merge.js';
 export { looksLikeElision, leakedMarkers } from './markers.js';
-export { lineSimilarity, isTrivialLine } from './similarity.js';
+export { lineSimilarity, isTrivialLine, maxSimilarity, profile, profileSimilarity, squash } from './similarity.js';
 export { detectIndent, Reindenter, type IndentStyle } from './indentation.js';
 export { buildHunks, hunkEdits, inReadingOrder, type Hunk, type FileChange } from './hunks.js';
 export {

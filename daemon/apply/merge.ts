@@ -18,7 +18,7 @@
 import { diffTexts, dominantEol, lineContent, lineTerminator, splitLines } from '../diff/index.js';
 import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from './indentation.js';
 import { looksLikeElision } from './markers.js';
-import { isTrivialLine, lineSimilarity, ProfileCache, profile, profileSimilarity, squash } from './similarity.js';
+import { isTrivialLine, lineSimilarity, maxSimilarity, ProfileCache, profile, profileSimilarity, squash } from './similarity.js';
 
 export interface NearLines {
   /** Document lines [startLine, endLine). */
@@ -416,7 +416,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
         const mine = profile(line);
         const own = profileSimilarity(mine, docProfiles.get(o));
         for (let other = Math.max(lo, o - AMBIGUITY_WINDOW); other < Math.min(hi, o + AMBIGUITY_WINDOW); other++) {
-          if (other !== o && profileSimilarity(mine, docProfiles.get(other)) > own + 0.01) return false;
+          if (other === o || maxSimilarity(mine, docKeys.loose[other]!) <= own + 0.01) continue;
+          if (profileSimilarity(mine, docProfiles.get(other)) > own + 0.01) return false;
         }
       }
       return true;
@@ -430,7 +431,11 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
         const line = sk[s]!;
         if (isTrivialLine(line)) continue;
         const mine = profile(line);
-        for (let o = from; o < to; o++) if (profileSimilarity(mine, docProfiles.get(o)) >= AMBIGUOUS_SIMILARITY) return true;
+        for (let o = from; o < to; o++) {
+          // Most lines differ too much in length to be alike: skip building their profiles.
+          if (maxSimilarity(mine, docKeys.loose[o]!) < AMBIGUOUS_SIMILARITY) continue;
+          if (profileSimilarity(mine, docProfiles.get(o)) >= AMBIGUOUS_SIMILARITY) return true;
+        }
       }
       return false;
     }

@@ -48,6 +48,20 @@ export function profileSimilarity(a: LineProfile, b: LineProfile): number {
   return (2 * shared) / (x.length + y.length);
 }
 
+/**
+ * An upper bound of profileSimilarity(a, profile of `squashed`) from the lengths alone: Dice
+ * cannot exceed 2·min/(x+y) bigrams, and is 0 where profileSimilarity skips unlike lengths.
+ */
+export function maxSimilarity(a: LineProfile, squashed: string): number {
+  if (a.squashed === squashed) return 1;
+  const x = a.bigrams.length;
+  const y = Math.max(0, squashed.length - 1);
+  if (x === 0 || y === 0) return 0;
+  const ratio = x / y;
+  if (ratio < 0.33 || ratio > 3) return 0;
+  return (2 * Math.min(x, y)) / (x + y);
+}
+
 /** 0 (nothing alike) .. 1 (equal ignoring whitespace). */
 export function lineSimilarity(a: string, b: string): number {
   return profileSimilarity(profile(a), profile(b));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { leakedMarkers, looksLikeElision, mergeSketch } from '../../daemon/apply/index.js';
+import { leakedMarkers, looksLikeElision, maxSimilarity, mergeSketch, profile, profileSimilarity, squash } from '../../daemon/apply/index.js';
 
 const store = `import a from 'a';
 import b from 'b';
@@ -200,6 +200,17 @@ test('a big deletion beside a short run of anchors inside new code (copied lines
   // The same short anchors next to markers are context: the deletion between them is made.
   const context = "// ...\n    engine.feed(item);\n  });\n});\n\ntest('second', () => {\n// ...\n";
   assert.equal(merged(tests, context), tests.replace("  assert.equal(engine.count, 3);\n  engine.flush();\n  engine.close();\n  log('first done');\n", ''));
+});
+
+test('the length bound used to skip lines is never below the real similarity (property)', () => {
+  const line = fc.array(fc.constantFrom('a', 'b', 'c', ' ', '(', ')', 'ab', '\t', 'é'), { maxLength: 30 }).map((parts) => parts.join(''));
+  fc.assert(
+    fc.property(line, line, (a, b) => {
+      const bound = maxSimilarity(profile(a), squash(b));
+      assert.ok(bound >= profileSimilarity(profile(a), profile(b)), `${JSON.stringify(a)} ${JSON.stringify(b)}`);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('bad input: empty sketch, markers only, another language', () => {
