@@ -1,5 +1,5 @@
 // The two indexing passes, the search thread, cancelling indexing and a failed watcher: real
-// files, real SQLite, real worker threads and a real chokidar watcher.
+// files, real SQLite, real worker threads and a real file watcher.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -212,6 +212,29 @@ test('a failed watcher is reported, and the periodic resync repairs the index (a
     // Later saves keep arriving (through the restarted watcher or the next resync).
     writeFileSync(join(ws.dir, 'src/later.ts'), 'export const seenAgain = 1;\n');
     await eventually(() => paths(index, 'seenAgain').length === 1, 15_000);
+  } finally {
+    await service.dispose();
+    ws.cleanup();
+    cache.cleanup();
+  }
+});
+
+test('the directory watcher sees files in directories created after it started, and ignores ignored ones', async () => {
+  const ws = tempDir();
+  const cache = tempDir();
+  writeTree(ws.dir, { ...tree, '.gitignore': 'vendor/\n' });
+  const service = makeService(cache.dir);
+  try {
+    const index = await openReady(service, ws.dir);
+    // A nested tree appears at once (mkdir -p and a write, as a checkout or `cp -r` does).
+    writeTree(ws.dir, { 'fresh/deep/er/new.ts': 'export const deepNewThing = 1;\n', 'vendor/lib/x.ts': 'export const vendoredThing = 1;\n' });
+    await eventually(() => paths(index, 'deepNewThing').length === 1);
+    // A file written later inside the new directories arrives through their new watches.
+    writeFileSync(join(ws.dir, 'fresh/deep/er/later.ts'), 'export const laterDeepThing = 1;\n');
+    await eventually(() => paths(index, 'laterDeepThing').length === 1);
+    assert.deepEqual(paths(index, 'vendoredThing'), []);
+    rmSync(join(ws.dir, 'fresh'), { recursive: true });
+    await eventually(() => paths(index, 'deepNewThing').length === 0 && paths(index, 'laterDeepThing').length === 0);
   } finally {
     await service.dispose();
     ws.cleanup();

@@ -1,5 +1,5 @@
 // The index end to end in one process: real files, real SQLite, real worker threads and a real
-// chokidar watcher.
+// file watcher (inotify).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, cpSync, mkdirSync, openSync, closeSync, ftruncateSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
