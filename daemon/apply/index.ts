@@ -1,6 +1,6 @@
 // The apply room: a sketch becomes exact, reviewable edits. The deterministic merge, its checks,
 // hunks for review, and model rewriting (speculative edits, Predicted Outputs) when asked.
-export { mergeSketch, alignLines, longestIncreasing, nearestLines, type MergeResult, type UnresolvedRegion, type NearLines, type MergeRefusal } from './merge.js';
+export { mergeSketch, closesOutside, alignLines, longestIncreasing, nearestLines, type MergeResult, type UnresolvedRegion, type NearLines, type MergeRefusal } from './merge.js';
 export { looksLikeElision, leakedMarkers } from './markers.js';
 export { lineSimilarity, isTrivialLine, maxSimilarity, profile, profileSimilarity, squash } from './similarity.js';
 export { detectIndent, Reindenter, type IndentStyle } from './indentation.js';

@@ -350,7 +350,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if (!isBlankRun(head)) {
         const { covered, pairs } = pairFromStart(head, lo, hi);
         const inserted = head.filter((s) => !pairs.has(s));
-        if (resemblesInside(inserted, lo + covered, hi, 'after') || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(head, lo, hi, 'after'));
+        if (resemblesInside(inserted, lo + covered, hi, 'after') || !pairsAreClear(pairs, lo, hi) || closesOutside(inserted.map((s) => sk[s]!))) unresolved.push(boundaryRegion(head, lo, hi, 'after'));
         else [headCovered, headPairs] = [covered, pairs];
       }
       let tailCovered = 0;
@@ -358,7 +358,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if (!isBlankRun(tail)) {
         const { covered, pairs } = pairFromEnd(tail, lo + headCovered, hi);
         const inserted = tail.filter((s) => !pairs.has(s));
-        if (resemblesInside(inserted, lo + headCovered, hi - covered, 'before') || !pairsAreClear(pairs, lo, hi)) unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
+        if (resemblesInside(inserted, lo + headCovered, hi - covered, 'before') || !pairsAreClear(pairs, lo, hi) || closesOutside(inserted.map((s) => sk[s]!))) unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
         else [tailCovered, tailPairs] = [covered, pairs];
       }
       if (headPairs) emitPaired(head, headPairs);
@@ -480,6 +480,28 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     return { result: { text, unresolved, anchors: anchors.length, markers: markerCount }, conflicts };
 
   }
+}
+
+/**
+ * Whether new lines beside a marker close a bracket or a triple-quoted string they did not open
+ * (`]`, `}` or `"""` ending something the document opened): then they resume the document at a
+ * closing line that may be any of several in the elided region, so where they go is a guess.
+ */
+export function closesOutside(lines: readonly string[]): boolean {
+  let depth = 0;
+  let tripleQuotes = 0;
+  for (const line of lines) {
+    tripleQuotes += (line.match(/"""|'''/g) ?? []).length;
+    // Brackets inside string literals do not count.
+    const code = line.replace(/"""|'''/g, '').replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '');
+    for (const ch of code) {
+      if (ch === '(' || ch === '[' || ch === '{') depth++;
+      else if (ch === ')' || ch === ']' || ch === '}') {
+        if (--depth < 0) return true;
+      }
+    }
+  }
+  return tripleQuotes % 2 === 1;
 }
 
 interface Item {

@@ -54,6 +54,9 @@ export const STYLES: Style[] = [
 export function casesFor(id: string, path: string, before: string, after: string, maxRegionLines = 40): CorpusCase[] {
   const comment = commentStyle(path);
   if (!comment || before === after) return [];
+  // Whether a file ends with a newline is not something a sketch can say (models add or drop the
+  // last newline freely, and the merge keeps the document's): such commits are not sketch edits.
+  if (/\n$/.test(before) !== /\n$/.test(after)) return [];
   const hunks = diffTexts(before, after);
   if (hunks.length !== 1) return [];
   const hunk = hunks[0]!;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { leakedMarkers, looksLikeElision, maxSimilarity, mergeSketch, profile, profileSimilarity, squash } from '../../daemon/apply/index.js';
+import { closesOutside, leakedMarkers, looksLikeElision, maxSimilarity, mergeSketch, profile, profileSimilarity, squash } from '../../daemon/apply/index.js';
 
 const store = `import a from 'a';
 import b from 'b';
@@ -211,6 +211,22 @@ test('the length bound used to skip lines is never below the real similarity (pr
     }),
     { numRuns: 2000 },
   );
+});
+
+test('new lines beside a marker that close something the document opened (`]`, `"""`) are ambiguous', () => {
+  const toml = '[pytest]\nfilterwarnings = [\n    "error",\n    # a comment\n    "ignore:ast:DeprecationWarning",\n]\n\n[coverage]\nbranch = true\n';
+  // Meant: delete the two lines before `]`; read literally, a second `]` would be inserted after "error".
+  const result = mergeSketch(toml, '# ...\n    "error",\n]\n# ...\n');
+  assert.equal(result.text, toml);
+  assert.equal(result.unresolved.length, 1);
+  const python = 'def f():\n    """Run it.\n\n    More words here.\n    """\n    return 1\n';
+  assert.equal(mergeSketch(python, '# ...\n    """Run it.\n    """\n# ...\n').unresolved.length, 1);
+  // A new block that closes what it opens is placed as before.
+  assert.equal(merged(store, '// ...\n  add(item) {\n    this.items.push(item);\n  }\n\n  clear() {\n    this.items = [];\n  }\n\n  remove(item) {\n// ...\n'), store.replace('  remove(item)', '  clear() {\n    this.items = [];\n  }\n\n  remove(item)'));
+  assert.equal(closesOutside(['  ]']), true);
+  assert.equal(closesOutside(['    """']), true);
+  assert.equal(closesOutside(['f(x) {', '  g("]");', '}']), false);
+  assert.equal(closesOutside(['x = """doc"""']), false);
 });
 
 test('bad input: empty sketch, markers only, another language', () => {
