@@ -38,7 +38,17 @@ command('CaretSearch', function(args) caret().search(args.args) end, { nargs = '
 command('CaretApply', function(args)
   caret()
   local apply = require('caret.apply')
-  if args.range > 0 then
+  local register, file = require('caret.review_plan').parse_apply_args(args.args)
+  if file then
+    -- A named target: the sketch is the selection, or the register, and the file need not be open.
+    local sketch
+    if args.range > 0 then
+      sketch = table.concat(vim.api.nvim_buf_get_lines(0, args.line1 - 1, args.line2, false), '\n')
+    else
+      sketch = vim.fn.getreg(register or '"')
+    end
+    apply.apply({ file = file, sketch = sketch })
+  elseif args.range > 0 then
     local src = vim.api.nvim_get_current_buf()
     local sketch = table.concat(vim.api.nvim_buf_get_lines(src, args.line1 - 1, args.line2, false), '\n')
     local target = apply.target_for_selection(src)
@@ -50,17 +60,16 @@ command('CaretApply', function(args)
     if win ~= -1 then vim.api.nvim_set_current_win(win) else vim.cmd('buffer ' .. target) end
     apply.apply({ bufnr = target, sketch = sketch })
   else
-    local register = args.args ~= '' and args.args or '"'
-    apply.apply({ sketch = vim.fn.getreg(register) })
+    apply.apply({ sketch = vim.fn.getreg(register or '"') })
   end
-end, { nargs = '?', range = true, desc = 'caret: apply a sketch (selection, or a register: + for the clipboard) to a file' })
+end, { nargs = '*', range = true, complete = 'file', desc = 'caret: apply a sketch (selection, or a register: + for the clipboard) to this file or the one named' })
 
 command('CaretEdit', function(args)
   caret()
   require('caret.apply').edit({ first = args.line1, last = args.line2, instruction = args.args })
 end, { nargs = '+', range = true, desc = 'caret: edit the selected lines as the instruction says' })
 
-local review_actions = { 'accept', 'reject', 'next', 'prev', 'accept_all', 'reject_all', 'close' }
+local review_actions = { 'accept', 'reject', 'next', 'prev', 'accept_all', 'reject_all', 'files', 'close' }
 command('CaretReview', function(args)
   caret()
   require('caret.apply').act(args.args)

@@ -1,7 +1,9 @@
 -- :CaretApply and :CaretEdit: send a sketch (or an instruction for a selection) to the daemon,
--- show the hunks as they stream in, in the target buffer itself, and let the user accept or
--- reject each. Hunks are anchored with extmarks, so accepting one, or typing meanwhile, keeps
--- the others in place.
+-- show the hunks as they stream in, in the buffers they change, and let the user accept or
+-- reject each. One request feeds one review per affected buffer (a session); a file that is not
+-- loaded yet is loaded (bufload, listed, no window) when its first hunk arrives. Hunks are
+-- anchored with extmarks, so accepting one, or typing meanwhile, keeps the others in place; a
+-- hunk whose text changed under it since the daemon saw it is refused as stale.
 local client = require('caret.client')
 local plan = require('caret.review_plan')
 
@@ -11,7 +13,8 @@ local ns = vim.api.nvim_create_namespace('caret.review')
 local anchors_ns = vim.api.nvim_create_namespace('caret.review.anchors')
 M.ns = ns
 
--- bufnr -> review { bufnr, hunks = { {hunk, key, start_mark, end_mark, state} }, seen = {}, done, cancel, stop_partial, mapped = {} }
+-- bufnr -> review { bufnr, session, hunks = { {hunk, key, start_mark, end_mark, state} }, seen = {}, done, mapped = {}, base }
+-- session: { reviews = { bufnr -> review }, order = { bufnr }, done, cancel, stop_partial, loaded = { bufnr } }
 local reviews = {}
 
 function M.review(bufnr)
@@ -33,6 +36,8 @@ local function entry_range(review, entry)
 end
 
 local function current_entry(review)
+  -- Decided from elsewhere (another window, a script): the first pending hunk.
+  if vim.api.nvim_get_current_buf() ~= review.bufnr then return pending(review)[1] end
   local row = vim.api.nvim_win_get_cursor(0)[1] - 1
   local best, before = nil, nil
   for _, entry in ipairs(pending(review)) do
@@ -65,8 +70,14 @@ end
 local function close(review, reason)
   if reviews[review.bufnr] ~= review then return end
   reviews[review.bufnr] = nil
-  if review.cancel then review.cancel() end
-  if review.stop_partial then review.stop_partial() end
+  local session = review.session
+  session.reviews[review.bufnr] = nil
+  session.closed[review.bufnr] = true
+  if next(session.reviews) == nil and not session.done then
+    -- The last review of a request still streaming: nobody wants the rest.
+    if session.cancel then session.cancel() end
+    if session.stop_partial then session.stop_partial() end
+  end
   unmap(review)
   if vim.api.nvim_buf_is_valid(review.bufnr) then
     vim.api.nvim_buf_clear_namespace(review.bufnr, ns, 0, -1)
@@ -78,20 +89,21 @@ end
 
 local function maybe_finish(review)
   if review.done and #pending(review) == 0 then
-    local accepted, rejected = 0, 0
+    local accepted, rejected, stale = 0, 0, 0
     for _, entry in ipairs(review.hunks) do
-      if entry.state == 'accepted' then accepted = accepted + 1 elseif entry.state == 'rejected' then rejected = rejected + 1 end
+      if entry.state == 'accepted' then accepted = accepted + 1 elseif entry.state == 'rejected' then rejected = rejected + 1 elseif entry.state == 'stale' then stale = stale + 1 end
     end
-    close(review, #review.hunks > 0 and string.format('review done: %d accepted, %d rejected', accepted, rejected) or nil)
+    local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(review.bufnr), ':~:.')
+    close(review, #review.hunks > 0 and string.format('review of %s done: %d accepted, %d rejected%s', name, accepted, rejected, stale > 0 and string.format(', %d stale', stale) or '') or nil)
   end
 end
 
-local function add_hunks(review, hunks, uri)
+local function add_hunks(review, hunks)
   local lines = vim.api.nvim_buf_get_lines(review.bufnr, 0, -1, false)
   local added = false
   for _, h in ipairs(hunks) do
     local key = plan.key(h)
-    if (h.uri == nil or h.uri == uri) and plan.old_range(h) and not review.seen[key] then
+    if plan.old_range(h) and not review.seen[key] then
       review.seen[key] = true
       local srow, scol, erow, ecol = plan.byte_range(h, review.base or lines, client.encoding())
       local start_mark = vim.api.nvim_buf_set_extmark(review.bufnr, anchors_ns, srow, scol, { right_gravity = false })
@@ -111,19 +123,29 @@ local function add_hunks(review, hunks, uri)
   end
 end
 
+-- Accepts or rejects one hunk; an accepted hunk whose text changed since the daemon saw it is
+-- refused (state 'stale') and the buffer left alone. Returns the new state.
 local function decide(review, entry, accept)
   if accept then
     local srow, scol, erow, ecol = entry_range(review, entry)
-    local pieces = require('caret.text').split_lines(plan.new_text(entry.hunk))
-    vim.api.nvim_buf_set_text(review.bufnr, srow, scol, erow, ecol, pieces)
+    local now = table.concat(vim.api.nvim_buf_get_text(review.bufnr, srow, scol, erow, ecol, {}), '\n')
+    if plan.still_matches(now, plan.old_text(entry.hunk)) then
+      local pieces = require('caret.text').split_lines(plan.new_text(entry.hunk))
+      vim.api.nvim_buf_set_text(review.bufnr, srow, scol, erow, ecol, pieces)
+    else
+      accept = nil
+      review.stale = (review.stale or 0) + 1
+      client.notify(string.format('caret: hunk at %s:%d not applied: the text there changed since it was proposed (apply the sketch again)', vim.fn.fnamemodify(vim.api.nvim_buf_get_name(review.bufnr), ':~:.'), srow + 1), vim.log.levels.WARN)
+    end
   end
-  entry.state = accept and 'accepted' or 'rejected'
+  entry.state = accept and 'accepted' or (accept == nil and 'stale' or 'rejected')
   pcall(vim.api.nvim_buf_del_extmark, review.bufnr, anchors_ns, entry.start_mark)
   pcall(vim.api.nvim_buf_del_extmark, review.bufnr, anchors_ns, entry.end_mark)
 end
 
 --- Review actions: 'accept', 'reject' (the hunk under or after the cursor), 'accept_all',
---- 'reject_all', 'next', 'prev', 'close'.
+--- 'reject_all', 'next', 'prev', 'files' (every pending hunk of the request, in all its
+--- buffers, into the quickfix list), 'close'.
 function M.act(action, bufnr)
   local review = M.review(bufnr)
   if not review then
@@ -132,6 +154,11 @@ function M.act(action, bufnr)
   end
   if action == 'close' then
     close(review, 'review closed; hunks left undecided were not applied')
+    return true
+  end
+  if action == 'files' then
+    vim.fn.setqflist({}, ' ', { title = 'caret review', items = M.session_items(review.bufnr) })
+    vim.cmd('copen')
     return true
   end
   if action == 'accept_all' or action == 'reject_all' then
@@ -147,7 +174,7 @@ function M.act(action, bufnr)
     decide(review, entry, action == 'accept')
     draw(review)
     local following = current_entry(review)
-    if following then
+    if following and vim.api.nvim_get_current_buf() == review.bufnr then
       local row = entry_range(review, following)
       pcall(vim.api.nvim_win_set_cursor, 0, { row + 1, 0 })
       draw(review)
@@ -170,13 +197,13 @@ function M.act(action, bufnr)
       end
       target = target or list[#list]
     end
-    if target then
+    if target and vim.api.nvim_get_current_buf() == review.bufnr then
       pcall(vim.api.nvim_win_set_cursor, 0, { entry_range(review, target) + 1, 0 })
       draw(review)
     end
     return true
   end
-  client.notify('caret: unknown review action ' .. tostring(action) .. ' (accept, reject, next, prev, accept_all, reject_all, close)', vim.log.levels.WARN)
+  client.notify('caret: unknown review action ' .. tostring(action) .. ' (accept, reject, next, prev, accept_all, reject_all, files, close)', vim.log.levels.WARN)
   return false
 end
 
@@ -184,55 +211,13 @@ local function map_review_keys(review)
   local keys = client.opts.review_keymaps
   if type(keys) ~= 'table' then return end
   for action, lhs in pairs(keys) do
-    if type(lhs) == 'string' and lhs ~= '' and vim.fn.maparg(lhs, 'n') == '' then
+    -- Asked in the review's buffer: another buffer's review keys must not hide this one's.
+    local usable = type(lhs) == 'string' and lhs ~= ''
+    if usable and not vim.api.nvim_buf_call(review.bufnr, function() return vim.fn.maparg(lhs, 'n') ~= '' end) then
       vim.keymap.set('n', lhs, function() M.act(action, review.bufnr) end, { buffer = review.bufnr, desc = 'caret review: ' .. action, silent = true })
       table.insert(review.mapped, lhs)
     end
   end
-end
-
-local function start(bufnr, method, params)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  if reviews[bufnr] then close(reviews[bufnr], nil) end
-  if not client.buffers[bufnr] then require('caret').attach(bufnr) end
-  local uri = vim.uri_from_bufnr(bufnr)
-  local review = { bufnr = bufnr, hunks = {}, seen = {}, done = false, mapped = {}, base = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false) }
-  reviews[bufnr] = review
-  local token, stop = client.partial_token(function(value)
-    vim.schedule(function()
-      if reviews[bufnr] == review then add_hunks(review, plan.hunks_of(value), uri) end
-    end)
-  end)
-  review.stop_partial = stop
-  params.partialResultToken = token
-  map_review_keys(review)
-  review.cancel = client.request(method, params, function(err, result)
-    review.cancel = nil
-    stop()
-    if reviews[bufnr] ~= review then return end
-    if err then
-      close(review, nil)
-      client.notify(string.format('caret: %s failed: %s', method, err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      return
-    end
-    add_hunks(review, plan.hunks_of(result), uri)
-    review.base = nil
-    review.done = true
-    local unresolved = type(result) == 'table' and result.unresolved or nil
-    if type(unresolved) == 'table' and #unresolved > 0 then
-      local first = unresolved[1]
-      local detail = type(first) == 'table' and (first.reason or first.message or '') or tostring(first)
-      client.notify(string.format('caret: %d part(s) of the sketch could not be placed and were left out: %s', #unresolved, detail), vim.log.levels.WARN)
-    end
-    if #review.hunks == 0 then
-      close(review, 'nothing to change')
-      return
-    end
-    pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = 'CaretReviewDone', modeline = false })
-    maybe_finish(review)
-  end, bufnr)
-  if not review.cancel then close(review, nil) end
-  return review
 end
 
 local function version_of(bufnr)
@@ -240,19 +225,182 @@ local function version_of(bufnr)
   return versions and versions[bufnr] or vim.NIL
 end
 
---- Applies a sketch to a buffer. opts: bufnr (default current), sketch (string), instruction,
---- strategy ('auto', 'merge' or 'model').
-function M.apply(opts)
-  opts = opts or {}
-  local bufnr = (opts.bufnr == nil or opts.bufnr == 0) and vim.api.nvim_get_current_buf() or opts.bufnr
-  if type(opts.sketch) ~= 'string' or opts.sketch:match('^%s*$') then
-    client.notify('caret: the sketch is empty: yank the code block to apply, or select it, then :CaretApply', vim.log.levels.WARN)
+local function new_review(session, bufnr)
+  if reviews[bufnr] then close(reviews[bufnr], nil) end
+  local review = { bufnr = bufnr, session = session, hunks = {}, seen = {}, done = false, mapped = {}, base = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false) }
+  reviews[bufnr] = review
+  session.reviews[bufnr] = review
+  table.insert(session.order, bufnr)
+  map_review_keys(review)
+  return review
+end
+
+-- The buffer for a document the daemon proposes changes to: an existing one, or the file loaded
+-- now (listed, in no window) so its hunks can be drawn and decided.
+local function buffer_for(session, uri)
+  local bufnr = vim.uri_to_bufnr(uri)
+  if not vim.api.nvim_buf_is_loaded(bufnr) then
+    vim.fn.bufload(bufnr)
+    vim.bo[bufnr].buflisted = true
+    table.insert(session.loaded, bufnr)
+  end
+  if not client.buffers[bufnr] then pcall(require('caret').attach, bufnr) end
+  return bufnr
+end
+
+-- Routes hunks to the review of their buffer, opening reviews for buffers not seen yet.
+local function route(session, hunks)
+  local by, order = plan.group_by_uri(hunks, session.uri)
+  for _, uri in ipairs(order) do
+    local bufnr = session.by_uri[uri]
+    if not bufnr then
+      bufnr = buffer_for(session, uri)
+      session.by_uri[uri] = bufnr
+      if not session.reviews[bufnr] and not session.closed[bufnr] then new_review(session, bufnr) end
+    end
+    local review = session.reviews[bufnr]
+    if review and reviews[bufnr] == review then add_hunks(review, by[uri]) end
+  end
+end
+
+local function others_note(session)
+  local names = {}
+  for _, bufnr in ipairs(session.order) do
+    if bufnr ~= session.bufnr and session.reviews[bufnr] then
+      table.insert(names, vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':~:.'))
+    end
+  end
+  if #names == 0 then return nil end
+  return string.format('caret: hunks also in %s (:CaretReview files lists them)', table.concat(names, ', '))
+end
+
+-- Sends one request and reviews its hunks. `bufnr` is the buffer the request is about (its
+-- review opens at once); `uris` maps the other documents already named in the request.
+local function start(bufnr, method, params, uris)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  if not client.buffers[bufnr] then require('caret').attach(bufnr) end
+  local uri = vim.uri_from_bufnr(bufnr)
+  local session = { bufnr = bufnr, uri = uri, reviews = {}, order = {}, loaded = {}, closed = {}, by_uri = { [uri] = bufnr }, done = false }
+  for other_uri, other in pairs(uris or {}) do session.by_uri[other_uri] = other end
+  for _, b in pairs(session.by_uri) do
+    if vim.api.nvim_buf_is_loaded(b) then new_review(session, b) end
+  end
+  local token, stop = client.partial_token(function(value)
+    vim.schedule(function()
+      if not session.done and next(session.reviews) ~= nil then route(session, plan.hunks_of(value)) end
+    end)
+  end)
+  session.stop_partial = stop
+  params.partialResultToken = token
+  session.cancel = client.request(method, params, function(err, result)
+    session.cancel = nil
+    stop()
+    if next(session.reviews) == nil then return end
+    if err then
+      for _, review in pairs(session.reviews) do close(review, nil) end
+      client.notify(string.format('caret: %s failed: %s', method, err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      return
+    end
+    route(session, plan.hunks_of(result))
+    session.done = true
+    local unresolved = type(result) == 'table' and result.unresolved or nil
+    if type(unresolved) == 'table' and #unresolved > 0 then
+      local first = unresolved[1]
+      local detail = type(first) == 'table' and (first.reason or first.message or '') or tostring(first)
+      client.notify(string.format('caret: %d part(s) of the sketch could not be placed and were left out: %s', #unresolved, detail), vim.log.levels.WARN)
+    end
+    local any = false
+    for _, review in pairs(session.reviews) do
+      review.base = nil
+      review.done = true
+      if #review.hunks > 0 then any = true end
+    end
+    for _, review in pairs(session.reviews) do
+      if #review.hunks == 0 then close(review, any and nil or 'nothing to change') end
+    end
+    if not any then return end
+    local note = others_note(session)
+    if note then client.notify(note) end
+    pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = 'CaretReviewDone', modeline = false })
+    for _, review in pairs(session.reviews) do maybe_finish(review) end
+  end, bufnr)
+  if not session.cancel then
+    for _, review in pairs(session.reviews) do close(review, nil) end
     return nil
   end
-  local file = { textDocument = { uri = vim.uri_from_bufnr(bufnr), version = version_of(bufnr) }, sketch = opts.sketch }
-  local params = { files = { file }, strategy = opts.strategy or 'auto' }
+  return session.reviews[bufnr]
+end
+
+--- The pending hunks of the current buffer's review session, across all its buffers, as
+--- quickfix items (the review keys and :CaretReview work in each buffer).
+function M.session_items(bufnr)
+  local review = M.review(bufnr)
+  if not review then return {} end
+  local items = {}
+  for _, b in ipairs(review.session.order) do
+    local r = review.session.reviews[b]
+    if r and reviews[b] == r then
+      for _, entry in ipairs(pending(r)) do
+        local srow = entry_range(r, entry)
+        local first = vim.split(plan.new_text(entry.hunk), '\n')[1] or ''
+        table.insert(items, { bufnr = b, lnum = srow + 1, col = 1, text = 'caret hunk: ' .. first })
+      end
+    end
+  end
+  return items
+end
+
+-- One `files` entry of caret/apply: a loaded buffer sends its LSP version (the daemon refuses a
+-- sketch written against another one); a file not loaded is read from disk by the daemon.
+local function file_entry(target, sketch)
+  if target.bufnr and vim.api.nvim_buf_is_loaded(target.bufnr) then
+    if not client.buffers[target.bufnr] then require('caret').attach(target.bufnr) end
+    return { textDocument = { uri = vim.uri_from_bufnr(target.bufnr), version = version_of(target.bufnr) }, sketch = sketch }, target.bufnr
+  end
+  local path = vim.fn.fnamemodify(target.path or vim.api.nvim_buf_get_name(target.bufnr), ':p')
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) and vim.api.nvim_buf_get_name(b) == path then return file_entry({ bufnr = b }, sketch) end
+  end
+  return { textDocument = { uri = vim.uri_from_fname(path) }, sketch = sketch }, nil
+end
+
+local function empty(sketch) return type(sketch) ~= 'string' or sketch:match('^%s*$') end
+
+--- Applies sketches in one request. opts: bufnr (default current) or file (a path, loaded or
+--- not), sketch (string); or files = { { bufnr = n | file = path, sketch = s }, ... } for several
+--- files at once; instruction, strategy ('auto', 'merge' or 'model'). Every file changed gets a
+--- review in its own buffer.
+function M.apply(opts)
+  opts = opts or {}
+  local targets = opts.files
+  if targets == nil then
+    local bufnr = opts.file == nil and ((opts.bufnr == nil or opts.bufnr == 0) and vim.api.nvim_get_current_buf() or opts.bufnr) or nil
+    targets = { { bufnr = bufnr, file = opts.file, sketch = opts.sketch } }
+  end
+  if type(targets) ~= 'table' or #targets == 0 then
+    client.notify('caret: apply needs files = { { file = path, sketch = text }, ... }', vim.log.levels.WARN)
+    return nil
+  end
+  local files, uris, primary = {}, {}, nil
+  for _, t in ipairs(targets) do
+    if empty(t.sketch) then
+      client.notify('caret: the sketch is empty: yank the code block to apply, or select it, then :CaretApply', vim.log.levels.WARN)
+      return nil
+    end
+    if t.file and vim.fn.filereadable(vim.fn.fnamemodify(t.file, ':p')) == 0 then
+      client.notify('caret: no such file: ' .. t.file .. ' (apply edits existing files; create it first)', vim.log.levels.WARN)
+      return nil
+    end
+    local default = (t.file == nil and (t.bufnr == nil or t.bufnr == 0)) and vim.api.nvim_get_current_buf() or t.bufnr
+    local entry, bufnr = file_entry({ bufnr = default, path = t.file }, t.sketch)
+    table.insert(files, entry)
+    if bufnr then uris[entry.textDocument.uri] = bufnr end
+    primary = primary or bufnr
+  end
+  local params = { files = files, strategy = opts.strategy or 'auto' }
   if opts.instruction then params.instruction = opts.instruction end
-  return start(bufnr, 'caret/apply', params)
+  -- The request goes through the first loaded target (or the current buffer when none is).
+  return start(primary or vim.api.nvim_get_current_buf(), 'caret/apply', params, uris)
 end
 
 --- Asks the daemon to edit lines `first`..`last` (1-based) of a buffer as `instruction` says.

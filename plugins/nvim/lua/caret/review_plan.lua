@@ -34,6 +34,37 @@ function M.hunks_of(value)
   return {}
 end
 
+--- Whether the text now under a hunk's anchors is still the text the daemon saw. A hunk whose
+--- range was clamped at the end of the buffer may lack the final newline of its old text.
+function M.still_matches(current, old)
+  if old == nil or current == old then return true end
+  return current .. '\n' == old
+end
+
+--- The hunks of `hunks` grouped by document, in order of first appearance; hunks without a uri
+--- belong to `default_uri`.
+function M.group_by_uri(hunks, default_uri)
+  local by, order = {}, {}
+  for _, h in ipairs(hunks) do
+    local uri = h.uri or default_uri
+    if not by[uri] then by[uri] = {} table.insert(order, uri) end
+    table.insert(by[uri], h)
+  end
+  return by, order
+end
+
+--- Splits `:CaretApply` arguments into a register and a target file: a lone first word of one
+--- character is a register name; what follows (or a longer first word) names the file.
+function M.parse_apply_args(args)
+  local words = vim.split(vim.trim(args or ''), '%s+', { trimempty = true })
+  local register, file = nil, nil
+  if words[1] and #words[1] == 1 then
+    register = table.remove(words, 1)
+  end
+  if #words > 0 then file = table.concat(words, ' ') end
+  return register, file
+end
+
 --- Whether a hunk is drawn dimmed.
 function M.is_dim(h, dim_low)
   return dim_low and h.importance == 'low'
