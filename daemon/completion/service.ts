@@ -52,6 +52,8 @@ export interface HistorySource {
   recent(limit?: number): Array<{ uri: string; version: number; offset: number; deletedText: string; insertedText: string; updatedAt: number }>;
 }
 
+type IndexHits = ReadonlyArray<{ path: string; snippet: string; startLine: number }>;
+
 export interface CompletionServiceOptions {
   history: HistorySource;
   /** Every document open on any connection. */
@@ -65,7 +67,7 @@ export interface CompletionServiceOptions {
    * Lexical search of a workspace root's index: where the builtin engine looks when the open
    * documents have no similar code. Called in the background, never on a keystroke's path.
    */
-  searchIndex?: (root: string, query: string, limit: number) => ReadonlyArray<{ path: string; snippet: string; startLine: number }>;
+  searchIndex?: (root: string, query: string, limit: number) => IndexHits | Promise<IndexHits>;
 }
 
 export interface InlineRequest {
@@ -393,9 +395,9 @@ export class CompletionService {
     this.indexQueries.add(key);
     if (this.indexQueries.size > 500) this.indexQueries.delete(this.indexQueries.values().next().value!);
     const extension = /\.[^./]+$/.exec(document.uri)?.[0];
-    this.indexLookup = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    this.indexLookup = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       try {
-        for (const hit of search(root, words.join(' '), 8)) {
+        for (const hit of await search(root, words.join(' '), 8)) {
           if (/\.[^./]+$/.exec(hit.path)?.[0] !== extension) continue;
           const uri = `caret-index:${root}/${hit.path}#${hit.startLine}`;
           this.indexHits.delete(uri);

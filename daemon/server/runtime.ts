@@ -49,8 +49,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     openDocuments: function* () {
       for (const session of services.sessions) yield* session.documents.all();
     },
-    searchIndex: (root, query, limit) =>
-      index.get(root)?.search({ query, limit, mode: 'lexical' }).map((hit) => ({ path: hit.path, snippet: hit.snippet, startLine: hit.startLine })) ?? [],
+    // In the index's search thread: a slow query must not hold up the keystrokes behind it.
+    searchIndex: async (root, query, limit) =>
+      ((await index.get(root)?.query({ query, limit, mode: 'lexical' })) ?? []).map((hit) => ({ path: hit.path, snippet: hit.snippet, startLine: hit.startLine })),
     log,
   });
   const index = new IndexService({ cacheDir: paths.cacheDir, log, settings: (root) => config.get(root).index, embedderFor: (root) => models.embedder({ root }) });

@@ -3,6 +3,7 @@ import { MessageTypes, PROTOCOL_VERSION } from '../../../protocol/index.js';
 import { negotiatePositionEncoding, rootPathOf } from '../../workspace/index.js';
 import type { Routes, Services } from '../context.js';
 import type { Session } from '../session.js';
+import { cancelIndexProgress } from './search.js';
 
 export function lifecycleRoutes(servedMethods: () => string[], groups: readonly Routes[]): Routes {
   return {
@@ -52,7 +53,9 @@ export function lifecycleRoutes(servedMethods: () => string[], groups: readonly 
         session.cancelRequest(params.id);
       },
       'window/workDoneProgress/cancel': (params, { session }) => {
-        session.log.debug('client cancelled server progress', { token: params.token });
+        // Server-initiated progress is indexing; cancelling stops that pass (the next resync resumes it).
+        const cancelled = cancelIndexProgress(session, params.token);
+        session.log.debug('client cancelled server progress', { token: params.token, cancelled });
       },
       'caret/relay/hello': (params, { session, services }) => {
         session.relayVersion = params.version;
