@@ -370,7 +370,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     function emitPaired(run: number[], pairs: Map<number, number>): void {
       for (const s of run) {
         const o = pairs.get(s);
-        if (o !== undefined && squash(sk[s]!) === squash(doc[o]!) && reindent.render(sk[s]!).trim() === doc[o]!.trim()) emitOriginal(o, o + 1);
+        if (o !== undefined && squash(sk[s]!) === squash(doc[o]!) && reindent.render(sk[s]!).trimEnd() === doc[o]!.trimEnd()) emitOriginal(o, o + 1);
         else emitSketch([s]);
       }
     }

@@ -229,6 +229,12 @@ test('new lines beside a marker that close something the document opened (`]`, `
   assert.equal(closesOutside(['x = """doc"""']), false);
 });
 
+test('a line beside a marker that the sketch re-indents (wrapped in a new block) keeps the new indentation', () => {
+  const source = "function token(url) {\n  if (!url) return undefined;\n  return parse(url).get('token') ?? undefined;\n}\n\nfunction other() {}\n";
+  const sketch = "// ...\n  if (!url) return undefined;\n  try {\n    return parse(url).get('token') ?? undefined;\n  } catch {\n    return undefined;\n  }\n}\n// ...\n";
+  assert.equal(merged(source, sketch), source.replace("  return parse(url).get('token') ?? undefined;\n", "  try {\n    return parse(url).get('token') ?? undefined;\n  } catch {\n    return undefined;\n  }\n"));
+});
+
 test('bad input: empty sketch, markers only, another language', () => {
   assert.equal(mergeSketch(store, '').refusal?.kind, 'emptySketch');
   assert.equal(mergeSketch(store, '  \n\n').refusal?.kind, 'emptySketch');
