@@ -167,7 +167,10 @@ export class SimilarCodeEngine {
     const share = winner.weight / total;
     const typedTokens = tokenize(typed).length;
     const evidence = (tailMatched ? 2 : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
-    const confidence = share * Math.min(1, evidence / 5);
+    let confidence = share * Math.min(1, evidence / 5);
+    // Prose in a comment rarely repeats word for word: without matching lines above it, a
+    // comment's continuation is a guess, held to a higher bar.
+    if (winner.best.context === 0 && isCommentLine(linePrefix)) confidence *= 0.8;
     let suggestion = winner.best.continuation;
     // A line that opens a block, well supported: bring the block along, as that code has it.
     if (!lineSuffix && confidence >= 0.8 && winner.best.context >= 1 && /[{(\[:]$/.test(suggestion)) {
@@ -237,6 +240,11 @@ function blockAfter(index: DocumentLineIndex, opener: IndexedLine, indent: strin
     return body.length > 0 && body.length <= maxLines + 1 ? body.join('') : '';
   }
   return '';
+}
+
+/** Whether the text typed on a line is a comment (a line comment, or a block comment's line). */
+export function isCommentLine(linePrefix: string): boolean {
+  return /^\s*(?:\/\/|#(?!include|define|if|pragma|!)|\/\*|\*(?:\s|$)|--\s|;)/.test(linePrefix);
 }
 
 /** A line worth using as context on its own: not a lone brace or keyword. */

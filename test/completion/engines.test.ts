@@ -5,6 +5,7 @@ import {
   CompletionCache,
   DocumentLineIndex,
   filterRegionEdits,
+  isCommentLine,
   parseChatCompletion,
   parseRegionOutput,
   propagateEdit,
@@ -381,4 +382,21 @@ test('next edit: a name swapped inside a larger change is renamed at its remaini
   const proposals = propagateEdit({ edit: editBetween('u', before, after), document: doc('u', after, 2), cursorOffset: 0, others: [] });
   assert.equal(proposals.length, 1);
   assert.equal(apply(after, proposals[0]!.edits), after.replace('report(items)', 'report(entries)'));
+});
+
+test('similar code: a comment continued without matching lines above is held to a higher bar', () => {
+  assert.ok(isCommentLine('  // the next'));
+  assert.ok(isCommentLine('# retry when'));
+  assert.ok(isCommentLine(' * @param'));
+  assert.ok(!isCommentLine('  const a = b; // x'), 'code with a trailing comment is code');
+  assert.ok(!isCommentLine('#include <stdio'), 'a C preprocessor line is code');
+  const engine = new SimilarCodeEngine({ eager: true });
+  // The same words as code and as a comment, typed far enough for full evidence either way.
+  const code = 'alpha();\n  retry the request three times\nbeta();\n  retry the request three times\ngamma();\n  retry the request three █\n';
+  const comment = 'alpha();\n  // retry the request three times\nbeta();\n  // retry the request three times\ngamma();\n  // retry the request three █\n';
+  const codeAnswer = engine.complete({ document: doc('file:///c.ts', at(code).text), offset: at(code).offset, others: [] });
+  const commentAnswer = engine.complete({ document: doc('file:///d.ts', at(comment).text), offset: at(comment).offset, others: [] });
+  assert.equal(commentAnswer?.text, 'times');
+  assert.equal(codeAnswer?.text, 'times');
+  assert.ok(commentAnswer.confidence < codeAnswer!.confidence, `comment ${commentAnswer.confidence} vs code ${codeAnswer?.confidence}`);
 });
