@@ -225,6 +225,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     };
 
     const bounds: Array<[number, number]> = [[-1, -1], ...anchors, [sk.length, doc.length]];
+    const moved = movedDeletions(bounds);
     for (let i = 0; i + 1 < bounds.length; i++) {
       const [sa, oa] = bounds[i]!;
       const [sb, ob] = bounds[i + 1]!;
@@ -240,7 +241,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if ((i + 2 === bounds.length && implicitEnd && !edgeRunMatches(inner, 'end', oa + 1)) || guardEnd) items.push({ marker: true, s: sk.length });
       if (guardStart) flagUnshownEdge(0, ob, sb);
       if (guardEnd) flagUnshownEdge(oa + 1, doc.length, sa + 1);
-      if (!items.some((item) => item.marker) && deletedLines(inner, oa + 1, ob) > SMALL_DELETION && (islandBound(i, -1) || islandBound(i + 1, 1))) flagIslandDeletion(inner, oa + 1, ob);
+      if (moved.has(i)) flagMovedDeletion(inner, oa + 1, ob);
+      else if (!items.some((item) => item.marker) && deletedLines(inner, oa + 1, ob) > SMALL_DELETION && (islandBound(i, -1) || islandBound(i + 1, 1))) flagIslandDeletion(inner, oa + 1, ob);
       else resolveGap(items, oa + 1, ob);
       if (i + 2 < bounds.length) emitAnchor(sb, ob);
     }
@@ -287,6 +289,59 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       let t = bounds[j]![0] + step;
       while (t >= 0 && t < sk.length && sk[t]!.trim() === '') t += step;
       return t >= 0 && t < sk.length && !isMarker[t] && match[t]! < 0;
+    }
+
+    /**
+     * Gaps without a marker whose deletion removes a line with letters that the sketch shows, as
+     * new code, in another gap (and that gap's document lines do not have): the alignment took
+     * new code that copies existing lines for those lines, and deleting here while inserting a
+     * copy there is how that mistake looks. Real moves are declined with it.
+     */
+    function movedDeletions(all: Array<[number, number]>): Set<number> {
+      const gapOfNew = new Map<string, number[]>();
+      for (let i = 0; i + 1 < all.length; i++) {
+        for (let t = all[i]![0] + 1; t < all[i + 1]![0]; t++) {
+          if (isMarker[t] || isTrivialLine(sk[t]!)) continue;
+          const key = squash(sk[t]!);
+          gapOfNew.set(key, [...(gapOfNew.get(key) ?? []), i]);
+        }
+      }
+      const suspects = new Set<number>();
+      if (gapOfNew.size === 0) return suspects;
+      const inGap = (i: number, key: string) => {
+        for (let o = all[i]![1] + 1; o < all[i + 1]![1]; o++) if (docKeys.loose[o] === key) return true;
+        return false;
+      };
+      for (let i = 0; i + 1 < all.length; i++) {
+        // The ends of a fragment are elided implicitly: nothing there is deleted.
+        let marker = (i === 0 && implicitStart) || (i + 2 === all.length && implicitEnd);
+        for (let t = all[i]![0] + 1; t < all[i + 1]![0]; t++) if (isMarker[t]) marker = true;
+        if (marker) continue;
+        for (let o = all[i]![1] + 1; o < all[i + 1]![1]; o++) {
+          const key = docKeys.loose[o]!;
+          const gaps = gapOfNew.get(key);
+          if (!gaps || isTrivialLine(doc[o]!)) continue;
+          if (gaps.some((g) => g !== i && !inGap(g, key))) {
+            suspects.add(i);
+            break;
+          }
+        }
+      }
+      return suspects;
+    }
+
+    function flagMovedDeletion(inner: Item[], lo: number, hi: number): void {
+      emitOriginal(lo, hi);
+      const run = inner.map((item) => item.s);
+      const at = run[0] ?? 0;
+      unresolved.push({
+        kind: 'ambiguous',
+        message: `The sketch would delete document lines ${lo + 1}-${hi} and show some of them again as new code elsewhere: it probably copies existing lines into new code, and the anchors went to the copies' originals; the lines were kept. Include more unchanged lines around the change.`,
+        sketchStart: at,
+        sketchEnd: run.length > 0 ? run[run.length - 1]! + 1 : at,
+        text: regionText(run),
+        nearest: [{ startLine: lo, endLine: hi, text: doc.slice(lo, Math.min(hi, lo + 10)).join('\n'), similarity: 0 }],
+      });
     }
 
     function onlyBlank(sLo: number, sHi: number, oLo: number, oHi: number): boolean {

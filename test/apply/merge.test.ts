@@ -235,6 +235,64 @@ test('a line beside a marker that the sketch re-indents (wrapped in a new block)
   assert.equal(merged(source, sketch), source.replace("  return parse(url).get('token') ?? undefined;\n", "  try {\n    return parse(url).get('token') ?? undefined;\n  } catch {\n    return undefined;\n  }\n"));
 });
 
+test('a deletion whose lines come back as new code elsewhere (a new block copying existing lines) is flagged', () => {
+  // The new test copies setup lines of the one above; they anchor to their originals, and the
+  // lines between would be deleted while copies of them are inserted.
+  const source = `def test_notice_event():
+    server = make_server("notice")
+    server.settings["KEY"] = "value"
+
+    @server.handler("/")
+    def home():
+        server.notify("Saved the draft", level="notice")
+        return server.redirect("/elsewhere")
+
+    seen = []
+
+    def listener(origin, text, level):
+        seen.append((text, level))
+
+    events.notice_sent.subscribe(listener, server)
+    try:
+        session = server.session()
+        with session.transaction():
+            session.fetch("/")
+            assert len(seen) == 1
+            text, level = seen[0]
+            assert text == "Saved the draft"
+            assert level == "notice"
+    finally:
+        events.notice_sent.unsubscribe(listener, server)
+`;
+  const sketch = `        # ...
+        events.notice_sent.unsubscribe(listener, server)
+
+def test_shutdown_event():
+    server = make_server("notice")
+    seen = []
+
+    def on_shutdown(origin, **extra):
+        seen.append(("shutdown", extra))
+
+    @server.handler("/")
+    def home():
+        1 // 0
+
+    events.shutdown.subscribe(on_shutdown, server)
+    try:
+        with server.session() as session:
+            answer = session.fetch("/")
+            assert answer.status == 500
+            assert seen == []
+        assert seen == [("shutdown", {"error": None})]
+    finally:
+        events.shutdown.unsubscribe(on_shutdown, server)
+`;
+  const result = mergeSketch(source, sketch);
+  assert.ok(result.unresolved.some((region) => /show some of them again as new code/.test(region.message)), JSON.stringify(result.unresolved));
+  assert.ok(result.text.includes('events.notice_sent.subscribe(listener, server)'), 'the deleted lines are kept');
+});
+
 test('bad input: empty sketch, markers only, another language', () => {
   assert.equal(mergeSketch(store, '').refusal?.kind, 'emptySketch');
   assert.equal(mergeSketch(store, '  \n\n').refusal?.kind, 'emptySketch');
