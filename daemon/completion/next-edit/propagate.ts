@@ -237,7 +237,7 @@ function substitutionRule(oldLine: string, newLine: string, allowGeneric = true)
 /** Words followed by `(` that are not the name of a call or signature. */
 const KEYWORDS = new Set(['function', 'if', 'for', 'while', 'switch', 'catch', 'return', 'typeof', 'new', 'await', 'elif', 'def', 'fn', 'func', 'with', 'and', 'or', 'not', 'in', 'of', 'sizeof', 'print']);
 
-/** Whether `at` in `line` is inside a string literal or a comment. */
+/** Whether `at` in `line` is inside a string literal or a line comment. */
 function inStringOrComment(line: string, at: number): boolean {
   let quote: string | undefined;
   for (let i = 0; i < at && i < line.length; i++) {
@@ -393,13 +393,13 @@ function signatureChange(oldLine: string, newLine: string, changeAt: number): Ru
   if (oldNames.some((n) => !n) || newNames.some((n) => !n)) return undefined;
   const addedNames = newNames.filter((n) => !oldNames.includes(n));
   const removedNames = oldNames.filter((n) => !newNames.includes(n));
-  // Exactly one parameter in or out (with or without a default), the others unchanged in order.
+  // Exactly one parameter in or out (by name: a changed default or annotation is not one).
   if (addedNames.length + removedNames.length !== 1) return undefined;
   const keyword = /^([A-Za-z_][\w]*)\s*=(?!=)/;
   if (addedNames.length === 1) {
     const added = addedNames[0]!;
     const position = newNames.indexOf(added);
-    // The keyword argument that follows it in the declaration, if any call passes that one.
+    // Its neighbours in the declaration place it among a call's keyword arguments.
     const nextNames = newNames.slice(position + 1) as string[];
     const previousNames = newNames.slice(0, position) as string[];
     return (document, exclude) =>
