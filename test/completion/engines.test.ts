@@ -365,6 +365,17 @@ test('next edit: a parameter added to a definition is passed by keyword where ca
   assert.equal(apply(last, appended[0]!.edits), last.replace('verify=verify)', 'verify=verify, proxies=proxies)'));
 });
 
+test('next edit: a call laid out over several lines gets the new keyword argument in place', () => {
+  const before = 'def send(self, request, timeout=None, verify=True):\n    pass\n\nself.send(\n    req,\n    timeout=timeout,\n    verify=verify,\n)\n';
+  const after = before.replace('verify=True)', 'verify=True, proxies=None)');
+  const proposals = propagateEdit({ edit: editBetween('u', before, after), document: doc('u', after, 2, 'python'), cursorOffset: 0, others: [] });
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('    verify=verify,\n)', '    verify=verify, proxies=proxies,\n)'));
+  const removed = before.replace(', timeout=None', '');
+  const stop = propagateEdit({ edit: editBetween('u', before, removed), document: doc('u', removed, 2, 'python'), cursorOffset: 0, others: [] });
+  assert.equal(apply(removed, stop[0]!.edits), removed.replace('    req,\n    timeout=timeout,\n', '    req,\n'));
+});
+
 test('next edit: a parameter removed from a definition stops being passed by keyword', () => {
   const before = 'def get(self, url, verify=True):\n    pass\n\nget(u, verify=False)\nget(u)\n';
   const after = before.replace('url, verify=True', 'url');

@@ -269,6 +269,8 @@ interface CallSite {
   open: number;
   close: number;
   args: string[];
+  /** Where each argument (trimmed) starts and ends in the text. */
+  spans: Array<{ start: number; end: number }>;
 }
 
 /** The call or signature `name(...)` around `at`, on one line. */
@@ -289,14 +291,22 @@ function callAround(line: string, at: number): CallSite | undefined {
   return undefined;
 }
 
-function parseCall(text: string, open: number, name: string): CallSite | undefined {
+/** The call `name(...)` whose `(` is at `open`; on one line unless `multiLine`. */
+function parseCall(text: string, open: number, name: string, multiLine = false): CallSite | undefined {
   const args: string[] = [];
+  const spans: Array<{ start: number; end: number }> = [];
+  const push = (from: number, to: number) => {
+    const raw = text.slice(from, to);
+    const lead = raw.length - raw.trimStart().length;
+    args.push(raw.trim());
+    spans.push({ start: from + lead, end: from + lead + raw.trim().length });
+  };
   let depth = 0;
   let quote: string | undefined;
   let start = open + 1;
   for (let i = open + 1; i < text.length && i < open + 2000; i++) {
     const char = text[i]!;
-    if (char === '\n') return undefined;
+    if (char === '\n' && (!multiLine || quote)) return undefined;
     if (quote) {
       if (char === '\\') i++;
       else if (char === quote) quote = undefined;
@@ -307,13 +317,13 @@ function parseCall(text: string, open: number, name: string): CallSite | undefin
     else if (char === ')' || char === ']' || char === '}') {
       if (depth === 0) {
         if (char !== ')') return undefined;
-        const last = text.slice(start, i).trim();
-        if (last || args.length > 0) args.push(last);
-        return { name, open, close: i, args };
+        // `f(a, b,)`: a trailing comma adds no argument.
+        if (text.slice(start, i).trim()) push(start, i);
+        return { name, open, close: i, args, spans };
       }
       depth--;
     } else if (char === ',' && depth === 0) {
-      args.push(text.slice(start, i).trim());
+      push(start, i);
       start = i + 1;
     }
   }
@@ -414,8 +424,11 @@ function signatureChange(oldLine: string, newLine: string, changeAt: number): Ru
           if (last < 0) return [];
           at = last + 1;
         }
-        const args = [...site.args.slice(0, at), `${added}=${added}`, ...site.args.slice(at)];
-        return [proposal(document, [{ start: site.open + 1, end: site.close, newText: args.join(', ') }], `pass ${added}=${added} to ${name}(…)`)];
+        // Inserted next to a neighbour, so a call laid out over several lines keeps its layout.
+        const edit = at < site.args.length
+          ? { start: site.spans[at]!.start, end: site.spans[at]!.start, newText: `${added}=${added}, ` }
+          : { start: site.spans[at - 1]!.end, end: site.spans[at - 1]!.end, newText: `, ${added}=${added}` };
+        return [proposal(document, [edit], `pass ${added}=${added} to ${name}(…)`)];
       });
   }
   const removedName = removedNames[0]!;
@@ -423,12 +436,15 @@ function signatureChange(oldLine: string, newLine: string, changeAt: number): Ru
     callSites(document, name, exclude).flatMap((site) => {
       const index = site.args.findIndex((arg) => keyword.exec(arg)?.[1] === removedName);
       if (index < 0) return [];
-      const args = site.args.filter((_, k) => k !== index);
-      return [proposal(document, [{ start: site.open + 1, end: site.close, newText: args.join(', ') }], `stop passing ${removedName} to ${name}(…)`)];
+      // The argument goes with the separator before it (or, first, the one after it).
+      const edit = index > 0
+        ? { start: site.spans[index - 1]!.end, end: site.spans[index]!.end, newText: '' }
+        : { start: site.spans[0]!.start, end: site.spans[1]?.start ?? site.spans[0]!.end, newText: '' };
+      return [proposal(document, [edit], `stop passing ${removedName} to ${name}(…)`)];
     });
 }
 
-/** The one-line calls `name(...)` in a document (its definitions excluded). */
+/** The calls `name(...)` in a document, one line or several (its definitions excluded). */
 function callSites(document: EditDocument, name: string, exclude: { start: number; end: number } | undefined): CallSite[] {
   const out: CallSite[] = [];
   for (const start of wholeWordOccurrences(document.text, name)) {
@@ -436,7 +452,7 @@ function callSites(document: EditDocument, name: string, exclude: { start: numbe
     if (open < 0 || document.text.slice(start + name.length, open).trim()) continue;
     const lineStart = document.text.lastIndexOf('\n', start - 1) + 1;
     if (DEFINITION.test(document.text.slice(lineStart, open + 1))) continue;
-    const site = parseCall(document.text, open, name);
+    const site = parseCall(document.text, open, name, true);
     if (site && !overlaps(site.open, site.close, exclude)) out.push(site);
   }
   return out;
