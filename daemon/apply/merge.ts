@@ -241,7 +241,9 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if ((i + 2 === bounds.length && implicitEnd && !edgeRunMatches(inner, 'end', oa + 1)) || guardEnd) items.push({ marker: true, s: sk.length });
       if (guardStart) flagUnshownEdge(0, ob, sb);
       if (guardEnd) flagUnshownEdge(oa + 1, doc.length, sa + 1);
-      if (moved.has(i)) flagMovedDeletion(inner, oa + 1, ob);
+      const fragmentEdge = (i === 0 && implicitStart && items[0]?.s === -1) || (i + 2 === bounds.length && implicitEnd && items[items.length - 1]?.s === sk.length);
+      if (fragmentEdge && newCodeAtFragmentEdge(inner, oa + 1, ob, i === 0 ? 'start' : 'end')) flagFragmentEdge(inner, oa + 1, ob);
+      else if (moved.has(i)) flagMovedDeletion(inner, oa + 1, ob);
       else if (!items.some((item) => item.marker) && deletedLines(inner, oa + 1, ob) > SMALL_DELETION && (islandBound(i, -1) || islandBound(i + 1, 1))) flagIslandDeletion(inner, oa + 1, ob);
       else resolveGap(items, oa + 1, ob);
       if (i + 2 < bounds.length) emitAnchor(sb, ob);
@@ -341,6 +343,31 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
         sketchEnd: run.length > 0 ? run[run.length - 1]! + 1 : at,
         text: regionText(run),
         nearest: [{ startLine: lo, endLine: hi, text: doc.slice(lo, Math.min(hi, lo + 10)).join('\n'), similarity: 0 }],
+      });
+    }
+
+    /**
+     * A fragment (no markers) whose edge is new code that pairs with none of the document lines
+     * beyond its last anchor: whether those document lines stay after the new code or are what it
+     * replaces cannot be told (a fragment normally ends on unchanged context).
+     */
+    function newCodeAtFragmentEdge(inner: Item[], lo: number, hi: number, side: 'start' | 'end'): boolean {
+      const code = inner.map((item) => item.s).filter((t) => sk[t]!.trim() !== '');
+      if (code.length === 0 || nonBlank(lo, hi) === 0) return false;
+      const { pairs } = side === 'end' ? pairFromStart(code, lo, hi) : pairFromEnd(code, lo, hi);
+      return pairs.size === 0;
+    }
+
+    function flagFragmentEdge(inner: Item[], lo: number, hi: number): void {
+      emitOriginal(lo, hi);
+      const run = inner.map((item) => item.s);
+      unresolved.push({
+        kind: 'ambiguous',
+        message: `The sketch has no markers and ${lo === 0 ? 'starts' : 'ends'} with new code, so whether document lines ${lo + 1}-${hi} stay ${lo === 0 ? 'before' : 'after'} it or are what it replaces is unclear; they were kept. Show a line of unchanged code there, or mark elided code with \`// ... existing code ...\`.`,
+        sketchStart: run[0] ?? 0,
+        sketchEnd: run.length > 0 ? run[run.length - 1]! + 1 : 0,
+        text: regionText(run),
+        nearest: nearestLines(run.map((t) => sk[t]!), doc, lo, hi),
       });
     }
 

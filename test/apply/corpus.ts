@@ -56,7 +56,9 @@ export function casesFor(id: string, path: string, before: string, after: string
   if (!comment || before === after) return [];
   // Whether a file ends with a newline is not something a sketch can say (models add or drop the
   // last newline freely, and the merge keeps the document's): such commits are not sketch edits.
-  if (/\n$/.test(before) !== /\n$/.test(after)) return [];
+  // (An empty file counts as ending with one: a sketch's lines come with their newlines.)
+  const endsWithNewline = (text: string) => text === '' || /\n$/.test(text);
+  if (endsWithNewline(before) !== endsWithNewline(after)) return [];
   const hunks = diffTexts(before, after);
   if (hunks.length !== 1) return [];
   const hunk = hunks[0]!;

@@ -293,6 +293,17 @@ def test_shutdown_event():
   assert.ok(result.text.includes('events.notice_sent.subscribe(listener, server)'), 'the deleted lines are kept');
 });
 
+test('a fragment without markers that ends (or starts) with new code pairing with nothing beyond it is ambiguous', () => {
+  const config = '[project]\nname = "demo"\nversion = "1.0"\ndescription = "A demo"\nlicense = "MIT"\nreadme = "README.md"\n\n[build]\nbackend = "setuptools"\nrequires = ["setuptools"]\n';
+  // Replace the build section's two lines and add a section: or keep them after the new lines?
+  const result = mergeSketch(config, 'readme = "README.md"\n\n[build]\nbackend = "flit"\n\n[tool]\nname = "app"\n');
+  assert.equal(result.text, config);
+  assert.equal(result.unresolved.length, 1);
+  assert.match(result.unresolved[0]!.message, /ends with new code/);
+  // Ending on a line that pairs with the document (a visible modification) is placed as before.
+  assert.equal(merged(config, '[build]\nbackend = "setuptools"\nrequires = ["setuptools>=70"]\n'), config.replace('["setuptools"]', '["setuptools>=70"]'));
+});
+
 test('bad input: empty sketch, markers only, another language', () => {
   assert.equal(mergeSketch(store, '').refusal?.kind, 'emptySketch');
   assert.equal(mergeSketch(store, '  \n\n').refusal?.kind, 'emptySketch');
