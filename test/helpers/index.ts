@@ -46,7 +46,8 @@ export function makeTestEnv(): TestEnv {
       mkdirSync(paths.configDir, { recursive: true });
       writeFileSync(paths.configFile, toml);
     },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    // Retried: a daemon's last writes (logs, index files) may land while the folder is removed.
+    cleanup: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
   };
 }
 
