@@ -308,8 +308,12 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
           gapOfNew.set(key, [...(gapOfNew.get(key) ?? []), i]);
         }
       }
+      // Lines the sketch anchored elsewhere count too: a deleted twin of a line the sketch shows
+      // as context is the same mistake seen from the other side.
+      const anchoredKeys = new Set<string>();
+      for (const [t] of all) if (t >= 0 && t < sk.length && !isTrivialLine(sk[t]!)) anchoredKeys.add(squash(sk[t]!));
       const suspects = new Set<number>();
-      if (gapOfNew.size === 0) return suspects;
+      if (gapOfNew.size === 0 && anchoredKeys.size === 0) return suspects;
       const inGap = (i: number, key: string) => {
         for (let o = all[i]![1] + 1; o < all[i + 1]![1]; o++) if (docKeys.loose[o] === key) return true;
         return false;
@@ -322,8 +326,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
         for (let o = all[i]![1] + 1; o < all[i + 1]![1]; o++) {
           const key = docKeys.loose[o]!;
           const gaps = gapOfNew.get(key);
-          if (!gaps || isTrivialLine(doc[o]!)) continue;
-          if (gaps.some((g) => g !== i && !inGap(g, key))) {
+          if ((!gaps && !anchoredKeys.has(key)) || isTrivialLine(doc[o]!)) continue;
+          if (anchoredKeys.has(key) || gaps!.some((g) => g !== i && !inGap(g, key))) {
             suspects.add(i);
             break;
           }

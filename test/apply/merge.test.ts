@@ -304,6 +304,57 @@ test('a fragment without markers that ends (or starts) with new code pairing wit
   assert.equal(merged(config, '[build]\nbackend = "setuptools"\nrequires = ["setuptools>=70"]\n'), config.replace('["setuptools"]', '["setuptools>=70"]'));
 });
 
+test('a deletion of lines that the sketch shows as context elsewhere (a new test like its neighbour) is flagged', () => {
+  // The sketch starts on the tail shared by both existing tests and adds a third like the second:
+  // read with the second test's lines anchored into the new one, the second test would be deleted.
+  const source = `def test_one():
+    events = []
+    hub = make_hub()
+    hub.on_close(events.append)
+    with hub.open():
+        pass
+    assert events == [None]
+
+def test_two():
+    events = []
+    hub = make_hub()
+    hub.on_close(events.append)
+    try:
+        raise ValueError("x")
+    except ValueError:
+        pass
+    with hub.open():
+        pass
+    assert events == [None]
+
+def test_globals():
+    hub = make_hub()
+    assert hub.globals == {}
+`;
+  const sketch = `# ...
+        pass
+    assert events == [None]
+
+def test_three():
+    events = []
+    hub = make_hub()
+    hub.on_close(events.append)
+    with hub.open():
+        try:
+            raise ValueError("x")
+        except ValueError:
+            pass
+    assert events == [None]
+
+def test_globals():
+    hub = make_hub()
+# ...
+`;
+  const result = mergeSketch(source, sketch);
+  assert.ok(result.unresolved.some((region) => /show some of them again/.test(region.message)), JSON.stringify(result.unresolved));
+  assert.ok(result.text.includes('def test_two():'), 'the second test is kept');
+});
+
 test('bad input: empty sketch, markers only, another language', () => {
   assert.equal(mergeSketch(store, '').refusal?.kind, 'emptySketch');
   assert.equal(mergeSketch(store, '  \n\n').refusal?.kind, 'emptySketch');
