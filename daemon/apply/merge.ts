@@ -295,9 +295,10 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
 
     /**
      * Gaps without a marker whose deletion removes a line with letters that the sketch shows, as
-     * new code, in another gap (and that gap's document lines do not have): the alignment took
-     * new code that copies existing lines for those lines, and deleting here while inserting a
-     * copy there is how that mistake looks. Real moves are declined with it.
+     * new code, in another gap (and that gap's document lines do not have it), or anchored
+     * elsewhere as context: the alignment took new code that copies existing lines for those
+     * lines, and deleting here while a copy shows there is how that mistake looks. Real moves, and
+     * deleting one of two identical blocks, are declined with it.
      */
     function movedDeletions(all: Array<[number, number]>): Set<number> {
       const gapOfNew = new Map<string, number[]>();
