@@ -3,6 +3,7 @@
 // sandbox in which only the shadow (and a scratch home) is writable and the network is off.
 // Where the daemon may mount (root), the command sees a kernel overlay of the very same layers,
 // mounted in a private mount namespace over the shadow's path, so toolchains run at native speed.
+import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -59,7 +60,9 @@ export function sanitisedEnv(base: Record<string, string | undefined>, extra: Re
   }
   env.PATH ??= '/usr/local/bin:/usr/bin:/bin';
   env.HOME = home;
-  env.TMPDIR = '/tmp';
+  // A private temporary folder: the host's /tmp stays visible (read-only under bubblewrap), since
+  // the user's tree or its dependency links may live there.
+  env.TMPDIR = join(home, 'tmp');
   env.CI = '1';
   env.NO_COLOR = '1';
   env.TERM ??= 'dumb';
@@ -99,9 +102,10 @@ export function overlayOptions(layers: { lower: string; upper: string; work: str
 }
 
 export function bubblewrapArgs(request: ExecRequest, env: Record<string, string>): string[] {
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
-  // The user's home stays read-only (it is under the read-only /); the scratch home and the
-  // shadow are the only writable places.
+  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
+  // The user's home and /tmp stay read-only (under the read-only /; a tmpfs over /tmp would hide
+  // a workspace or node_modules link that lives there); the scratch home (with TMPDIR in it) and
+  // the shadow are the only writable places.
   args.push('--bind', request.scratchHome, request.scratchHome);
   args.push('--bind', request.shadowPath, request.shadowPath);
   if (!request.allowNetwork) args.push('--unshare-net');
@@ -114,8 +118,8 @@ export function bubblewrapArgs(request: ExecRequest, env: Record<string, string>
 
 export function runInShadow(request: ExecRequest): Promise<ExecResult> {
   const started = performance.now();
-  mkdirSync(request.scratchHome, { recursive: true });
   const env = sanitisedEnv(request.baseEnv ?? process.env, request.env, request.scratchHome);
+  mkdirSync(env.TMPDIR!, { recursive: true });
   let command: string;
   let args: string[];
   let view: ExecView = request.kernelOverlay ? 'kernel-overlay' : request.mode;
