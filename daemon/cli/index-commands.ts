@@ -3,8 +3,7 @@
 import { existsSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { IndexService, indexDatabasePath, openReader, type WorkspaceIndex } from '../index/index.js';
-import { IndexSearcher } from '../index/search.js';
+import { IndexSearcher, IndexService, indexDatabasePath, openReader, type WorkspaceIndex } from '../index/index.js';
 import { createLogger } from '../log/index.js';
 import { socketAlive } from '../server/index.js';
 import { type CaretPaths, canonicalPath, ConfigService } from '../workspace/index.js';
