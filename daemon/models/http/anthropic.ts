@@ -13,7 +13,7 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { probe, serverStreamError } from './common.js';
+import { remoteCapabilities, probe, serverStreamError } from './common.js';
 import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
 import { bodyText, malformed, parseEventData, sseEvents, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
@@ -31,18 +31,7 @@ export class AnthropicProvider implements ModelProvider {
     this.model = settings.model;
     this.endpoint = displayUrl(settings.url);
     this.id = remoteId(settings);
-    this.capabilities = {
-      fim: 'none',
-      completion: false,
-      chat: true,
-      tools: true,
-      streaming: true,
-      embeddings: false,
-      predictedOutputs: false,
-      promptCaching: true,
-      contextLength: settings.contextLength,
-      hosted: settings.hosted,
-    };
+    this.capabilities = remoteCapabilities(settings, { fim: 'none', completion: false, embeddings: false });
   }
 
   private headers(): Record<string, string> {

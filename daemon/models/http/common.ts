@@ -2,7 +2,7 @@
 // and errors a server reports inside a stream.
 import { isAbortError, ModelError } from '../errors.js';
 import { looksSecretText, sendPolicy } from '../policy.js';
-import type { ContextFile, GenerationEvent, GenerationStream, ProviderHealth, ProviderKind } from '../provider.js';
+import type { ContextFile, GenerationEvent, GenerationStream, ProviderCapabilities, ProviderHealth, ProviderKind } from '../provider.js';
 import type { RemoteSettings } from './remote.js';
 import { readJson } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
@@ -82,4 +82,31 @@ export function guardHostedPrompt<T extends { filename?: string; extra?: Context
 /** Runs `make` when iteration starts, so every failure, checks included, surfaces from the stream. */
 export async function* deferred(make: () => GenerationStream): AsyncGenerator<GenerationEvent> {
   yield* make();
+}
+
+/** What an HTTP provider can do; each provider names only where it differs. */
+export function remoteCapabilities(settings: RemoteSettings, differences: Partial<ProviderCapabilities> = {}): ProviderCapabilities {
+  return {
+    fim: 'native',
+    completion: true,
+    chat: true,
+    tools: true,
+    streaming: true,
+    embeddings: true,
+    predictedOutputs: false,
+    promptCaching: true,
+    contextLength: settings.contextLength,
+    hosted: settings.hosted,
+    ...differences,
+  };
+}
+
+/** `Authorization: Bearer` when a key is set, plus the configured extra headers. */
+export function bearerHeaders(settings: RemoteSettings): Record<string, string> {
+  return { ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}), ...settings.headers };
+}
+
+/** A FIM template (when configured) turns infill into a raw completion; otherwise the server's own FIM is used. */
+export function fimCapability(settings: RemoteSettings): Pick<ProviderCapabilities, 'fim' | 'fimTemplate'> {
+  return settings.fimTemplate ? { fim: 'template', fimTemplate: settings.fimTemplate } : { fim: 'native' };
 }

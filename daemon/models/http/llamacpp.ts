@@ -16,7 +16,7 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { deferred, embedInBatches, guardHostedPrompt, probe, serverStreamError } from './common.js';
+import { bearerHeaders, deferred, guardHostedPrompt, embedInBatches, remoteCapabilities, probe, serverStreamError } from './common.js';
 import { OpenAiProvider } from './openai.js';
 import { isRecord, joinUrl, remoteId, type RemoteSettings } from './remote.js';
 import { bodyText, malformed, parseEventData, readJson, sseEvents, truncated } from './streams.js';
@@ -35,23 +35,12 @@ export class LlamaCppProvider implements ModelProvider {
     this.endpoint = displayUrl(settings.url);
     this.id = remoteId(settings);
     this.openAi = new OpenAiProvider({ ...settings, url: joinUrl(settings.url, 'v1') });
-    this.capabilities = {
-      fim: 'native',
-      completion: true,
-      chat: true,
-      tools: true,
-      streaming: true,
-      embeddings: true,
-      // llama-server has no `prediction` parameter; its speculative decoding is a server flag.
-      predictedOutputs: false,
-      promptCaching: true,
-      contextLength: settings.contextLength,
-      hosted: settings.hosted,
-    };
+    // llama-server has no `prediction` parameter; its speculative decoding is a server flag.
+    this.capabilities = remoteCapabilities(settings);
   }
 
   private headers(): Record<string, string> {
-    return { ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}), ...this.settings.headers };
+    return bearerHeaders(this.settings);
   }
 
   infill(unchecked: InfillRequest): GenerationStream {

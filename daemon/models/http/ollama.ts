@@ -17,7 +17,7 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { deferred, embedInBatches, guardHostedPrompt, probe, serverStreamError } from './common.js';
+import { bearerHeaders, deferred, fimCapability, guardHostedPrompt, embedInBatches, remoteCapabilities, probe, serverStreamError } from './common.js';
 import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
 import { bodyText, malformed, ndjsonValues, readJson, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
@@ -33,23 +33,11 @@ export class OllamaProvider implements ModelProvider {
     this.model = settings.model;
     this.endpoint = displayUrl(settings.url);
     this.id = remoteId(settings);
-    this.capabilities = {
-      fim: settings.fimTemplate ? 'template' : 'native',
-      ...(settings.fimTemplate ? { fimTemplate: settings.fimTemplate } : {}),
-      completion: true,
-      chat: true,
-      tools: true,
-      streaming: true,
-      embeddings: true,
-      predictedOutputs: false,
-      promptCaching: true,
-      contextLength: settings.contextLength,
-      hosted: settings.hosted,
-    };
+    this.capabilities = remoteCapabilities(settings, fimCapability(settings));
   }
 
   private headers(): Record<string, string> {
-    return { ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}), ...this.settings.headers };
+    return bearerHeaders(this.settings);
   }
 
   infill(unchecked: InfillRequest): GenerationStream {

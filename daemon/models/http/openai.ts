@@ -21,7 +21,7 @@ import { fimStops, renderFimPrompt } from '../fim.js';
 import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
 import { bodyText, malformed, parseEventData, readJson, sseEvents, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
-import { deferred, embedInBatches, guardHostedPrompt, probe, serverStreamError } from './common.js';
+import { bearerHeaders, deferred, fimCapability, guardHostedPrompt, embedInBatches, remoteCapabilities, probe, serverStreamError } from './common.js';
 
 export class OpenAiProvider implements ModelProvider {
   /** 'openai', or the provider that delegates its OpenAI-compatible routes here (llamacpp). */
@@ -36,24 +36,11 @@ export class OpenAiProvider implements ModelProvider {
     this.model = settings.model;
     this.endpoint = displayUrl(settings.url);
     this.id = remoteId(settings);
-    this.capabilities = {
-      // A template turns FIM into a raw completion; otherwise the server's `suffix` support is used.
-      fim: settings.fimTemplate ? 'template' : 'native',
-      ...(settings.fimTemplate ? { fimTemplate: settings.fimTemplate } : {}),
-      completion: true,
-      chat: true,
-      tools: true,
-      streaming: true,
-      embeddings: true,
-      predictedOutputs: true,
-      promptCaching: true,
-      contextLength: settings.contextLength,
-      hosted: settings.hosted,
-    };
+    this.capabilities = remoteCapabilities(settings, { ...fimCapability(settings), predictedOutputs: true });
   }
 
   private headers(): Record<string, string> {
-    return { ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}), ...this.settings.headers };
+    return bearerHeaders(this.settings);
   }
 
   infill(unchecked: InfillRequest): GenerationStream {
