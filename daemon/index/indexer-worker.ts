@@ -10,7 +10,10 @@ import { ParsePool } from './parse-pool.js';
 import { RootMissingError } from './scan.js';
 import { type Db, ensureVectorTable, IndexWriter, openIndexDatabase } from './store.js';
 import { fullSync, pathSync, refreshTree, type SyncContext, secondPass } from './sync.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
 import type { FromIndexer, IndexerOptions, IndexProgress, IndexState, ToIndexer } from './worker-protocol.js';
+
+lowerThisThreadPriority();
 
 const options = workerData as IndexerOptions;
 const port = parentPort!;

@@ -4,6 +4,9 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import type { WorkerReply } from './parse-pool.js';
 import { processFile, type ProcessRequest } from './process-file.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
+
+lowerThisThreadPriority();
 
 // Measuring costs more than processing a small file: every 16th answer carries a fresh figure.
 let answers = 0;
