@@ -1,9 +1,10 @@
 // Pieces the HTTP providers share: batched embedding with a dimension check, the doctor probe,
 // and errors a server reports inside a stream.
+import type { Embedder } from '../embedder.js';
 import { isAbortError, ModelError } from '../errors.js';
 import { looksSecretText, sendPolicy } from '../policy.js';
 import type { ContextFile, GenerationEvent, GenerationStream, ProviderCapabilities, ProviderHealth, ProviderKind } from '../provider.js';
-import type { RemoteSettings } from './remote.js';
+import { joinUrl, type RemoteSettings } from './remote.js';
 import { readJson } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
 
@@ -26,6 +27,31 @@ export async function embedInBatches(
     }
   }
   return out;
+}
+
+/** How one server's embedding endpoint is spoken: where, in batches of what size, what to send, how to read the answer. */
+export interface EmbeddingWire {
+  path: string;
+  batchSize: number;
+  body: (batch: string[]) => unknown;
+  /** Turns the answer into one vector per text, in order; throws `malformed` errors naming `endpoint`. */
+  vectors: (body: unknown, expected: number, endpoint: string) => Float32Array[];
+}
+
+/** An Embedder that POSTs JSON batches to `settings.url` + `wire.path`. */
+export function httpEmbedder(settings: RemoteSettings, headers: Record<string, string>, modelId: string, wire: EmbeddingWire): Embedder {
+  const url = joinUrl(settings.url, wire.path);
+  const shown = displayUrl(url);
+  const embedder: Embedder = {
+    modelId,
+    dimensions: settings.dimensions ?? 0,
+    embed: (texts, signal) =>
+      embedInBatches(embedder, texts, wire.batchSize, async (batch) => {
+        const response = await postJson(settings.http, url, wire.body(batch), { headers, ...(signal ? { signal } : {}) });
+        return wire.vectors(await readJson(response, settings.kind, shown, settings.http.timeoutMs, signal), batch.length, shown);
+      }),
+  };
+  return embedder;
 }
 
 /**

@@ -16,10 +16,10 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { bearerHeaders, deferred, guardHostedPrompt, embedInBatches, remoteCapabilities, probe, serverStreamError } from './common.js';
+import { bearerHeaders, deferred, guardHostedPrompt, httpEmbedder, remoteCapabilities, probe, serverStreamError } from './common.js';
 import { OpenAiProvider } from './openai.js';
 import { isRecord, joinUrl, remoteId, type RemoteSettings } from './remote.js';
-import { bodyText, malformed, parseEventData, readJson, sseEvents, truncated } from './streams.js';
+import { bodyText, malformed, parseEventData, sseEvents, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
 
 export class LlamaCppProvider implements ModelProvider {
@@ -110,20 +110,12 @@ export class LlamaCppProvider implements ModelProvider {
   }
 
   embedder(): Embedder {
-    const settings = this.settings;
-    const headers = this.headers();
-    const embedder = {
-      modelId: this.id,
-      dimensions: settings.dimensions ?? 0,
-      embed: (texts: readonly string[], signal?: AbortSignal) =>
-        embedInBatches(embedder, texts, 32, async (batch) => {
-          const url = joinUrl(settings.url, 'embedding');
-          const shown = displayUrl(url);
-          const response = await postJson(settings.http, url, { content: batch }, { headers, ...(signal ? { signal } : {}) });
-          return llamaEmbeddings(await readJson(response, 'llamacpp', shown, settings.http.timeoutMs, signal), batch.length, shown);
-        }),
-    };
-    return embedder;
+    return httpEmbedder(this.settings, this.headers(), this.id, {
+      path: 'embedding',
+      batchSize: 32,
+      body: (batch) => ({ content: batch }),
+      vectors: llamaEmbeddings,
+    });
   }
 
   check(signal?: AbortSignal): Promise<ProviderHealth> {

@@ -17,9 +17,9 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { bearerHeaders, deferred, fimCapability, guardHostedPrompt, embedInBatches, remoteCapabilities, probe, serverStreamError } from './common.js';
+import { bearerHeaders, deferred, fimCapability, guardHostedPrompt, httpEmbedder, remoteCapabilities, probe, serverStreamError } from './common.js';
 import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
-import { bodyText, malformed, ndjsonValues, readJson, truncated } from './streams.js';
+import { bodyText, malformed, ndjsonValues, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
 
 export class OllamaProvider implements ModelProvider {
@@ -129,25 +129,12 @@ export class OllamaProvider implements ModelProvider {
 
   embedder(): Embedder {
     const settings = this.settings;
-    const headers = this.headers();
-    const embedder = {
-      modelId: this.id,
-      dimensions: settings.dimensions ?? 0,
-      embed: (texts: readonly string[], signal?: AbortSignal) =>
-        embedInBatches(embedder, texts, 64, async (batch) => {
-          const url = joinUrl(settings.url, 'api/embed');
-          const shown = displayUrl(url);
-          const response = await postJson(settings.http, url, { model: settings.model, input: batch }, { headers, ...(signal ? { signal } : {}) });
-          const body = await readJson(response, 'ollama', shown, settings.http.timeoutMs, signal);
-          const vectors = isRecord(body) && Array.isArray(body.embeddings) ? body.embeddings : undefined;
-          if (!vectors || vectors.length !== batch.length) throw malformed('ollama', shown, `expected ${batch.length} vectors in \`embeddings\``);
-          return vectors.map((vector) => {
-            if (!Array.isArray(vector)) throw malformed('ollama', shown, 'an embedding is not an array of numbers');
-            return Float32Array.from(vector as number[]);
-          });
-        }),
-    };
-    return embedder;
+    return httpEmbedder(settings, this.headers(), this.id, {
+      path: 'api/embed',
+      batchSize: 64,
+      body: (batch) => ({ model: settings.model, input: batch }),
+      vectors: ollamaEmbeddings,
+    });
   }
 
   check(signal?: AbortSignal): Promise<ProviderHealth> {
@@ -183,4 +170,14 @@ function toOllamaMessage(message: ChatMessage): Record<string, unknown> {
     default:
       return { role: message.role, content: message.content };
   }
+}
+
+/** The `embeddings` of an Ollama /api/embed answer, one per input. */
+function ollamaEmbeddings(body: unknown, expected: number, endpoint: string): Float32Array[] {
+  const vectors = isRecord(body) && Array.isArray(body.embeddings) ? body.embeddings : undefined;
+  if (!vectors || vectors.length !== expected) throw malformed('ollama', endpoint, `expected ${expected} vectors in \`embeddings\``);
+  return vectors.map((vector) => {
+    if (!Array.isArray(vector)) throw malformed('ollama', endpoint, 'an embedding is not an array of numbers');
+    return Float32Array.from(vector as number[]);
+  });
 }

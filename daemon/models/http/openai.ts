@@ -19,9 +19,9 @@ import type {
 } from '../provider.js';
 import { fimStops, renderFimPrompt } from '../fim.js';
 import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
-import { bodyText, malformed, parseEventData, readJson, sseEvents, truncated } from './streams.js';
+import { bodyText, malformed, parseEventData, sseEvents, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
-import { bearerHeaders, deferred, fimCapability, guardHostedPrompt, embedInBatches, remoteCapabilities, probe, serverStreamError } from './common.js';
+import { bearerHeaders, deferred, fimCapability, guardHostedPrompt, httpEmbedder, remoteCapabilities, probe, serverStreamError } from './common.js';
 
 export class OpenAiProvider implements ModelProvider {
   /** 'openai', or the provider that delegates its OpenAI-compatible routes here (llamacpp). */
@@ -153,7 +153,13 @@ export class OpenAiProvider implements ModelProvider {
   }
 
   embedder(): Embedder {
-    return new OpenAiEmbedder(this.settings, this.headers(), this.id);
+    const settings = this.settings;
+    return httpEmbedder(settings, this.headers(), this.id, {
+      path: 'embeddings',
+      batchSize: 64,
+      body: (batch) => ({ model: settings.model, input: batch, encoding_format: 'float' }),
+      vectors: (body, expected, endpoint) => openAiEmbeddings(settings.kind, body, expected, endpoint),
+    });
   }
 
   async check(signal?: AbortSignal): Promise<ProviderHealth> {
@@ -165,33 +171,15 @@ export class OpenAiProvider implements ModelProvider {
   }
 }
 
-class OpenAiEmbedder implements Embedder {
-  readonly modelId: string;
-  dimensions: number;
-  constructor(
-    private readonly settings: RemoteSettings,
-    private readonly headers: Record<string, string>,
-    id: string,
-  ) {
-    this.modelId = id;
-    this.dimensions = settings.dimensions ?? 0;
-  }
-
-  embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    return embedInBatches(this, texts, 64, async (batch) => {
-      const url = joinUrl(this.settings.url, 'embeddings');
-      const shown = displayUrl(url);
-      const response = await postJson(this.settings.http, url, { model: this.settings.model, input: batch, encoding_format: 'float' }, { headers: this.headers, ...(signal ? { signal } : {}) });
-      const body = await readJson(response, this.settings.kind, shown, this.settings.http.timeoutMs, signal);
-      const data = isRecord(body) && Array.isArray(body.data) ? body.data : undefined;
-      if (!data || data.length !== batch.length) throw malformed(this.settings.kind, shown, `expected ${batch.length} embeddings in \`data\``);
-      const ordered = [...data].sort((a, b) => (isRecord(a) && isRecord(b) ? Number(a.index ?? 0) - Number(b.index ?? 0) : 0));
-      return ordered.map((item) => {
-        if (!isRecord(item) || !Array.isArray(item.embedding)) throw malformed(this.settings.kind, shown, 'an embedding is not an array of numbers');
-        return Float32Array.from(item.embedding as number[]);
-      });
-    });
-  }
+/** The `data` of an OpenAI embeddings answer, ordered by `index`. */
+function openAiEmbeddings(provider: RemoteSettings['kind'], body: unknown, expected: number, endpoint: string): Float32Array[] {
+  const data = isRecord(body) && Array.isArray(body.data) ? body.data : undefined;
+  if (!data || data.length !== expected) throw malformed(provider, endpoint, `expected ${expected} embeddings in \`data\``);
+  const ordered = [...data].sort((a, b) => (isRecord(a) && isRecord(b) ? Number(a.index ?? 0) - Number(b.index ?? 0) : 0));
+  return ordered.map((item) => {
+    if (!isRecord(item) || !Array.isArray(item.embedding)) throw malformed(provider, endpoint, 'an embedding is not an array of numbers');
+    return Float32Array.from(item.embedding as number[]);
+  });
 }
 
 function sampling(request: { maxTokens?: number; temperature?: number; topP?: number; stop?: string[] }, defaultMax: number): Record<string, unknown> {
