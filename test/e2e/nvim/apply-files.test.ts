@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeTestEnv, type TestEnv } from '../../helpers/index.js';
-import { fixtureFiles, stopDaemon, writeFixture } from './fixture.js';
+import { type TestEnv } from '../../helpers/index.js';
+import { editAndWaitReady, fixtureFiles, startFixtureEditor, stopFixtureEditor } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 const shapesSketch = [
@@ -46,18 +46,13 @@ describe('nvim plugin: apply review across files', { skip: !nvimAvailable() && '
     );
 
   before(async () => {
-    testEnv = makeTestEnv();
-    root = writeFixture(testEnv);
-    nvim = await NvimSession.start(testEnv, { cwd: root });
-    await nvim.command(`edit ${shapes()}`);
-    await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+    ({ testEnv, root, nvim } = await startFixtureEditor());
+    await editAndWaitReady(nvim, shapes());
     await nvim.lua('_G.notes = {}; vim.notify = function(m, l) table.insert(_G.notes, m) end');
   });
 
   after(async () => {
-    await nvim?.close();
-    stopDaemon(testEnv);
-    testEnv.cleanup();
+    await stopFixtureEditor(testEnv, nvim);
   });
 
   it('reviews hunks in the current buffer and in a file open in another buffer, from one request', async () => {

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeTestEnv, type TestEnv } from '../../helpers/index.js';
-import { fixtureFiles, stopDaemon, writeFixture } from './fixture.js';
+import { type TestEnv } from '../../helpers/index.js';
+import { editAndWaitReady, fixtureFiles, startFixtureEditor, stopFixtureEditor } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 const sketch = [
@@ -30,17 +30,12 @@ describe('nvim plugin: apply review', { skip: !nvimAvailable() && 'nvim is not i
   const file = () => join(root, 'src/shapes.js');
 
   before(async () => {
-    testEnv = makeTestEnv();
-    root = writeFixture(testEnv);
-    nvim = await NvimSession.start(testEnv, { cwd: root });
-    await nvim.command(`edit ${file()}`);
-    await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+    ({ testEnv, root, nvim } = await startFixtureEditor());
+    await editAndWaitReady(nvim, file());
   });
 
   after(async () => {
-    await nvim?.close();
-    stopDaemon(testEnv);
-    testEnv.cleanup();
+    await stopFixtureEditor(testEnv, nvim);
   });
 
   const pendingHunks = () =>

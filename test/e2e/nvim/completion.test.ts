@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { makeTestEnv, type TestEnv } from '../../helpers/index.js';
-import { stopDaemon, writeFixture } from './fixture.js';
+import { type TestEnv } from '../../helpers/index.js';
+import { editAndWaitReady, startFixtureEditor, stopFixtureEditor } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 const ghost = (nvim: NvimSession) =>
@@ -22,11 +22,8 @@ describe('nvim plugin: ghost text', { skip: !nvimAvailable() && 'nvim is not ins
   let nvim: NvimSession;
 
   before(async () => {
-    testEnv = makeTestEnv();
-    root = writeFixture(testEnv);
-    nvim = await NvimSession.start(testEnv, { cwd: root });
-    await nvim.command(`edit ${join(root, 'src/totals.js')}`);
-    await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+    ({ testEnv, root, nvim } = await startFixtureEditor());
+    await editAndWaitReady(nvim, join(root, 'src/totals.js'));
     // Record what the plugin tells the daemon.
     await nvim.lua(`
       local client = require('caret.client')
@@ -38,9 +35,7 @@ describe('nvim plugin: ghost text', { skip: !nvimAvailable() && 'nvim is not ins
   });
 
   after(async () => {
-    await nvim?.close();
-    stopDaemon(testEnv);
-    testEnv.cleanup();
+    await stopFixtureEditor(testEnv, nvim);
   });
 
   beforeEach(async () => {

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDaemonInfo } from '../../../daemon/server/index.js';
-import { cliPath, type TestEnv } from '../../helpers/index.js';
+import { cliPath, makeTestEnv, type TestEnv } from '../../helpers/index.js';
+import { NvimSession } from './nvim-session.js';
 
 export const fixtureFiles: Record<string, string> = {
   'src/shapes.js': [
@@ -79,4 +80,25 @@ export function stopDaemon(testEnv: TestEnv): void {
       // already gone
     }
   }
+}
+
+/** A fresh fixture project with a headless Neovim started in it (its plugin starts the daemon). */
+export async function startFixtureEditor(): Promise<{ testEnv: TestEnv; root: string; nvim: NvimSession }> {
+  const testEnv = makeTestEnv();
+  const root = writeFixture(testEnv);
+  return { testEnv, root, nvim: await NvimSession.start(testEnv, { cwd: root }) };
+}
+
+/** Opens `path` in the editor and waits until the plugin's client has initialized. */
+export async function editAndWaitReady(nvim: NvimSession, path: string): Promise<void> {
+  await nvim.command(`edit ${path}`);
+  await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+}
+
+/** Closes the editor, stops the daemon it started and removes the test's folders. */
+export async function stopFixtureEditor(testEnv: TestEnv | undefined, nvim: NvimSession | undefined): Promise<void> {
+  await nvim?.close();
+  if (!testEnv) return;
+  stopDaemon(testEnv);
+  testEnv.cleanup();
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { makeTestEnv, type TestEnv } from '../../helpers/index.js';
 import { ApiServer, sse, sseHeaders } from '../../models/api-server.js';
-import { fixtureFiles, stopDaemon, writeFixture } from './fixture.js';
+import { editAndWaitReady, fixtureFiles, stopFixtureEditor, writeFixture } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 /** An OpenAI chat-completions stream answering `text`, in pieces as a real server sends them. */
@@ -65,9 +65,7 @@ describe('nvim plugin: with model servers', { skip: !nvimAvailable() && 'nvim is
   });
 
   after(async () => {
-    await nvim?.close();
-    stopDaemon(testEnv);
-    testEnv.cleanup();
+    await stopFixtureEditor(testEnv, nvim);
     await api?.close();
   });
 
@@ -76,8 +74,7 @@ describe('nvim plugin: with model servers', { skip: !nvimAvailable() && 'nvim is
   });
 
   it(":'<,'>CaretEdit sends the selection and instruction to the chat model; its hunks are reviewed and accepted", async () => {
-    await nvim.command(`edit ${join(root, 'src/shapes.js')}`);
-    await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+    await editAndWaitReady(nvim, join(root, 'src/shapes.js'));
     api.on('POST /v1/chat/completions', chatAnswer('```javascript\n' + rewritten + '\n```\n'));
     // A visual selection of lines 5-7, then the command as a user types it.
     await nvim.feed('5GVjj');

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeTestEnv, type TestEnv } from '../../helpers/index.js';
-import { stopDaemon, writeFixture } from './fixture.js';
+import { type TestEnv } from '../../helpers/index.js';
+import { editAndWaitReady, startFixtureEditor, stopFixtureEditor } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 interface Shown {
@@ -18,12 +18,9 @@ describe('nvim plugin: next edit', { skip: !nvimAvailable() && 'nvim is not inst
   let nvim: NvimSession;
 
   before(async () => {
-    testEnv = makeTestEnv();
-    root = writeFixture(testEnv);
-    nvim = await NvimSession.start(testEnv, { cwd: root });
+    ({ testEnv, root, nvim } = await startFixtureEditor());
     await nvim.waitFor('return true', 'nvim');
-    await nvim.command(`edit ${join(root, 'src/totals.js')}`);
-    await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+    await editAndWaitReady(nvim, join(root, 'src/totals.js'));
     await nvim.lua(`
       local client = require('caret.client')
       _G.sent = {}
@@ -33,9 +30,7 @@ describe('nvim plugin: next edit', { skip: !nvimAvailable() && 'nvim is not inst
   });
 
   after(async () => {
-    await nvim?.close();
-    stopDaemon(testEnv);
-    testEnv.cleanup();
+    await stopFixtureEditor(testEnv, nvim);
   });
 
   const suggestion = () =>

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeTestEnv, type TestEnv } from '../../helpers/index.js';
-import { stopDaemon, writeFixture } from './fixture.js';
+import { type TestEnv } from '../../helpers/index.js';
+import { editAndWaitReady, startFixtureEditor, stopFixtureEditor } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 describe('nvim plugin: search and index state', { skip: !nvimAvailable() && 'nvim is not installed (apt-get install neovim)' }, () => {
@@ -13,17 +13,12 @@ describe('nvim plugin: search and index state', { skip: !nvimAvailable() && 'nvi
   let nvim: NvimSession;
 
   before(async () => {
-    testEnv = makeTestEnv();
-    root = writeFixture(testEnv);
-    nvim = await NvimSession.start(testEnv, { cwd: root });
-    await nvim.command(`edit ${join(root, 'src/totals.js')}`);
-    await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+    ({ testEnv, root, nvim } = await startFixtureEditor());
+    await editAndWaitReady(nvim, join(root, 'src/totals.js'));
   });
 
   after(async () => {
-    await nvim?.close();
-    stopDaemon(testEnv);
-    testEnv.cleanup();
+    await stopFixtureEditor(testEnv, nvim);
   });
 
   it('fills the quickfix list with ranked results', async () => {

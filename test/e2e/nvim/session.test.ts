@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeTestEnv, sleep, type TestEnv } from '../../helpers/index.js';
-import { daemonPid, isAlive, stopDaemon, writeFixture } from './fixture.js';
+import { sleep, type TestEnv } from '../../helpers/index.js';
+import { daemonPid, editAndWaitReady, isAlive, startFixtureEditor, stopFixtureEditor } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 const daemonText = (nvim: NvimSession) =>
@@ -20,20 +20,15 @@ describe('nvim plugin: connection', { skip: !nvimAvailable() && 'nvim is not ins
   let nvim: NvimSession;
 
   before(async () => {
-    testEnv = makeTestEnv();
-    root = writeFixture(testEnv);
-    nvim = await NvimSession.start(testEnv, { cwd: root });
+    ({ testEnv, root, nvim } = await startFixtureEditor());
   });
 
   after(async () => {
-    await nvim?.close();
-    stopDaemon(testEnv);
-    testEnv.cleanup();
+    await stopFixtureEditor(testEnv, nvim);
   });
 
   it('starts the daemon through `caret lsp`, attaches the buffer and keeps the daemon in sync', async () => {
-    await nvim.command(`edit ${join(root, 'src/shapes.js')}`);
-    await nvim.waitFor("return require('caret.client').state == 'ready'", 'the client to initialize');
+    await editAndWaitReady(nvim, join(root, 'src/shapes.js'));
     assert.equal(await nvim.lua("return #vim.lsp.buf_get_clients(0) == 1 and vim.lsp.buf_get_clients(0)[vim.tbl_keys(vim.lsp.buf_get_clients(0))[1]].name or 'none'"), 'caret');
     assert.ok(daemonPid(testEnv), 'the relay started a daemon');
     // Type in insert mode: incremental changes reach the daemon.
