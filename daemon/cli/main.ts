@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../log/index.js';
+import { stopModelWorkers } from '../models/index.js';
 import {
   AlreadyRunningError,
   createRuntime,
@@ -110,7 +111,8 @@ async function commandDaemon(paths: CaretPaths, flags: Record<string, string | b
       version: VERSION,
       foreground,
       roots: dirs.map((dir) => resolve(dir)),
-      onStopped: () => process.exit(0),
+      // The runtime is disposed; any model worker it did not own must still end before exit.
+      onStopped: () => void stopModelWorkers().finally(() => process.exit(0)),
     });
   } catch (error) {
     if (error instanceof AlreadyRunningError) {
@@ -142,8 +144,8 @@ async function commandLsp(paths: CaretPaths, flags: Record<string, string | bool
     installCrashGuards(log);
     // onnxruntime aborts the process when process.exit() ends a model worker mid-run, so every
     // way out disposes the runtime (model workers end themselves) before exiting, once.
-    let exiting: Promise<never> | undefined;
-    const exitAfterDispose = (code: number): Promise<never> =>
+    let exiting: Promise<void> | undefined;
+    const exitAfterDispose = (code: number): Promise<void> =>
       (exiting ??= runtime
         .dispose()
         .catch(async (error: unknown) => {
@@ -151,7 +153,8 @@ async function commandLsp(paths: CaretPaths, flags: Record<string, string | bool
           // Whatever else failed, the model workers must end before the process does.
           await runtime.services.models.dispose().catch(() => undefined);
         })
-        .then(() => process.exit(code)));
+        .then(() => stopModelWorkers())
+        .finally(() => process.exit(code)));
     const runtime = createRuntime({ paths, log, version: VERSION, stopDaemon: () => void exitAfterDispose(0) });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void exitAfterDispose(0));
     const session = serveFramedStream({

@@ -14,5 +14,5 @@ export * from './registry.js';
 export { displayUrl } from './http/transport.js';
 export { SseDecoder, NdjsonDecoder } from './http/streams.js';
 export { isLoopbackUrl } from './http/remote.js';
-export { createOnnxEmbedder, createOnnxProvider, OnnxCausalLm, OnnxProvider, openModelDirectory, type OnnxCausalLmOptions, type OnnxEmbedderOptions, type GenerateResult as OnnxGenerateResult, type VerifyResult as OnnxVerifyResult } from './onnx/index.js';
+export { createOnnxEmbedder, createOnnxProvider, OnnxCausalLm, OnnxProvider, openModelDirectory, stopModelWorkers, type OnnxCausalLmOptions, type OnnxEmbedderOptions, type GenerateResult as OnnxGenerateResult, type VerifyResult as OnnxVerifyResult } from './onnx/index.js';
 export { loadTokenizer, ModelTokenizer, StreamingDetokenizer, TokenizerLoadError } from './tokenizer/index.js';

@@ -20,25 +20,46 @@ function rebuild(error: SerializedError, endpoint: string): Error {
   return new ModelError({ kind: 'server', provider: 'onnx', endpoint, message: `inference failed: ${error.message.replace(/\.$/, '')}`, fix: 'See the daemon log; if the model loads in onnxruntime elsewhere, report the model and the error' });
 }
 
+/** Every model worker whose thread has not ended: what must end before the process may exit. */
+const liveWorkers = new Set<ModelWorker>();
+/** Set once the process is on its way out: no model worker starts after that. */
+let processEnding = false;
+
+/**
+ * Stops every model worker still running and waits for their threads to end. Whatever else a
+ * way out of the process forgot (a provider dropped without dispose, a request that loaded a
+ * model while the daemon was stopping), this is the last thing before process.exit().
+ */
+export async function stopModelWorkers(timeoutMs?: number): Promise<void> {
+  processEnding = true;
+  await Promise.all([...liveWorkers].map((worker) => worker.terminate(timeoutMs)));
+}
+
 export class ModelWorker {
   private readonly worker: Worker;
   private readonly cancelFlags: Int32Array;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited = false;
+  /** Set by terminate(): no new request is sent (the thread is about to end itself). */
+  private terminating?: Promise<void>;
   private readonly exitPromise: Promise<void>;
 
   /** `endpoint` (the model directory) names the model in errors. */
   constructor(private readonly endpoint: string) {
+    // A request still on its way while the process ends must not start a thread that exit() would cut mid-run.
+    if (processEnding) throw new ModelError({ kind: 'server', provider: 'onnx', endpoint, message: 'caret is stopping', fix: 'Retry once caret has restarted' });
     const cancelBuffer = new SharedArrayBuffer(8);
     this.cancelFlags = new Int32Array(cancelBuffer);
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { cancelBuffer }, name: 'caret-model' });
     this.worker.unref();
+    liveWorkers.add(this);
     this.worker.on('message', (message: WorkerReply) => this.receive(message));
     this.worker.on('error', (error) => this.fail(error));
     this.exitPromise = new Promise((resolve) =>
       this.worker.on('exit', (code) => {
         this.exited = true;
+        liveWorkers.delete(this);
         this.fail(new Error(`the model worker exited (code ${code})`));
         resolve();
       }),
@@ -78,7 +99,7 @@ export class ModelWorker {
   call<T extends keyof ResultValues>(body: Extract<RequestBody, { type: T }>, options: { signal?: AbortSignal; onText?: (text: string, token: number) => void } = {}): Promise<ResultValues[T]> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.exited) return Promise.reject(new ModelError({ kind: 'server', provider: 'onnx', endpoint: this.endpoint, message: 'the model worker has stopped', fix: 'Retry the request' }));
+    if (this.exited || this.terminating) return Promise.reject(new ModelError({ kind: 'server', provider: 'onnx', endpoint: this.endpoint, message: 'the model worker has stopped', fix: 'Retry the request' }));
     const id = this.nextId++;
     return new Promise<ResultValues[T]>((resolve, reject) => {
       const onAbort = () => {
@@ -110,7 +131,13 @@ export class ModelWorker {
    * ends itself (terminating it from outside in the middle of an onnxruntime run aborts the
    * process). Resolves when the thread has ended, or after `timeoutMs` if a forward pass is long.
    */
-  async terminate(timeoutMs = 10_000): Promise<void> {
+  terminate(timeoutMs = 10_000): Promise<void> {
+    // Every caller waits for the same ending, so a second dispose path cannot return early.
+    this.terminating ??= this.end(timeoutMs);
+    return this.terminating;
+  }
+
+  private async end(timeoutMs: number): Promise<void> {
     if (this.exited) return;
     this.fail(new Error('disposed'));
     Atomics.store(this.cancelFlags, shutdownSlot, 1);

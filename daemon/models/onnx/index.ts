@@ -7,3 +7,4 @@ export { argmax, topTwo, sampleToken, seededUniform, type SamplingOptions } from
 export { StopMatcher } from './stop.js';
 export { commonPrefixLength, PrefixCache, sliceSequence } from './kv-cache.js';
 export { OnnxProvider, createOnnxProvider, detectFimTemplate } from './provider.js';
+export { stopModelWorkers } from './host.js';
