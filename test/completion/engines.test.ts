@@ -191,14 +191,6 @@ test('next edit: a removed argument is removed elsewhere', () => {
   assert.equal(apply(after, removed[0]!.edits), 'log(level, msg);\nlog(INFO, "x");\n');
 });
 
-test('next edit: an added line after an anchor is proposed after the same anchor elsewhere, re-indented', () => {
-  const after = 'if (a) {\n  startServer(a);\n  log("a");\n}\nif (b) {\n    startServer(a);\n}\n';
-  const offset = after.indexOf('\n  log');
-  const proposals = propagateEdit({ edit: { uri: 'u', offset, deletedText: '', insertedText: '\n  log("a");' }, document: doc('u', after, 2), cursorOffset: 0, others: [] });
-  assert.equal(proposals.length, 1);
-  assert.equal(apply(after, proposals[0]!.edits), after.replace('    startServer(a);\n}', '    startServer(a);\n    log("a");\n}'));
-});
-
 test('next edit: a removed line is removed where it recurs', () => {
   const after = 'a();\nb();\n  console.log(state);\nc();\n';
   const proposals = propagateEdit({ edit: { uri: 'u', offset: 5, deletedText: 'console.log(state);\n', insertedText: '' }, document: doc('u', after, 2), cursorOffset: 0, others: [] });

@@ -1,0 +1,184 @@
+// Next-edit rules that work on one edited line as text rather than as a token pattern:
+//   - whitespace-only edits (trailing blanks stripped, the spacing between two tokens changed),
+//   - a line changed while an identical copy of it stands elsewhere,
+//   - a trailing comment (a lint or type-checker directive, say) removed.
+// Each returns a Rule (see rule.ts) or undefined when the edit is not its kind. Pure.
+import { isIdentifier, leadingWhitespace, tokenSpans } from '../text.js';
+import { type LineChange, overlaps, proposal, type Rule } from './rule.js';
+
+const stripCr = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
+
+/** Trailing spaces and tabs removed from every edited line, nothing else changed. */
+export function trailingWhitespaceRule(change: LineChange): Rule | undefined {
+  const { oldLines, newLines } = change;
+  if (oldLines.length !== newLines.length) return undefined;
+  let stripped = false;
+  for (let i = 0; i < oldLines.length; i++) {
+    const [before, after] = [stripCr(oldLines[i]!), stripCr(newLines[i]!)];
+    if (before === after) continue;
+    if (before.trimEnd() !== after || after !== after.trimEnd()) return undefined;
+    stripped = true;
+  }
+  if (!stripped) return undefined;
+  return (document, exclude) => {
+    const out = [];
+    const text = document.text;
+    TRAILING.lastIndex = 0;
+    for (let match = TRAILING.exec(text); match; match = TRAILING.exec(text)) {
+      const start = match.index;
+      const end = start + match[1]!.length;
+      if (!overlaps(start, end, exclude)) out.push(proposal(document, [{ start, end, newText: '' }], 'strip trailing whitespace'));
+    }
+    return out;
+  };
+}
+
+/** Blanks at the end of a line (before `\r\n` too). */
+const TRAILING = /([ \t]+)(?=\r?\n|$)/g;
+
+/**
+ * The blank before or after a line comment's marker changed, and nothing else (`x: # c` to
+ * `x:  # c`, `#note` to `# note`): other comments with the old blank there, next to the same
+ * kind of character (a word character stands for any), get the new one. Other spacing
+ * changes (`){` to `) {`) were measured and are mostly one-offs.
+ */
+export function commentSpacingRule(change: LineChange): Rule | undefined {
+  const { oldLines, newLines } = change;
+  if (oldLines.length !== 1 || newLines.length !== 1) return undefined;
+  const [before, after] = [stripCr(oldLines[0]!).trimEnd(), stripCr(newLines[0]!).trimEnd()];
+  const a = tokenSpans(before);
+  const b = tokenSpans(after);
+  if (a.length < 2 || a.length !== b.length || a.some((token, i) => token.text !== b[i]!.text)) return undefined;
+  const gaps = [];
+  for (let i = 0; i + 1 < a.length; i++) {
+    const from = before.slice(a[i]!.end, a[i + 1]!.start);
+    const to = after.slice(b[i]!.end, b[i + 1]!.start);
+    if (from !== to) gaps.push({ i, from, to });
+  }
+  const comment = commentStart(before);
+  if (gaps.length !== 1 || comment < 0) return undefined;
+  const { i, from, to } = gaps[0]!;
+  const marker = before[comment] === '#' ? '#' : '//';
+  const side: 'before' | 'after' | undefined = a[i + 1]!.start === comment ? 'before' : a[i]!.end === comment + marker.length ? 'after' : undefined;
+  if (!side) return undefined;
+  // The character on the other side of the blank: any word character for a word, else itself.
+  const edge = side === 'before' ? before[a[i]!.end - 1]! : before[a[i + 1]!.start]!;
+  const word = /[\w$]/.test(edge);
+  const fits = (char: string | undefined) => char !== undefined && (word ? /[\w$]/.test(char) : char === edge);
+  return (document, exclude) => {
+    const out = [];
+    const text = document.text;
+    for (let lineStart = 0; lineStart < text.length; ) {
+      let lineEnd = text.indexOf('\n', lineStart);
+      if (lineEnd < 0) lineEnd = text.length;
+      const line = text.slice(lineStart, lineEnd);
+      const at = line.includes(marker) ? commentStart(line) : -1;
+      if (at >= 0 && line.startsWith(marker, at)) {
+        let start = -1;
+        if (side === 'before') {
+          const code = line.slice(0, at);
+          if (code.endsWith(from) && fits(code[code.length - from.length - 1]) && code.trim()) start = at - from.length;
+        } else {
+          const rest = line.slice(at + marker.length);
+          if (rest.startsWith(from) && fits(rest[from.length])) start = at + marker.length;
+        }
+        if (start >= 0 && !overlaps(lineStart + start, lineStart + start + from.length, exclude)) {
+          out.push(proposal(document, [{ start: lineStart + start, end: lineStart + start + from.length, newText: to }], `respace comment ${JSON.stringify(from)} → ${JSON.stringify(to)}`));
+        }
+      }
+      lineStart = lineEnd + 1;
+    }
+    return out;
+  };
+}
+
+/**
+ * A line changed while identical copies of it (the same text, whatever the indentation) stand
+ * elsewhere: the copies get the same change. An identical line is the strongest sign of an
+ * analogous site, so this holds for strings and comments too.
+ */
+export function sameLineRule(change: LineChange): Rule | undefined {
+  const { oldLines, newLines } = change;
+  if (oldLines.length !== 1 || newLines.length !== 1) return undefined;
+  const [before, after] = [stripCr(oldLines[0]!), stripCr(newLines[0]!)];
+  const content = before.trim();
+  if (content.length < 10 || !/[A-Za-z_$]/.test(content) || before === after) return undefined;
+  // The change, as a splice of the old line: outside its indentation, which copies do not share.
+  let prefix = 0;
+  while (prefix < before.length && prefix < after.length && before[prefix] === after[prefix]) prefix++;
+  let suffix = 0;
+  while (suffix < before.length - prefix && suffix < after.length - prefix && before[before.length - 1 - suffix] === after[after.length - 1 - suffix]) suffix++;
+  const indent = leadingWhitespace(before).length;
+  if (prefix < indent) return undefined;
+  const from = prefix - indent;
+  const removed = before.length - prefix - suffix;
+  const inserted = after.slice(prefix, after.length - suffix);
+  return (document, exclude) => {
+    const out = [];
+    const text = document.text;
+    for (let at = text.indexOf(content); at >= 0; at = text.indexOf(content, at + content.length)) {
+      const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+      let lineEnd = text.indexOf('\n', at);
+      if (lineEnd < 0) lineEnd = text.length;
+      const line = stripCr(text.slice(lineStart, lineEnd));
+      if (line.trim() !== content || leadingWhitespace(line).length !== at - lineStart) continue;
+      const start = at + from;
+      if (overlaps(lineStart, lineEnd, exclude)) continue;
+      out.push(proposal(document, [{ start, end: start + removed, newText: inserted }], `same line ${content.slice(0, 40)}`));
+    }
+    return out;
+  };
+}
+
+/**
+ * Part or all of a trailing comment deleted (`x  # type: ignore[attr]` to `x`): the same comment
+ * text elsewhere is deleted too. Bracketed details (`[attr]`, `(E501)`) may differ between sites:
+ * a directive is removed whatever it names. Prose edits inside a comment are not this rule's:
+ * only deletions, of at least a few words' worth of text.
+ */
+export function commentRemovalRule(change: LineChange, deletedText: string, insertedText: string): Rule | undefined {
+  const { oldLines } = change;
+  if (insertedText !== '' || deletedText.includes('\n') || oldLines.length !== 1) return undefined;
+  const line = stripCr(oldLines[0]!);
+  const core = deletedText.trim();
+  if (core.length < 6 || !/[A-Za-z]/.test(core)) return undefined;
+  // The deletion lies in the line's comment (or starts at it, after blanks).
+  const comment = commentStart(line);
+  const at = change.offsetInLine;
+  if (comment < 0 || (at < comment && line.slice(at, comment).trim() !== '')) return undefined;
+  const lead = deletedText.length - deletedText.trimStart().length;
+  const pattern = new RegExp(
+    escapeRegExp(deletedText).replace(/\\\[[^\]]*?\\\]/g, '\\[[^\\]\\n]*\\]').replace(/\\\([^)]*?\\\)/g, '\\([^)\\n]*\\)'),
+    'g',
+  );
+  return (document, exclude) => {
+    const out = [];
+    const text = document.text;
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      const [start, end] = [match.index, match.index + match[0].length];
+      if (overlaps(start, end, exclude)) continue;
+      const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+      // The site must be a comment too, not the same characters in code or a string.
+      const siteComment = commentStart(text.slice(lineStart, end));
+      if (siteComment < 0 || siteComment > start + lead - lineStart) continue;
+      out.push(proposal(document, [{ start, end, newText: '' }], `drop comment ${core.slice(0, 40)}`));
+    }
+    return out;
+  };
+}
+
+/** Where a line comment (`//` or `#`, outside strings) starts, or -1. */
+function commentStart(line: string): number {
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'" || char === '`') quote = char;
+    else if ((char === '/' && line[i + 1] === '/') || char === '#') return i;
+  }
+  return -1;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&');

@@ -1,0 +1,91 @@
+// The builtin next edit's propagation rules, one test per rule: each states what the user did
+// and which analogous site (and only which) is proposed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type OffsetEdit, propagateEdit } from '../../daemon/completion/index.js';
+
+const doc = (text: string) => ({ uri: 'file:///u', languageId: 'python', version: 2, text });
+
+/** The user's edit as it appears in `after`: `inserted` at `at` replaced `deleted`. */
+function proposalsAfter(after: string, at: number, deleted: string, inserted: string) {
+  assert.equal(after.slice(at, at + inserted.length), inserted);
+  return propagateEdit({ edit: { uri: 'file:///u', offset: at, deletedText: deleted, insertedText: inserted }, document: doc(after), cursorOffset: at, others: [] });
+}
+
+const apply = (text: string, edits: readonly OffsetEdit[]) =>
+  [...edits].sort((a, b) => b.start - a.start).reduce((t, e) => t.slice(0, e.start) + e.newText + t.slice(e.end), text);
+
+test('next edit: trailing blanks stripped from a line are stripped from the nearest other line', () => {
+  const after = 'a = 1\nb = 2\t \nc = 3\nd = 4  \n';
+  const proposals = proposalsAfter(after, 5, '  ', '');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), ['a = 1\nb = 2\nc = 3\nd = 4  \n', 'a = 1\nb = 2\t \nc = 3\nd = 4\n']);
+  // Blanks added at a line's end are no style to propagate.
+  assert.deepEqual(proposalsAfter('a = 1 \nb = 2  \n', 5, '', ' '), []);
+});
+
+test('next edit: the blank at a comment marker changed is changed at the other comments, not inside strings', () => {
+  const before = 'a = 1 # one\nb = [2] # two\ns = "x # y"\nc = 3 # three\n';
+  const after = before.replace('a = 1 # one', 'a = 1  # one');
+  const proposals = proposalsAfter(after, after.indexOf('  #'), '', ' ');
+  // `b` has a bracket, not a word, before its comment; `s` has no comment at all.
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('c = 3 # three', 'c = 3  # three')]);
+  // After the marker: `#note` to `# note`.
+  const notes = '#first note\nvalue = "#not a comment"\n#second note\n';
+  const afterNotes = notes.replace('#first', '# first');
+  const marked = proposalsAfter(afterNotes, 1, '', ' ');
+  assert.deepEqual(marked.map((p) => apply(afterNotes, p.edits)), ['# first note\nvalue = "#not a comment"\n# second note\n']);
+});
+
+test('next edit: a trailing comment deleted is deleted where it recurs, whatever its bracketed detail', () => {
+  const after = 'import a\nimport b  # type: ignore[attr]\nz = "  # type: ignore[q]"\nc = 1  # type: ignore[misc]\n';
+  const proposals = proposalsAfter(after, 'import a'.length, '  # type: ignore[x]', '');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [
+    'import a\nimport b\nz = "  # type: ignore[q]"\nc = 1  # type: ignore[misc]\n',
+    'import a\nimport b  # type: ignore[attr]\nz = "  # type: ignore[q]"\nc = 1\n',
+  ]);
+  // Deleting code before the comment is not this rule's.
+  assert.deepEqual(proposalsAfter('a = 1  # note\nb = 2, 3  # note\n', 5, ', 3', '').length, 0);
+});
+
+test('next edit: a line changed while identical copies stand elsewhere changes the copies, even in strings', () => {
+  const after = 'def a():\n    log("Saving the file now...")\n\ndef b():\n        log("Saving the file now")\n';
+  const at = after.indexOf('...');
+  const proposals = proposalsAfter(after, at, '', '...');
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(after, proposals[0]!.edits), after.replaceAll('now")', 'now...")'));
+  // Without an identical copy, prose in a string is not a pattern.
+  const single = 'log("Saving the file now...")\nlog("Saving the files now")\n';
+  assert.deepEqual(proposalsAfter(single, single.indexOf('...'), '', '...'), []);
+});
+
+test('next edit: a name replaced by a path to it is replaced at its other uses, not where it is an attribute', () => {
+  const after = 'self.sock = make()\nport = sock.port\nother.sock = 1\nsend(sock)\n';
+  const proposals = proposalsAfter(after, 0, 'sock', 'self.sock');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [
+    after.replace('port = sock.port', 'port = self.sock.port'),
+    after.replace('send(sock)', 'send(self.sock)'),
+  ]);
+});
+
+test('next edit: a keyword argument added to a call goes to sibling calls with the same arguments', () => {
+  const after = 'a = hashlib.md5(x, usedforsecurity=False)\nb = hashlib.sha1(x)\nc = hashlib.sha1(y)\nd = other.sha1(x)\n';
+  const at = after.indexOf(', usedforsecurity');
+  const proposals = proposalsAfter(after, at, '', ', usedforsecurity=False');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('hashlib.sha1(x)', 'hashlib.sha1(x, usedforsecurity=False)')]);
+  // A positional argument means something different to each function: not propagated.
+  const positional = 'a = posix.cat(file, "binary")\nb = posix.stat(file)\n';
+  assert.deepEqual(proposalsAfter(positional, positional.indexOf(', "binary"'), '', ', "binary"'), []);
+});
+
+test('next edit: a parameter dropped from a definition no call passes by keyword is dropped from sibling definitions', () => {
+  const after = 'def test_a(self):\n    pass\n\ndef test_b(self, httpbin):\n    pass\n';
+  const proposals = proposalsAfter(after, 'def test_a(self'.length, ', httpbin', '');
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('test_b(self, httpbin)', 'test_b(self)'));
+});
+
+test('next edit: added lines are not propagated (they rarely recur after the same anchor)', () => {
+  const after = 'if (a) {\n  startServer(a);\n  log("a");\n}\nif (b) {\n    startServer(a);\n}\n';
+  const offset = after.indexOf('\n  log');
+  assert.deepEqual(proposalsAfter(after, offset, '', '\n  log("a");'), []);
+});
