@@ -89,3 +89,11 @@ test('next edit: added lines are not propagated (they rarely recur after the sam
   const offset = after.indexOf('\n  log');
   assert.deepEqual(proposalsAfter(after, offset, '', '\n  log("a");'), []);
 });
+
+test('next edit: a year or version number changed is changed where it recurs, prose included; short values are not', () => {
+  const after = ':copyright: (c) 2013 by Someone.\n__copyright__ = "Copyright 2012 Someone"\nport = 12012\nratio = 2012.5\n';
+  const proposals = proposalsAfter(after, after.indexOf('2013'), '2012', '2013');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('Copyright 2012', 'Copyright 2013')]);
+  const status = 'code = 404\nother = 500\n';
+  assert.deepEqual(proposalsAfter(status, status.indexOf('404'), '500', '404'), []);
+});

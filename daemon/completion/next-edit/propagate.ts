@@ -10,7 +10,7 @@
 // time, nearest to the cursor first. Pure: documents and the edit in, proposals out.
 import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, type TokenSpan, tokenSpans } from '../text.js';
-import { commentRemovalRule, sameLineRule, commentSpacingRule, trailingWhitespaceRule } from './line-rules.js';
+import { commentRemovalRule, commentSpacingRule, sameLineRule, trailingWhitespaceRule } from './line-rules.js';
 import { type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
 export interface EditDocument {
@@ -142,6 +142,17 @@ function renameRule(from: string, to: string): Rule | undefined {
   };
 }
 
+/** The number's other occurrences as a whole number (not inside `12012` or `2012.5`). */
+function numberRule(from: string, to: string): Rule {
+  return (document, exclude) =>
+    tokenBoundedOccurrences(document.text, from)
+      .filter((start) => {
+        const [before, after] = [document.text[start - 1] ?? '', document.text.slice(start + from.length, start + from.length + 2)];
+        return !overlaps(start, start + from.length, exclude) && !/[\d.]/.test(before) && !/^(\d|\.\d)/.test(after);
+      })
+      .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `renumber ${from} → ${to}`));
+}
+
 /** Tokens that spell `a.b` or `a.b.c`: identifiers joined by dots. */
 const isPathTo = (tokens: string[]) =>
   tokens.length >= 3 && tokens.length % 2 === 1 && tokens.every((token, i) => (i % 2 === 0 ? isIdentifier(token) : token === '.'));
@@ -240,6 +251,11 @@ function substitutionRule(oldLine: string, newLine: string, allowGeneric = true)
   }
   const rename = renameBetween(oldLine, newLine);
   if (rename) return renameRule(rename.from, rename.to);
+  // A distinctive number changed (a year, a version: four characters or more; shorter values
+  // like `100` or `500` change one at a time): its other occurrences, prose included.
+  if (removed.length === 1 && added.length === 1 && /^\d[\d.]{3,}$/.test(removed[0]!) && /^\d[\d.]*$/.test(added[0]!)) {
+    return numberRule(removed[0]!, added[0]!);
+  }
   // A name replaced by a path to it (`sock` to `self.server_sock`), or qualified (`x` to
   // `state.x`: only tokens added, the name after them).
   const pathLength = removed.length === 1 ? added.length : removed.length === 0 && isIdentifier(a[head]?.text ?? '') ? added.length + 1 : 0;
