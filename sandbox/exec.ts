@@ -30,6 +30,11 @@ export interface ExecRequest {
   allowNetwork: boolean;
   /** Mount a kernel overlay of these layers over shadowPath for the command. */
   kernelOverlay?: { lower: string; upper: string; work: string };
+  /**
+   * Or: the nsenter argv (without a command) that enters a mount namespace already holding that
+   * overlay (OverlayHolder.acquire()); takes precedence over kernelOverlay.
+   */
+  enterOverlay?: string[];
   signal?: AbortSignal;
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
@@ -122,10 +127,14 @@ export function runInShadow(request: ExecRequest): Promise<ExecResult> {
   mkdirSync(env.TMPDIR!, { recursive: true });
   let command: string;
   let args: string[];
-  let view: ExecView = request.kernelOverlay ? 'kernel-overlay' : request.mode;
+  let view: ExecView = request.kernelOverlay || request.enterOverlay ? 'kernel-overlay' : request.mode;
   const inner: string[] = request.isolation === 'bubblewrap' ? ['bwrap', ...bubblewrapArgs(request, env), ...request.argv] : request.argv;
   const options = request.kernelOverlay ? overlayOptions(request.kernelOverlay) : null;
-  if (request.kernelOverlay && options) {
+  if (request.enterOverlay) {
+    // Entering a mount namespace resets the working directory; nsenter sets it again inside.
+    view = 'kernel-overlay';
+    [command, ...args] = [...request.enterOverlay, `--wd=${request.cwd}`, '--', ...inner] as [string, ...string[]];
+  } else if (request.kernelOverlay && options) {
     // A private mount namespace: the overlay exists only for this command and vanishes with it.
     command = 'unshare';
     args = ['--mount', '--propagation', 'private', '--', 'sh', '-c',

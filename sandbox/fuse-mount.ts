@@ -10,6 +10,8 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./fuse-server.js', import.meta.url)
 
 export class FuseMount extends EventEmitter<{ exit: [code: number | null]; changed: [] }> {
   private exited = false;
+  private requests = 0;
+  private readonly pending = new Map<number, (value: number | null) => void>();
 
   private constructor(
     readonly mountPath: string,
@@ -19,10 +21,16 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
     super();
     child.on('exit', (code) => {
       this.exited = true;
+      for (const answer of this.pending.values()) answer(null);
+      this.pending.clear();
       this.emit('exit', code);
     });
     child.on('message', (message: ServerMessage) => {
       if (message.type === 'changed') this.emit('changed');
+      else if (message.type === 'generation') {
+        this.pending.get(message.request)?.(message.value);
+        this.pending.delete(message.request);
+      }
     });
   }
 
@@ -76,6 +84,26 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
   /** Drops the server's cached directory states (after something else changed the upper layer). */
   invalidate(): void {
     if (this.alive) this.child.send({ type: 'invalidate' } satisfies ClientMessage);
+  }
+
+  /**
+   * The server's change generation (see fuse-server.ts): equal answers mean nothing changed the
+   * view in between; null when unknown (or the server is gone).
+   */
+  generation(timeoutMs = 2000): Promise<number | null> {
+    if (!this.alive) return Promise.resolve(null);
+    const request = ++this.requests;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(request);
+        resolve(null);
+      }, timeoutMs);
+      this.pending.set(request, (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+      this.child.send({ type: 'generation', request } satisfies ClientMessage);
+    });
   }
 
   async stop(timeoutMs = 5000): Promise<void> {

@@ -7,6 +7,7 @@ import { Journal } from './journal.js';
 import { OverlayLayers } from './layers.js';
 import { createFuseOps } from './fuse-ops.js';
 import { loadFuseNative, type FuseInstance } from './native.js';
+import { TreeWatcher } from './tree-watch.js';
 
 export interface MountRequest {
   type: 'mount';
@@ -21,9 +22,15 @@ export interface MountRequest {
 export type ServerMessage =
   | { type: 'ready'; whiteoutStyle: string; pid: number }
   | { type: 'error'; message: string }
-  | { type: 'changed' };
+  | { type: 'changed' }
+  | { type: 'generation'; request: number; value: number | null };
 
-export type ClientMessage = MountRequest | { type: 'invalidate' } | { type: 'unmount' };
+/**
+ * `generation` asks for a number that grows whenever the view may have changed behind a kernel
+ * overlay of the same layers: a write through this mount, or any change the lower-layer watcher saw.
+ * null: unknown (the lower tree is not fully watched), so treat every ask as a change.
+ */
+export type ClientMessage = MountRequest | { type: 'invalidate' } | { type: 'unmount' } | { type: 'generation'; request: number };
 
 function send(message: ServerMessage): void {
   process.send?.(message);
@@ -32,6 +39,8 @@ function send(message: ServerMessage): void {
 let instance: FuseInstance | undefined;
 let layers: OverlayLayers | undefined;
 let stopping = false;
+let generation = 0;
+let lowerWatcher: TreeWatcher | undefined;
 
 function stop(code: number): void {
   if (stopping) return;
@@ -52,7 +61,10 @@ function mount(request: MountRequest): void {
   const journal = new Journal(request.metaDir);
   layers = new OverlayLayers({ lower: request.lower, upper: request.upper }, Fuse, journal);
   let changeNotified = false;
+  lowerWatcher = new TreeWatcher(request.lower, () => generation++);
   const ops = createFuseOps(layers, journal, Fuse, () => instance, () => {
+    // Synchronously, before the kernel gets the reply, so a command started after the write sees it.
+    generation++;
     // One `changed` per quiet period is enough for the daemon's bookkeeping (idle time, disk use).
     if (changeNotified) return;
     changeNotified = true;
@@ -92,6 +104,11 @@ function mount(request: MountRequest): void {
 process.on('message', (message: ClientMessage) => {
   if (message.type === 'mount') mount(message);
   else if (message.type === 'invalidate') layers?.invalidate();
+  else if (message.type === 'generation') {
+    // Answered after this loop turn's other ready events: a change in the lower tree made before the
+    // question was asked has its inotify event queued already, and is counted first.
+    setImmediate(() => send({ type: 'generation', request: message.request, value: lowerWatcher?.complete ? generation : null }));
+  }
   else if (message.type === 'unmount') stop(0);
 });
 process.on('disconnect', () => stop(0));

@@ -9,11 +9,12 @@ import { promisify } from 'node:util';
 import { acceptChange, type AcceptOutcome } from './accept.js';
 import { copyChanges, manifestOf, overlayChanges, readManifest, setOpaqueXattrReader, toFileChange, writeManifest, type ChangeDetail, type FileChange } from './changes.js';
 import { detectCheckers, groupByUri, userUri, type Diagnostic, type FileDiagnostics } from './checkers.js';
-import { canMountKernelOverlay, findBubblewrap, runInShadow, type ExecResult } from './exec.js';
+import { canMountKernelOverlay, findBubblewrap, overlayOptions, runInShadow, type ExecResult } from './exec.js';
 import { FuseMount } from './fuse-mount.js';
 import { Journal } from './journal.js';
 import { forceUnmount, listMounts } from './mounts.js';
 import { loadFuseNative } from './native.js';
+import { OverlayHolder } from './overlay-holder.js';
 import { claimOwnership, releaseOwnership, type Owner } from './owner.js';
 import { safeRelativePath } from './safe-path.js';
 
@@ -70,6 +71,10 @@ interface LiveShadow {
   dir: string;
   mount?: FuseMount;
   busy: number;
+  /** exec's held kernel overlay, and the FUSE server's change generation when it was mounted. */
+  held?: { holder: OverlayHolder; mount: FuseMount; generation: number };
+  /** Serialises finding or remounting the held overlay, so concurrent commands share one. */
+  holding?: Promise<unknown>;
 }
 
 export class ShadowError extends Error {
@@ -314,6 +319,8 @@ export class ShadowManager {
       ? { lower: live.record.root, upper: join(live.dir, 'upper'), work: join(live.dir, 'work') }
       : undefined;
     live.busy++;
+    const held = kernelOverlay ? await this.heldOverlay(live, kernelOverlay) : undefined;
+    const enterOverlay = held?.enter;
     try {
       const result = await runInShadow({
         argv: request.command,
@@ -328,6 +335,7 @@ export class ShadowManager {
         isolation,
         allowNetwork: request.allowNetwork ?? settings.allowNetwork,
         ...(kernelOverlay && { kernelOverlay }),
+        ...(enterOverlay && { enterOverlay }),
         ...(signal && { signal }),
         ...(onOutput && { onOutput }),
       });
@@ -337,10 +345,48 @@ export class ShadowManager {
       }
       return result;
     } finally {
+      held?.holder.release();
       live.busy--;
       live.record.lastUsedAt = Date.now();
       this.persist(live);
     }
+  }
+
+  /**
+   * The shadow's held kernel overlay (OverlayHolder), mounted again when anything may have changed
+   * the view behind it since it was mounted: a write through the FUSE mount, or a change in your
+   * tree (both raise the FUSE server's generation), or when that cannot be known. A command's own
+   * writes go through the overlay itself, so they need no remount. undefined: mount per command.
+   */
+  private heldOverlay(live: LiveShadow, layers: { lower: string; upper: string; work: string }): Promise<{ holder: OverlayHolder; enter: string[] } | undefined> {
+    const next = (live.holding ?? Promise.resolve()).then(async () => {
+      const mount = live.mount;
+      const options = overlayOptions(layers);
+      if (!mount || !options) return undefined;
+      const generation = await mount.generation();
+      const held = live.held;
+      // Acquired here, inside the queue, so no other command can retire it before it is entered.
+      if (held && held.holder.alive && held.mount === mount && generation !== null && held.generation === generation) return { holder: held.holder, enter: held.holder.acquire() };
+      this.releaseHeldOverlay(live);
+      try {
+        const holder = await OverlayHolder.start(options, this.mountPathOf(live));
+        const enter = holder.acquire();
+        // With an unknown generation the overlay serves this command only.
+        if (generation !== null) live.held = { holder, mount, generation };
+        else holder.retire();
+        return { holder, enter };
+      } catch (error) {
+        this.log.warn('cannot hold a kernel overlay; mounting one per command', { id: live.record.id, error: String(error) });
+        return undefined;
+      }
+    });
+    live.holding = next.catch(() => undefined);
+    return next;
+  }
+
+  private releaseHeldOverlay(live: LiveShadow): void {
+    live.held?.holder.retire();
+    live.held = undefined;
   }
 
   /** Files the kernel overlay copied up during an exec get their base recorded now (the user's current file). */
@@ -402,6 +448,8 @@ export class ShadowManager {
     const details = (await this.details(live)).filter((d) => !wanted || wanted.includes(d.path));
     const outcomes = details.map((detail) => acceptChange(live.record.root, detail));
     this.rebase(live, details, outcomes);
+    // Your tree changed: the next command gets a fresh overlay (the tree watcher would say so too).
+    this.releaseHeldOverlay(live);
     return outcomes;
   }
 
@@ -436,6 +484,7 @@ export class ShadowManager {
     const live = this.shadows.get(id);
     if (!live) throw new ShadowError(`no shadow ${JSON.stringify(id)}`, 'not-found');
     this.shadows.delete(id);
+    this.releaseHeldOverlay(live);
     await live.mount?.stop().catch((error) => this.log.warn('unmount failed', { id, error: String(error) }));
     await forceUnmount(join(live.dir, 'mnt')).catch(() => {});
     fs.rmSync(live.dir, { recursive: true, force: true });
@@ -459,6 +508,7 @@ export class ShadowManager {
     if (this.idleTimer) clearInterval(this.idleTimer);
     await this.started?.catch(() => {});
     if (this.foreignOwner) return;
+    for (const live of this.shadows.values()) this.releaseHeldOverlay(live);
     await Promise.all([...this.shadows.values()].map((live) => live.mount?.stop().catch(() => {})));
     for (const live of this.shadows.values()) this.persist(live);
     releaseOwnership(this.baseDir);
