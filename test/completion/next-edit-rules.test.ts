@@ -97,3 +97,15 @@ test('next edit: a year or version number changed is changed where it recurs, pr
   const status = 'code = 404\nother = 500\n';
   assert.deepEqual(proposalsAfter(status, status.indexOf('404'), '500', '404'), []);
 });
+
+test('next edit: a declaration rewritten under a new name renames its uses, unless the new name is already in use', () => {
+  const before = 'interface Entry {\n  /** False while the file awaits its second pass. */\n  complete: boolean;\n}\nconst entry = { complete: true };\n';
+  const after = before.replace('  /** False while the file awaits its second pass. */\n  complete: boolean;', '  /** What the second pass still owes the file. */\n  pending: 0 | 1 | 2;');
+  const at = after.indexOf('/** What');
+  const proposals = proposalsAfter(after, at, '/** False while the file awaits its second pass. */\n  complete: boolean', '/** What the second pass still owes the file. */\n  pending: 0 | 1 | 2');
+  assert.equal(proposals.length, 1);
+  assert.equal(apply(after, proposals[0]!.edits), after.replace('{ complete: true }', '{ pending: true }'));
+  // The new name is already used in the file: something else takes the old one's place.
+  const taken = after + 'log(other.pending);\n';
+  assert.deepEqual(proposalsAfter(taken, at, '/** False while the file awaits its second pass. */\n  complete: boolean', '/** What the second pass still owes the file. */\n  pending: 0 | 1 | 2'), []);
+});

@@ -192,7 +192,39 @@ function multiLineRename(oldLines: string[], newLines: string[]): Rule | undefin
   const structured = changed.length === 1 ? substitutionRule(removed[0]!, changed[0]!, false) : undefined;
   if (structured) return structured;
   const vanished = vanishedName(oldLines.join('\n'), newLines.join('\n'));
-  return vanished ? renameRule(vanished.from, vanished.to) : undefined;
+  if (vanished) return renameRule(vanished.from, vanished.to);
+  const declared = renamedDeclaration(removed, added, oldLines.join('\n'), newLines.join('\n'));
+  const renamed = declared && renameRule(declared.from, declared.to);
+  if (!declared || !renamed) return undefined;
+  // A new name already used elsewhere in the file (`x.AsyncLocalStorage`) is a different thing
+  // taking the old one's place, not a rename.
+  return (document, exclude) => (wholeWordOccurrences(document.text, declared.to).every((at) => overlaps(at, at, exclude)) ? renamed(document, exclude) : []);
+}
+
+/** The name a line declares: a field, variable, function or class, after its modifiers. */
+const DECLARED = /^\s*(?:(?:export|default|public|private|protected|static|readonly|async|declare|abstract|const|let|var|def|function\*?|class|interface|type|enum|fn|func)\s+)*([A-Za-z_$][\w$]*)\s*(?:\??\s*:|=(?!=)|\(|<|\{|$)/;
+const COMMENT_LINE = /^\s*(?:\/\/|#|\/\*|\*)/;
+
+/**
+ * Declarations rewritten with a new name (`complete: boolean` to `pending: 0 | 1 | 2`, their doc
+ * comments rewritten too): paired in order once comment lines are set aside, the one pair whose
+ * declared name changed, the old name gone from the new text and the new one not in the old.
+ */
+function renamedDeclaration(removed: string[], added: string[], oldText: string, newText: string): { from: string; to: string } | undefined {
+  const code = (lines: string[]) => lines.filter((line) => line.trim() && !COMMENT_LINE.test(line));
+  const [before, after] = [code(removed), code(added)];
+  if (before.length === 0 || before.length !== after.length || before.length > 3) return undefined;
+  let found: { from: string; to: string } | undefined;
+  for (let i = 0; i < before.length; i++) {
+    const [from, to] = [DECLARED.exec(before[i]!)?.[1], DECLARED.exec(after[i]!)?.[1]];
+    if (!from || !to || from === to) continue;
+    if (found || from.length < 3 || NOT_RENAMEABLE.has(from) || NOT_RENAMEABLE.has(to)) return undefined;
+    const newWords = new Set(tokenSpans(newText).map((t) => t.text));
+    const oldWords = new Set(tokenSpans(oldText).map((t) => t.text));
+    if (newWords.has(from) || oldWords.has(to)) return undefined;
+    found = { from, to };
+  }
+  return found;
 }
 
 /**
