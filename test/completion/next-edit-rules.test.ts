@@ -109,3 +109,14 @@ test('next edit: a declaration rewritten under a new name renames its uses, unle
   const taken = after + 'log(other.pending);\n';
   assert.deepEqual(proposalsAfter(taken, at, '/** False while the file awaits its second pass. */\n  complete: boolean', '/** What the second pass still owes the file. */\n  pending: 0 | 1 | 2'), []);
 });
+
+test('next edit: a variable introduced for an expression replaces it later in the same block only', () => {
+  const before = 'function send() {\n  log(this.req.next);\n  if (ok) {\n    go(this.req.next);\n  }\n  x = this.req.next;\n}\nfunction other() {\n  go(this.req.next);\n}\n';
+  const after = before.replace('function send() {\n', 'function send() {\n  var next = this.req.next;\n');
+  const at = after.indexOf('\n  var next') ;
+  const proposals = proposalsAfter(after, at, '', '\n  var next = this.req.next;');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [
+    after.replace('log(this.req.next)', 'log(next)'),
+    after.replace('    go(this.req.next)', '    go(next)'),
+  ]);
+});

@@ -99,7 +99,11 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
     const rule = removedLinesRule(edit);
     if (rule) return rule;
   }
-  if (newLines.includes('\n') || oldLines.includes('\n')) return multiLineRename(oldLines.split('\n'), newLines.split('\n'));
+  if (newLines.includes('\n') || oldLines.includes('\n')) {
+    const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'));
+    const extracted = extractedVariableRule(oldLines.split('\n'), newLines.split('\n'), lineStart);
+    return multi && extracted ? orElse(multi, extracted) : multi ?? extracted;
+  }
   const sameLine = sameLineRule(change);
   const substitution = substitutionRule(oldLines, newLines);
   // An identical copy of the line is the strongest sign of an analogous site: it goes first.
@@ -199,6 +203,48 @@ function multiLineRename(oldLines: string[], newLines: string[]): Rule | undefin
   // A new name already used elsewhere in the file (`x.AsyncLocalStorage`) is a different thing
   // taking the old one's place, not a rename.
   return (document, exclude) => (wholeWordOccurrences(document.text, declared.to).every((at) => overlaps(at, at, exclude)) ? renamed(document, exclude) : []);
+}
+
+/** `const name = expression;`, `name = expression` (Python), `let name: T = expression;`. */
+const ASSIGNMENT = /^\s*(?:(?:const|let|var|final|auto)\s+)?([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+)?=(?!=)\s*(.+?)\s*;?\s*$/;
+
+/**
+ * A variable introduced for an expression the code after it spells out again (`var next =
+ * this.req.next;`): the expression's occurrences later in the same block become the variable.
+ * The block ends at the first line indented less than the declaration; occurrences that are
+ * themselves assigned (`x = expression`) or in prose are left alone.
+ */
+function extractedVariableRule(oldLines: string[], newLines: string[], editStart: number): Rule | undefined {
+  const added: string[] = [];
+  for (const part of diffArrays(oldLines, newLines)) if (part.added) added.push(...part.value);
+  const found = added.map((line) => [line, ASSIGNMENT.exec(line)] as const).filter(([, match]) => match !== null);
+  if (found.length !== 1) return undefined;
+  const [line, match] = found[0]!;
+  const [, name, expression] = match!;
+  // Worth a name: a call, member access or index of some length, not a literal.
+  if (expression!.length < 10 || !/[(.[]/.test(expression!) || /^['"`\d]/.test(expression!) || /[,;]$/.test(expression!)) return undefined;
+  const indent = line.length - line.trimStart().length;
+  return (document, exclude) => {
+    if (!exclude) return [];
+    const text = document.text;
+    // The declaration's block: from the edit to the first line indented less than it.
+    let end = text.indexOf('\n', Math.max(editStart, exclude.end - 1));
+    while (end >= 0 && end < text.length) {
+      const next = text.indexOf('\n', end + 1);
+      const body = text.slice(end + 1, next < 0 ? text.length : next);
+      if (body.trim() && body.length - body.trimStart().length < indent) break;
+      end = next < 0 ? text.length : next;
+    }
+    if (end < 0) end = text.length;
+    return tokenBoundedOccurrences(text, expression!)
+      .filter((start) => {
+        if (start <= exclude.end || start + expression!.length > end) return false;
+        const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+        const before = text.slice(lineStart, start);
+        return !/=\s*$/.test(before) && !inStringOrComment(before, before.length);
+      })
+      .map((start) => proposal(document, [{ start, end: start + expression!.length, newText: name! }], `use ${name} for ${expression!.slice(0, 40)}`));
+  };
 }
 
 /** The name a line declares: a field, variable, function or class, after its modifiers. */
