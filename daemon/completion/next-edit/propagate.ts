@@ -100,8 +100,9 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
     if (rule) return rule;
   }
   if (newLines.includes('\n') || oldLines.includes('\n')) {
-    const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'));
-    const extracted = extractedVariableRule(oldLines.split('\n'), newLines.split('\n'), lineStart);
+    const lines = changedLines(oldLines.split('\n'), newLines.split('\n'));
+    const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
+    const extracted = extractedVariableRule(lines.added, lineStart);
     return multi && extracted ? orElse(multi, extracted) : multi ?? extracted;
   }
   const sameLine = sameLineRule(change);
@@ -177,20 +178,30 @@ function pathRule(from: string, to: string, inProse: boolean): Rule | undefined 
       .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `qualify ${from} → ${to}`));
 }
 
-/**
- * Several lines changed: one rename throughout (a hunk that renames on adjacent lines), or one
- * changed line among added or removed ones.
- */
-function multiLineRename(oldLines: string[], newLines: string[]): Rule | undefined {
-  const rename = renameBetween(oldLines.join('\n'), newLines.join('\n'));
-  if (rename) return renameRule(rename.from, rename.to);
-  // One line changed, others only added or removed around it: the changed line is the pattern.
+interface ChangedLines {
+  removed: string[];
+  added: string[];
+}
+
+/** The lines a multi-line edit removed and added (a line diff). */
+function changedLines(oldLines: string[], newLines: string[]): ChangedLines {
   const removed: string[] = [];
   const added: string[] = [];
   for (const part of diffArrays(oldLines, newLines)) {
     if (part.removed) removed.push(...part.value);
     else if (part.added) added.push(...part.value);
   }
+  return { removed, added };
+}
+
+/**
+ * Several lines changed: one rename throughout (a hunk that renames on adjacent lines), or one
+ * changed line among added or removed ones.
+ */
+function multiLineRename(oldLines: string[], newLines: string[], { removed, added }: ChangedLines): Rule | undefined {
+  const rename = renameBetween(oldLines.join('\n'), newLines.join('\n'));
+  if (rename) return renameRule(rename.from, rename.to);
+  // One line changed, others only added or removed around it: the changed line is the pattern.
   const changed = removed.length === 1 ? added.filter((line) => similarLine(removed[0]!, line)) : [];
   // Only the structured rules: a generic substitution amid other changes is mostly noise.
   const structured = changed.length === 1 ? substitutionRule(removed[0]!, changed[0]!, false) : undefined;
@@ -214,9 +225,7 @@ const ASSIGNMENT = /^\s*(?:(?:const|let|var|final|auto)\s+)?([A-Za-z_$][\w$]*)\s
  * The block ends at the first line indented less than the declaration; occurrences that are
  * themselves assigned (`x = expression`) or in prose are left alone.
  */
-function extractedVariableRule(oldLines: string[], newLines: string[], editStart: number): Rule | undefined {
-  const added: string[] = [];
-  for (const part of diffArrays(oldLines, newLines)) if (part.added) added.push(...part.value);
+function extractedVariableRule(added: string[], editStart: number): Rule | undefined {
   const found = added.map((line) => [line, ASSIGNMENT.exec(line)] as const).filter(([, match]) => match !== null);
   if (found.length !== 1) return undefined;
   const [line, match] = found[0]!;
@@ -284,9 +293,13 @@ export function vanishedName(oldText: string, newText: string): { from: string; 
   const oldWords = new Set(a);
   const newWords = new Set(b);
   const swaps = new Map<string, string>();
-  const parts = diffArrays(a, b);
-  // A rewrite that happens to swap a name is not a rename: most tokens must survive the change,
-  // and each swap must sit between unchanged tokens (two on each side).
+  // A rewrite that happens to swap a name is not a rename: most tokens (60%) must survive the
+  // change, and each swap must sit between unchanged tokens (two on each side). Keeping 60% bounds
+  // the edit length, so the diff can give up early on a large rewrite (where it costs most).
+  const maxEditLength = Math.floor(a.length + b.length - 1.2 * Math.max(a.length, b.length));
+  if (maxEditLength < 0 || sharedTokens(a, b) < 0.6 * Math.max(a.length, b.length)) return undefined;
+  const parts = diffArrays(a, b, { maxEditLength });
+  if (!parts) return undefined;
   const kept = parts.reduce((sum, part) => sum + (part.added || part.removed ? 0 : part.value.length), 0);
   if (kept < 0.6 * Math.max(a.length, b.length)) return undefined;
   for (let i = 1; i + 2 < parts.length; i++) {
@@ -302,6 +315,21 @@ export function vanishedName(oldText: string, newText: string): { from: string; 
   if (swaps.size !== 1) return undefined;
   const [from, to] = [...swaps][0]!;
   return { from, to };
+}
+
+/** How many tokens two sequences share, counted as multisets: a bound on what a diff keeps. */
+function sharedTokens(a: readonly string[], b: readonly string[]): number {
+  const counts = new Map<string, number>();
+  for (const token of a) counts.set(token, (counts.get(token) ?? 0) + 1);
+  let shared = 0;
+  for (const token of b) {
+    const left = counts.get(token) ?? 0;
+    if (left > 0) {
+      shared++;
+      counts.set(token, left - 1);
+    }
+  }
+  return shared;
 }
 
 /** Two versions of one line: most of their tokens shared. */
