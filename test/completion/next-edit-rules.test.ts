@@ -120,3 +120,10 @@ test('next edit: a variable introduced for an expression replaces it later in th
     after.replace('    go(this.req.next)', '    go(next)'),
   ]);
 });
+
+test('next edit: a type alias introduced replaces its spelled-out type below it', () => {
+  const before = 'interface Options {\n  search?: () => ReadonlyArray<{ path: string }>;\n}\n';
+  const after = 'type Hits = ReadonlyArray<{ path: string }>;\n\n' + before;
+  const proposals = proposalsAfter(after, 0, '', 'type Hits = ReadonlyArray<{ path: string }>;\n\n');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('() => ReadonlyArray<{ path: string }>', '() => Hits')]);
+});

@@ -216,8 +216,8 @@ function multiLineRename(oldLines: string[], newLines: string[], { removed, adde
   return (document, exclude) => (wholeWordOccurrences(document.text, declared.to).every((at) => overlaps(at, at, exclude)) ? renamed(document, exclude) : []);
 }
 
-/** `const name = expression;`, `name = expression` (Python), `let name: T = expression;`. */
-const ASSIGNMENT = /^\s*(?:(?:const|let|var|final|auto)\s+)?([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+)?=(?!=)\s*(.+?)\s*;?\s*$/;
+/** `const name = expression;`, `name = expression` (Python), `let name: T = expression;`, `type Name = T;`. */
+const ASSIGNMENT = /^\s*(?:export\s+)?(?:(?:const|let|var|final|auto|type)\s+)?([A-Za-z_$][\w$]*)\s*(?::\s*[^=]+)?=(?!=)\s*(.+?)\s*;?\s*$/;
 
 /**
  * A variable introduced for an expression the code after it spells out again (`var next =
@@ -230,8 +230,8 @@ function extractedVariableRule(added: string[], editStart: number): Rule | undef
   if (found.length !== 1) return undefined;
   const [line, match] = found[0]!;
   const [, name, expression] = match!;
-  // Worth a name: a call, member access or index of some length, not a literal.
-  if (expression!.length < 10 || !/[(.[]/.test(expression!) || /^['"`\d]/.test(expression!) || /[,;]$/.test(expression!)) return undefined;
+  // Worth a name: a call, member access, index or type of some length, not a literal.
+  if (expression!.length < 10 || !/[(.[<{]/.test(expression!) || /^['"`\d]/.test(expression!) || /[,;]$/.test(expression!)) return undefined;
   const indent = line.length - line.trimStart().length;
   return (document, exclude) => {
     if (!exclude) return [];
