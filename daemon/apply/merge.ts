@@ -18,6 +18,8 @@
 import { diffTexts, dominantEol, lineContent, lineTerminator, splitLines } from '../diff/index.js';
 import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from './indentation.js';
 import { looksLikeElision } from './markers.js';
+import { edgeDeletionIsSafe } from './edge-lines.js';
+import { placeRunByContext } from './run-placement.js';
 import { isTrivialLine, lineSimilarity, maxSimilarity, ProfileCache, profile, profileSimilarity, squash } from './similarity.js';
 
 export interface NearLines {
@@ -73,8 +75,6 @@ const SMALL_DELETION = 3;
 const ISLAND_RUN = 2;
 /** A sketch without markers that covers this share of the file's lines is the whole new file. */
 const WHOLE_FILE_SHARE = 0.9;
-/** Lines a marker-using sketch may drop at an edge of the file by not showing them; more is flagged. */
-const MAX_UNSHOWN_EDGE_DELETION = 0;
 
 export function mergeSketch(original: string, sketch: string): MergeResult {
   const originalLines = splitLines(original);
@@ -233,7 +233,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       const inner: Item[] = [];
       for (let s = sa + 1; s < sb; s++) inner.push({ marker: isMarker[s]!, s });
       // An implicit end is dropped when the sketch's own edge lines are the document's edge lines.
-      const unshown = (from: number, to: number) => inner.every((item) => sk[item.s]!.trim() === '') && nonBlank(from, to) > MAX_UNSHOWN_EDGE_DELETION;
+      const unshown = (from: number, to: number) =>
+        inner.every((item) => sk[item.s]!.trim() === '') && nonBlank(from, to) > 0 && !edgeDeletionIsSafe(doc.slice(from, to));
       const guardStart = i === 0 && !implicitStart && markerCount > 0 && !isMarker[firstNonBlank] && unshown(0, ob);
       const guardEnd = i + 2 === bounds.length && !implicitEnd && markerCount > 0 && !isMarker[lastNonBlank] && unshown(oa + 1, doc.length);
       if ((i === 0 && implicitStart && !edgeRunMatches(inner, 'start', ob)) || guardStart) items.push({ marker: true, s: -1 });
@@ -437,20 +438,39 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if (!isBlankRun(head)) {
         const { covered, pairs } = pairFromStart(head, lo, hi);
         const inserted = head.filter((s) => !pairs.has(s));
-        if (resemblesInside(inserted, lo + covered, hi, 'after') || !pairsAreClear(pairs, lo, hi) || closesOutside(inserted.map((s) => sk[s]!))) unresolved.push(boundaryRegion(head, lo, hi, 'after'));
-        else [headCovered, headPairs] = [covered, pairs];
+        if (resemblesInside(inserted, lo + covered, hi, 'after') || !pairsAreClear(pairs, lo, hi) || closesOutside(inserted.map((s) => sk[s]!))) {
+          const placed = placeByContext(head, lo, hi, 'after');
+          if (placed) [headCovered, headPairs] = [placed.end - lo, placed.pairs];
+          else unresolved.push(boundaryRegion(head, lo, hi, 'after'));
+        } else [headCovered, headPairs] = [covered, pairs];
       }
       let tailCovered = 0;
       let tailPairs: Map<number, number> | undefined;
       if (!isBlankRun(tail)) {
         const { covered, pairs } = pairFromEnd(tail, lo + headCovered, hi);
         const inserted = tail.filter((s) => !pairs.has(s));
-        if (resemblesInside(inserted, lo + headCovered, hi - covered, 'before') || !pairsAreClear(pairs, lo, hi) || closesOutside(inserted.map((s) => sk[s]!))) unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
-        else [tailCovered, tailPairs] = [covered, pairs];
+        if (resemblesInside(inserted, lo + headCovered, hi - covered, 'before') || !pairsAreClear(pairs, lo, hi) || closesOutside(inserted.map((s) => sk[s]!))) {
+          const placed = placeByContext(tail, lo + headCovered, hi, 'before');
+          if (placed) [tailCovered, tailPairs] = [hi - placed.start, placed.pairs];
+          else unresolved.push(boundaryRegion(tail, lo, hi, 'before'));
+        } else [tailCovered, tailPairs] = [covered, pairs];
       }
       if (headPairs) emitPaired(head, headPairs);
       emitOriginal(lo + headCovered, hi - tailCovered);
       if (tailPairs) emitPaired(tail, tailPairs);
+    }
+
+    /**
+     * A run beside a marker that the usual pairing cannot place for certain, placed instead by the
+     * unchanged context line it shows beside the marker (run-placement.ts): the nearest place
+     * where that context makes the smallest literal edit up to the anchor.
+     */
+    function placeByContext(run: number[], lo: number, hi: number, side: 'after' | 'before'): { start: number; end: number; pairs: Map<number, number> } | undefined {
+      const placed = placeRunByContext(run.map((s) => squash(sk[s]!)), docKeys.loose, lo, hi, side === 'after' ? 'after' : 'before', AMBIGUITY_WINDOW);
+      if (!placed) return undefined;
+      const pairs = new Map<number, number>();
+      for (const [k, o] of placed.matches) pairs.set(run[k]!, o);
+      return { start: placed.start, end: placed.end, pairs };
     }
 
     /** Sketch lines; a paired one that differs from its document line only in whitespace is the document's line. */

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { closesOutside, leakedMarkers, looksLikeElision, maxSimilarity, mergeSketch, profile, profileSimilarity, squash } from '../../daemon/apply/index.js';
+import { closesOutside, leakedMarkers, looksLikeElision, maxSimilarity, mergeSketch, placeRunByContext, profile, profileSimilarity, squash } from '../../daemon/apply/index.js';
+
+const pick = (placement: ReturnType<typeof placeRunByContext>) => placement && { start: placement.start, end: placement.end, cost: placement.cost, regions: placement.regions };
 
 const store = `import a from 'a';
 import b from 'b';
@@ -353,6 +355,48 @@ def test_globals():
   const result = mergeSketch(source, sketch);
   assert.ok(result.unresolved.some((region) => /show some of them again/.test(region.message)), JSON.stringify(result.unresolved));
   assert.ok(result.text.includes('def test_two():'), 'the second test is kept');
+});
+
+test('a run beside a marker is placed by the context line it shows, even when that line is not unique', () => {
+  // Every test ends with the same assert, and the new test's first line resembles its
+  // neighbour's: the assert shown beside the marker pins the new test after `test_map`.
+  const tests = 'def test_list(client):\n    rv = client.get("/list")\n    assert rv.status_code == 200\n\n\ndef test_map(client):\n    rv = client.get("/map")\n    assert rv.status_code == 200\n\n\ndef test_print(client):\n    rv = client.get("/print")\n    assert rv.data == b"1"\n';
+  const added = 'def test_map_keys(client):\n    keys = list(client.get_json("/map"))\n    assert keys == ["a"]\n\n\n';
+  assert.equal(merged(tests, `# ...\n    assert rv.status_code == 200\n\n\n${added}def test_print(client):\n# ...\n`), tests.replace('def test_print', `${added}def test_print`));
+  // Context lines repeated elsewhere: their nearest occurrence before the anchor, and the line the
+  // sketch leaves out between them and the anchor (no marker there) is deleted.
+  const py = 'def test_a(app):\n    rv = app.get("/")\n    assert rv.status_code == 200\n\n\ndef test_b(app):\n    rv = app.get("/")\n    assert rv.status_code == 200\n\n\n@pytest.mark.skip\ndef test_c(app):\n    pass\n';
+  assert.equal(merged(py, '# ...\n    rv = app.get("/")\n    assert rv.status_code == 200\n\n\ndef test_c(app):\n    pass\n'), py.replace('@pytest.mark.skip\n', ''));
+});
+
+test('context placement: the smallest edit wins, unless another place explains the run as fewer separate changes', () => {
+  const doc = ['defcheck(f):', 'try:', "f('/etc/passwd')", 'exceptNotFound:', 'pass', 'else:', 'assert0', 'try:', "f('../x')", 'exceptNotFound:', 'pass', 'else:', 'assert0'];
+  // A changed copy of the second try block, shown after the first block's tail: reusing the
+  // second block's lines is the smaller edit and one change.
+  const changed = ['pass', 'else:', 'assert0', 'try:', "f('..\\x')", 'exceptNotFound:', 'pass', 'else:', 'assert0'];
+  assert.deepEqual(pick(placeRunByContext(changed, doc, 1, 13, 'before')), { start: 4, end: 13, cost: 2, regions: 1 });
+  // With a new line before it, that reading is two changes, while inserting the whole block after
+  // the second try is one: new code that repeats its neighbour's lines is not folded into them.
+  const inserted = ['pass', 'else:', 'assert0', 'importos', 'try:', "f('..\\x')", 'exceptNotFound:', 'pass', 'else:', 'assert0'];
+  assert.equal(placeRunByContext(inserted, doc, 1, 13, 'before'), undefined);
+  // Mirrored for a run after an anchor, and no context beside the marker means no placement.
+  assert.deepEqual(pick(placeRunByContext(['try:', "f('/etc/passwd')", 'exceptNotFound:', 'pass', 'log(e)', 'else:'], doc, 1, 13, 'after')), { start: 1, end: 6, cost: 1, regions: 1 });
+  assert.equal(placeRunByContext(['newline()', 'pass'], doc, 1, 13, 'before'), undefined);
+});
+
+test('short unshown lines at the edge of a marker-using sketch are deleted unless they import or define something', () => {
+  const module = '# -*- coding: utf-8 -*-\n"""\n    demo\n    ~~~~\n"""\nimport os\n\n\ndef main():\n    return os.getcwd()\n';
+  assert.equal(merged(module, 'import os\n\n\ndef main():\n# ... existing code ...\n'), module.replace('# -*- coding: utf-8 -*-\n"""\n    demo\n    ~~~~\n"""\n', ''));
+  // The same at the end; an import left out at the start is kept and reported.
+  const withMain = module + '\n\nif __name__ == "__main__":\n    main()\n';
+  assert.equal(merged(withMain, '# ...\ndef main():\n    return os.getcwd()\n'), module);
+  const imports = 'import os\nimport sys\n\n\ndef main():\n    return os.getcwd()\n';
+  const result = mergeSketch(imports, 'def main():\n    return os.getcwd() or sys.argv[0]\n# ...\n');
+  assert.equal(result.text, imports.replace('os.getcwd()', 'os.getcwd() or sys.argv[0]'));
+  assert.match(result.unresolved[0]!.message, /at its start.*they were kept/);
+  // Long unshown edges are kept whatever they hold.
+  const long = Array.from({ length: 12 }, (_, i) => `# note ${i}`).join('\n') + '\ndef main():\n    return 1\n';
+  assert.match(mergeSketch(long, 'def main():\n    return 2\n# ...\n').unresolved[0]?.message ?? '', /at its start/);
 });
 
 test('bad input: empty sketch, markers only, another language', () => {

@@ -1,7 +1,7 @@
 // Apply benchmark.
 //
 //   npm run bench -- apply [--repo GIT_DIR ...] [--commits N] [--skip-accuracy] [--skip-speculative]
-//                         [--dump-wrong DIR] [--model-dir DIR]   (or CARET_APPLY_MODEL_DIR: a real ONNX model, e.g. Qwen2.5-Coder)
+//                         [--dump-wrong DIR] [--dump-declined DIR] [--model-dir DIR]   (or CARET_APPLY_MODEL_DIR: a real ONNX model, e.g. Qwen2.5-Coder)
 //
 // 1. Accuracy on real history: for commits that change one region of a file, the sketch is the
 //    changed region with unchanged surroundings elided in several styles (test/apply/corpus.ts).
@@ -28,6 +28,8 @@ interface Options {
   modelDir?: string;
   /** Writes every wrong case there as JSON (original, sketch, expected, actual), for study. */
   dumpWrong?: string;
+  /** Writes every declined case there as JSON (with the unresolved regions), for study. */
+  dumpDeclined?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -45,6 +47,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--skip-speculative') options.skipSpeculative = true;
     else if (flag === '--model-dir') options.modelDir = value();
     else if (flag === '--dump-wrong') options.dumpWrong = value();
+    else if (flag === '--dump-declined') options.dumpDeclined = value();
     else throw new Error(`unknown flag ${flag}`);
   }
   if (options.repos.length === 0) {
@@ -119,8 +122,15 @@ function accuracy(options: Options): void {
     const tally = byStyle.get(item.style) ?? { exact: 0, declined: 0, wrong: 0 };
     byStyle.set(item.style, tally);
     let outcome: keyof Tally;
-    if (result.refusal || result.unresolved.length > 0) outcome = 'declined';
-    else if (result.text === item.expected) outcome = 'exact';
+    if (result.refusal || result.unresolved.length > 0) {
+      outcome = 'declined';
+      if (options.dumpDeclined) {
+        mkdirSync(options.dumpDeclined, { recursive: true });
+        const name = `${total.declined}-${item.id.replace(/[^\w.-]+/g, '_')}.json`;
+        const why = result.refusal ? [result.refusal] : result.unresolved;
+        writeFileSync(join(options.dumpDeclined, name), JSON.stringify({ ...item, unresolved: why.map(({ kind, message }) => ({ kind, message })) }, null, 1));
+      }
+    } else if (result.text === item.expected) outcome = 'exact';
     else {
       outcome = 'wrong';
       if (wrongExamples.length < 12) wrongExamples.push(`${item.id} [${item.style}]`);
