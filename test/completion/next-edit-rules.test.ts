@@ -2,6 +2,7 @@
 // and which analogous site (and only which) is proposed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { type OffsetEdit, propagateEdit } from '../../daemon/completion/index.js';
 
 const doc = (text: string) => ({ uri: 'file:///u', languageId: 'python', version: 2, text });
@@ -126,4 +127,26 @@ test('next edit: a type alias introduced replaces its spelled-out type below it'
   const after = 'type Hits = ReadonlyArray<{ path: string }>;\n\n' + before;
   const proposals = proposalsAfter(after, 0, '', 'type Hits = ReadonlyArray<{ path: string }>;\n\n');
   assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('() => ReadonlyArray<{ path: string }>', '() => Hits')]);
+});
+
+test('next edit: any edit of any text gets proposals inside the document that leave the user\'s edit alone (property)', () => {
+  const piece = fc.constantFrom('a', 'x1', 'foo', ' ', '  ', '\t', '\n', '\r\n', '#', '//', '"', "'", '`', '(', ')', '[', ']', '{', '}', ',', '.', '=', ';', '2012', 'é', '\\', '*', 'def ', 'const ', 'import ', ' as ', '$');
+  const text = fc.array(piece, { maxLength: 60 }).map((parts) => parts.join(''));
+  fc.assert(
+    fc.property(text, fc.nat(), fc.nat(), text, (before, a, b, inserted) => {
+      const start = Math.min(a, b) % (before.length + 1);
+      const end = Math.min(before.length, start + (Math.max(a, b) % 12));
+      const deleted = before.slice(start, end);
+      const after = before.slice(0, start) + inserted + before.slice(end);
+      const proposals = propagateEdit({ edit: { uri: 'file:///u', offset: start, deletedText: deleted, insertedText: inserted }, document: doc(after), cursorOffset: start, others: [] });
+      for (const p of proposals) {
+        for (const e of p.edits) {
+          assert.ok(e.start >= 0 && e.start <= e.end && e.end <= after.length);
+          // Never inside the user's own edit (that would undo it).
+          assert.ok(e.end <= start || e.start >= start + inserted.length || inserted.length === 0);
+        }
+      }
+    }),
+    { numRuns: 400 },
+  );
 });

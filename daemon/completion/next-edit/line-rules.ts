@@ -147,10 +147,8 @@ export function commentRemovalRule(change: LineChange, deletedText: string, inse
   const at = change.offsetInLine;
   if (comment < 0 || (at < comment && line.slice(at, comment).trim() !== '')) return undefined;
   const lead = deletedText.length - deletedText.trimStart().length;
-  const pattern = new RegExp(
-    escapeRegExp(deletedText).replace(/\\\[[^\]]*?\\\]/g, '\\[[^\\]\\n]*\\]').replace(/\\\([^)]*?\\\)/g, '\\([^)\\n]*\\)'),
-    'g',
-  );
+  const pattern = directivePattern(deletedText);
+  if (!pattern) return undefined;
   return (document, exclude) => {
     const out = [];
     const text = document.text;
@@ -165,6 +163,19 @@ export function commentRemovalRule(change: LineChange, deletedText: string, inse
     }
     return out;
   };
+}
+
+/** The deleted text as a pattern in which bracketed details (`[attr]`, `(E501)`) may differ. */
+function directivePattern(deletedText: string): RegExp | undefined {
+  const source = escapeRegExp(deletedText)
+    .replace(/\\\[[^\]]*?\\\]/g, '\\[[^\\]\\n]*\\]')
+    .replace(/\\\([^)]*?\\\)/g, '\\([^)\\n]*\\)');
+  try {
+    return new RegExp(source, 'g');
+  } catch {
+    // An odd mix of escaped brackets: no pattern, no proposal (never an error).
+    return undefined;
+  }
 }
 
 /** Where a line comment (`//` or `#`, outside strings) starts, or -1. */
