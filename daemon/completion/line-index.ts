@@ -21,6 +21,20 @@ export interface IndexableDocument {
 const HEAD = /^(?:[A-Za-z_$][\w$]*|\d+|\S)/;
 export const headOf = (trimmed: string) => HEAD.exec(trimmed)?.[0] ?? '';
 
+const WORD = /[A-Za-z_$][\w$]{2,}/g;
+/**
+ * The key a word of three or more characters is indexed under: its first four characters, so
+ * that a word still being typed (four characters or more) finds the lines holding it whole.
+ */
+export const wordKey = (word: string) => word.slice(0, 4);
+
+/** The distinct word keys of a line. */
+export function wordKeysOf(text: string): Set<string> {
+  const keys = new Set<string>();
+  for (const match of text.matchAll(WORD)) keys.add(wordKey(match[0]));
+  return keys;
+}
+
 export function computeLineStarts(text: string): number[] {
   const starts = [0];
   for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
@@ -109,6 +123,8 @@ export class DocumentLineIndex {
   readonly byHead = new Map<string, Set<IndexedLine>>();
   readonly byStart = new Map<string, Set<IndexedLine>>();
   readonly byTrimmed = new Map<string, Set<IndexedLine>>();
+  /** Lines by the keys of the words they hold (`wordKey`): where a line's last tokens typed recur mid-line. */
+  readonly byWord = new Map<string, Set<IndexedLine>>();
 
   constructor(readonly uri: string, public languageId: string) {}
 
@@ -164,6 +180,7 @@ export class DocumentLineIndex {
     this.byHead.clear();
     this.byStart.clear();
     this.byTrimmed.clear();
+    this.byWord.clear();
     this.lines = [];
     for (let i = 0; i < starts.length; i++) {
       const line = this.makeLine(text, starts, i, false);
@@ -186,6 +203,7 @@ export class DocumentLineIndex {
     addTo(this.byHead, headOf(line.trimmed), line);
     if (line.trimmed.length >= 3) addTo(this.byStart, line.trimmed.slice(0, 3), line);
     addTo(this.byTrimmed, line.trimmed, line);
+    for (const key of wordKeysOf(line.trimmed)) addTo(this.byWord, key, line);
   }
 
   private unindex(line: IndexedLine): void {
@@ -193,5 +211,6 @@ export class DocumentLineIndex {
     removeFrom(this.byHead, headOf(line.trimmed), line);
     if (line.trimmed.length >= 3) removeFrom(this.byStart, line.trimmed.slice(0, 3), line);
     removeFrom(this.byTrimmed, line.trimmed, line);
+    for (const key of wordKeysOf(line.trimmed)) removeFrom(this.byWord, key, line);
   }
 }

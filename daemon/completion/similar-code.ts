@@ -4,7 +4,7 @@
 // scored by how much context it shares with the cursor (matching lines above, same file, nearby);
 // continuations vote with their scores. The winner is shown only when it clearly wins and the
 // shared context is long enough: silence beats a wrong guess.
-import { DocumentLineIndex, type IndexableDocument, type IndexedLine } from './line-index.js';
+import { DocumentLineIndex, type IndexableDocument, type IndexedLine, wordKey } from './line-index.js';
 import { tokenize, tokenSpans } from './text.js';
 
 export interface SimilarCodeOptions {
@@ -30,7 +30,11 @@ export interface SimilarCodeAnswer {
   confidence: number;
   /** Where the winning continuation was found. */
   source: { uri: string; line: number };
+  /** What the confidence was made of (diagnostics). */
+  detail: { share: number; context: number; votes: number; candidates: number; tailMatched: boolean; tailTokens: number; tailElsewhere: boolean; sameDocument: boolean };
 }
+
+const CONTEXT_WEIGHT = 8;
 
 interface Candidate {
   index: DocumentLineIndex;
@@ -89,7 +93,9 @@ export class SimilarCodeEngine {
         if (!want || !mine || mine.trimmed !== want.trimmed) break;
         context++;
       }
-      let weight = (1 + 2 * context) * partial;
+      // Each matching line above multiplies the weight: one candidate that shares the context
+      // outvotes many that merely start the same way.
+      let weight = CONTEXT_WEIGHT ** context * partial;
       if (index === current) weight *= 1.5 + 1 / (1 + Math.abs(line.no - cursorLine) / 40);
       candidates.push({ index, line, continuation, weight, context });
     };
@@ -118,9 +124,12 @@ export class SimilarCodeEngine {
       });
     }
     let tailMatched = false;
+    let tailTokens = 0;
+    let tailElsewhere = false;
     if (candidates.length === 0 && head.length < typed.length) {
       // No line starts like this one: match the last tokens typed instead (the longest tail of
-      // four, three or two tokens found), within lines that start with the same token.
+      // four, three or two tokens found), within lines that start with the same token, else
+      // within any line holding the tail's rarest word.
       const spans = tokenSpans(typed);
       const tails = [4, 3, 2]
         .filter((count) => spans.length > count)
@@ -128,23 +137,13 @@ export class SimilarCodeEngine {
         .filter((tail) => tail.trim().length >= 3);
       const shortest = tails[tails.length - 1];
       if (shortest) {
-        const found: Array<{ index: DocumentLineIndex; line: IndexedLine; end: number; rank: number }> = [];
-        let bestRank = tails.length;
-        budget = this.maxScan;
-        scan((index) => index.byHead.get(head), (index, line) => {
-          if (index === current && line.no === cursorLine) return;
-          if (line.trimmed.indexOf(shortest, head.length) < 0) return;
-          for (let rank = 0; rank < tails.length; rank++) {
-            const at = line.trimmed.indexOf(tails[rank]!, head.length);
-            // A tail at the very end of the line has nothing to continue with.
-            if (at < 0 || at + tails[rank]!.length >= line.trimmed.length) continue;
-            found.push({ index, line, end: at + tails[rank]!.length, rank });
-            bestRank = Math.min(bestRank, rank);
-            return;
-          }
-        });
-        for (const match of found) if (match.rank === bestRank) consider(match.index, match.line, match.end, 0.5);
+        const found = this.findTails(sources, current, cursorLine, tails, head, (index) => index.byHead.get(head));
+        const word = found.length === 0 ? rarestWord(shortest, sources) : undefined;
+        const elsewhere = word ? this.findTails(sources, current, cursorLine, tails, '', (index) => index.byWord.get(word)) : [];
+        for (const match of found.length > 0 ? found : elsewhere) consider(match.index, match.line, match.end, 0.5);
         tailMatched = candidates.length > 0;
+        tailTokens = tokenize((found.length > 0 ? found : elsewhere)[0]?.tail ?? '').length;
+        tailElsewhere = found.length === 0;
       }
     }
     if (candidates.length === 0 || candidates.length > this.maxCandidates * 4) return null;
@@ -166,8 +165,9 @@ export class SimilarCodeEngine {
     if (!winner) return null;
     const share = winner.weight / total;
     const typedTokens = tokenize(typed).length;
-    const evidence = (tailMatched ? 2 : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
-    let confidence = share * Math.min(1, evidence / 5);
+    // A tail match is as strong as the tail it matched (two to four tokens).
+    const evidence = (tailMatched ? tailTokens : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
+    let confidence = share * Math.min(1, evidence / evidenceNeeded(tokenize(winner.best.continuation).length));
     // Prose in a comment rarely repeats word for word: without matching lines above it, a
     // comment's continuation is a guess, held to a higher bar.
     if (winner.best.context === 0 && isCommentLine(linePrefix)) confidence *= 0.8;
@@ -176,7 +176,48 @@ export class SimilarCodeEngine {
     if (!lineSuffix && confidence >= 0.8 && winner.best.context >= 1 && /[{(\[:]$/.test(suggestion)) {
       suggestion += blockAfter(winner.best.index, winner.best.line, leadingIndent(linePrefix));
     }
-    return { text: suggestion, confidence, source: { uri: winner.best.index.uri, line: winner.best.line.no } };
+    return {
+      text: suggestion,
+      confidence,
+      source: { uri: winner.best.index.uri, line: winner.best.line.no },
+      detail: { share, context: winner.best.context, votes: winner.count, candidates: candidates.length, tailMatched, tailTokens, tailElsewhere, sameDocument: winner.best.index === current },
+    };
+  }
+
+  /**
+   * Lines (from `linesOf` each source, within the scan budget) holding one of `tails` (longest
+   * first) after their first `skip` characters with text after it; only the matches of the
+   * longest tail found are kept. `end` is where the continuation starts.
+   */
+  private findTails(
+    sources: readonly DocumentLineIndex[],
+    current: DocumentLineIndex,
+    cursorLine: number,
+    tails: readonly string[],
+    skip: string,
+    linesOf: (index: DocumentLineIndex) => Iterable<IndexedLine> | undefined,
+  ): Array<{ index: DocumentLineIndex; line: IndexedLine; end: number; tail: string }> {
+    const shortest = tails[tails.length - 1]!;
+    const found: Array<{ index: DocumentLineIndex; line: IndexedLine; end: number; rank: number; tail: string }> = [];
+    let bestRank = tails.length;
+    let budget = this.maxScan;
+    for (const index of sources) {
+      for (const line of linesOf(index) ?? []) {
+        if (budget-- <= 0) break;
+        if (index === current && line.no === cursorLine) continue;
+        if (line.trimmed.indexOf(shortest, skip.length) < 0) continue;
+        for (let rank = 0; rank < tails.length; rank++) {
+          const at = line.trimmed.indexOf(tails[rank]!, skip.length);
+          // A tail at the very end of the line has nothing to continue with.
+          if (at < 0 || at + tails[rank]!.length >= line.trimmed.length) continue;
+          found.push({ index, line, end: at + tails[rank]!.length, rank, tail: tails[rank]! });
+          bestRank = Math.min(bestRank, rank);
+          break;
+        }
+      }
+      if (budget <= 0) break;
+    }
+    return found.filter((match) => match.rank === bestRank);
   }
 
   /** Keeps the indexes of these documents only (the others were closed). */
@@ -245,6 +286,35 @@ function blockAfter(index: DocumentLineIndex, opener: IndexedLine, indent: strin
 /** Whether the text typed on a line is a comment (a line comment, or a block comment's line). */
 export function isCommentLine(linePrefix: string): boolean {
   return /^\s*(?:\/\/|#(?!include|define|if|pragma|!)|\/\*|\*(?:\s|$)|--\s|;)/.test(linePrefix);
+}
+
+/**
+ * Evidence (tokens typed or matched, lines of matching context, votes) a continuation of
+ * `tokens` tokens needs for full confidence: a long continuation copied from one place is
+ * usually only partly right, so past six tokens each token asks for three quarters of a unit more.
+ */
+export function evidenceNeeded(tokens: number): number {
+  return 5 + Math.max(0, tokens - 6) * 0.75;
+}
+
+/**
+ * The key (`wordKey`) of the word of `tail` that the fewest lines of `sources` hold: the cheapest
+ * way to find the lines holding the whole tail. Words of three characters count only when
+ * complete (not the last token, which may still be being typed).
+ */
+export function rarestWord(tail: string, sources: readonly DocumentLineIndex[]): string | undefined {
+  const spans = tokenSpans(tail);
+  let best: string | undefined;
+  let fewest = Infinity;
+  spans.forEach((span, k) => {
+    if (!/^[A-Za-z_$]/.test(span.text) || span.text.length < 3) return;
+    if (span.text.length < 4 && k === spans.length - 1 && span.end === tail.length) return;
+    const key = wordKey(span.text);
+    let count = 0;
+    for (const index of sources) count += index.byWord.get(key)?.size ?? 0;
+    if (count > 0 && count < fewest) [best, fewest] = [key, count];
+  });
+  return best;
 }
 
 /** A line worth using as context on its own: not a lone brace or keyword. */

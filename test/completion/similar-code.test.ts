@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DocumentLineIndex, evidenceNeeded, rarestWord, SimilarCodeEngine, wordKeysOf } from '../../daemon/completion/index.js';
+
+const doc = (uri: string, text: string, version = 1, languageId = 'typescript') => ({ uri, languageId, version, text });
+const at = (text: string) => {
+  const offset = text.indexOf('█');
+  return { text: text.replace('█', ''), offset };
+};
+const complete = (text: string, others: ReturnType<typeof doc>[] = []) => {
+  const cursor = at(text);
+  return new SimilarCodeEngine({ eager: true }).complete({ document: doc('file:///a.ts', cursor.text), offset: cursor.offset, others });
+};
+
+test('line index: lines by word key, kept up to date by edits', () => {
+  assert.deepEqual([...wordKeysOf('items.map(toRow, io)')], ['item', 'map', 'toRo'], 'words of three or more characters, by their first four');
+  const index = new DocumentLineIndex('u', 'ts');
+  index.update(doc('u', 'render(items);\nother();\n'));
+  assert.equal(index.byWord.get('item')?.size, 1);
+  index.update(doc('u', 'render(rows);\nother();\n', 2));
+  assert.equal(index.byWord.get('item'), undefined);
+  assert.equal(index.byWord.get('rows')?.size, 1);
+});
+
+test('similar code: the last tokens typed are found inside lines that start differently', () => {
+  // No other line starts with "return": the tail "items.map(" is in a line that starts with "result".
+  const answer = complete('result = render(items.map(toRow), true);\nlet other = 1;\nreturn render(items.map(█\n');
+  assert.equal(answer?.text, 'toRow), true);');
+  assert.ok(answer.confidence >= 0.5, String(answer.confidence));
+  assert.ok(answer.detail.tailMatched);
+  // The rarest complete word of the tail is the one looked up; a short last word may be unfinished.
+  const index = new DocumentLineIndex('u', 'ts');
+  index.update(doc('u', 'map(a)\nmap(b)\nitems.map(c)\n'));
+  assert.equal(rarestWord('items.map(', [index]), 'item');
+  assert.equal(rarestWord('x.ma', [index]), undefined);
+});
+
+test('similar code: a longer matched tail is stronger evidence than a shorter one', () => {
+  const four = complete('total = sum(values, start + offset);\nshow(values, start + offset█\n');
+  const two = complete('total = sum(values, start + offset);\nshow(count + offset█\n');
+  assert.equal(four?.text, ');');
+  assert.equal(two?.text, ');');
+  assert.equal(four.detail.tailTokens, 4);
+  assert.equal(two.detail.tailTokens, 2);
+  assert.ok(four.confidence > two.confidence, `${four.confidence} vs ${two.confidence}`);
+});
+
+test('similar code: a long continuation needs more evidence than a short one', () => {
+  assert.equal(evidenceNeeded(1), 5);
+  assert.equal(evidenceNeeded(6), 5);
+  assert.ok(evidenceNeeded(14) > 10);
+  const long = complete('config.set("alpha", beta, gamma, delta, epsilon, zeta, eta, theta);\nconfig.set(█\n');
+  const short = complete('config.set("alpha");\nconfig.set(█\n');
+  assert.equal(short?.text, '"alpha");');
+  assert.ok(short.confidence >= 0.5);
+  assert.ok(long && long.confidence < 0.5, `one copy of a 17-token continuation is a guess: ${long?.confidence}`);
+});
+
+test('similar code: one candidate sharing the lines above outvotes several that only start the same way', () => {
+  const answer = complete(
+    'x = load();\ny = parse(x);\nresult = compute(a);\n\nresult = compute(b);\nfoo();\nresult = compute(c);\nbar();\nresult = compute(d);\n\nx = load();\ny = parse(x);\nresult = compute(█\n',
+  );
+  assert.equal(answer?.text, 'a);');
+  assert.ok(answer.confidence >= 0.9, String(answer.confidence));
+});
