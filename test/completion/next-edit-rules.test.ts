@@ -150,3 +150,15 @@ test('next edit: any edit of any text gets proposals inside the document that le
     { numRuns: 400 },
   );
 });
+
+test('next edit: a removed line is found however the deletion was recorded, and only where it stands once more', () => {
+  const before = 'function a() {\n  var self = this;\n  var list = [];\n}\nfunction b() {\n  var self = this;\n  var done = 1;\n}\n';
+  const after = before.replace('  var self = this;\n  var list', '  var list');
+  // Recorded mid-line, as a minimal text diff sees it: `self = this;\n  var ` went.
+  const at = after.indexOf('var list') + 'var '.length;
+  const proposals = proposalsAfter(after, at, 'self = this;\n  var ', '');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('  var self = this;\n  var done', '  var done')]);
+  // Two more copies: an idiom that stays where it is.
+  const idiom = after + 'function c() {\n  var self = this;\n}\n';
+  assert.deepEqual(proposalsAfter(idiom, at, 'self = this;\n  var ', ''), []);
+});
