@@ -571,7 +571,7 @@ function siblingCalls(qualifier: string, oldArgs: string[], newArgs: string[]): 
       const open = match.index + match[0].length - 1;
       const site = parseCall(document.text, open, match[1]!);
       if (!site || overlaps(site.open, site.close, exclude) || site.args.length !== oldArgs.length || site.args.some((arg, k) => arg !== oldArgs[k])) continue;
-      out.push(proposal(document, [{ start: site.open + 1, end: site.close, newText: newArgs.join(', ') }], `change arguments of ${qualifier}.${match[1]}(…) alike`));
+      out.push(proposal(document, [{ start: site.open + 1, end: site.close, newText: newArgs.join(', ') }], `align arguments of ${qualifier}.${match[1]}(…)`));
     }
     return out;
   };
@@ -692,7 +692,7 @@ function removedLinesRule(removedLines: string[]): Rule | undefined {
         cursor++;
       }
       if (k < removed.length || overlaps(offset, end, exclude)) continue;
-      out.push(proposal(document, [{ start: offset, end: Math.min(end, document.text.length), newText: '' }], `remove ${removed.join(' / ')}`));
+      out.push(proposal(document, [{ start: offset, end: Math.min(end, document.text.length), newText: '' }], `delete ${removed.join(' / ')}`));
     }
     // Lines found in several places (`var self = this;`) are an idiom that stays elsewhere; one
     // remaining copy is the duplicate being cleaned up (express: 7 right in 11 with this cap,
