@@ -73,6 +73,8 @@ const AMBIGUITY_WINDOW = 400;
  */
 const SMALL_DELETION = 3;
 const ISLAND_RUN = 2;
+/** A line placing a sketch by similarity alone must beat every other document line by this much. */
+const CLEAR_MARGIN = 0.25;
 /** A sketch without markers that covers this share of the file's lines is the whole new file. */
 const WHOLE_FILE_SHARE = 0.9;
 
@@ -151,6 +153,60 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     };
   }
 
+  /**
+   * When no line is unique, a sketch of one code run can still be placed by what it shows: a run
+   * that reaches the file's edge (no marker there) by the context beside its marker, placed from
+   * that edge; a run between two markers by its one line that is a clear edit of a single
+   * document line (the best match by far), with context on both sides placing the lines around it.
+   * The lines so placed become the anchors.
+   */
+  function anchorsByContext(isMarker: readonly boolean[]): Array<[number, number]> {
+    const code: number[] = [];
+    for (let s = 0; s < sk.length; s++) if (!isMarker[s] && sk[s]!.trim() !== '') code.push(s);
+    if (code.length === 0 || code.some((s, k) => k > 0 && isMarker.slice(code[k - 1]!, s).some(Boolean))) return [];
+    const run: number[] = [];
+    for (let s = code[0]!; s <= code[code.length - 1]!; s++) run.push(s);
+    const markerBefore = isMarker.slice(0, code[0]).some(Boolean);
+    const markerAfter = isMarker.slice(code[code.length - 1]! + 1).some(Boolean);
+    const keys = (lines: number[]) => lines.map((t) => squash(sk[t]!));
+    const placed = (lines: number[], lo: number, hi: number, side: 'before' | 'after', removing = true) => {
+      const placement = placeRunByContext(keys(lines), docKeys.loose, lo, hi, side, AMBIGUITY_WINDOW);
+      if (!placement || (!removing && nonBlankIn(placement.start, placement.end) > placement.matches.size)) return undefined;
+      return [...placement.matches].map(([k, o]): [number, number] => [lines[k]!, o]);
+    };
+    const nonBlankIn = (from: number, to: number) => docKeys.loose.slice(from, to).filter((key) => key !== '').length;
+    // Placed from the file's edge, the run must reproduce a line that says something: closing
+    // brackets alone occur everywhere.
+    const informative = (pairs: Array<[number, number]> | undefined) => (pairs?.some(([t]) => !isTrivialLine(sk[t]!)) ? pairs : []);
+    if (markerBefore && !markerAfter) return informative(placed(run, 0, doc.length, 'before'));
+    if (!markerBefore && markerAfter) return informative(placed(run, 0, doc.length, 'after'));
+    if (!markerBefore || !markerAfter) return [];
+    // The line that is the clearest edit of exactly one document line.
+    let pivot: { s: number; o: number; score: number } | undefined;
+    for (const t of run) {
+      if (isTrivialLine(sk[t]!)) continue;
+      const mine = profile(sk[t]!);
+      let best = -1;
+      let bestScore = 0;
+      let second = 0;
+      for (let o = 0; o < doc.length; o++) {
+        if (maxSimilarity(mine, docKeys.loose[o]!) < REPLACE_SIMILARITY) continue;
+        const score = profileSimilarity(mine, docProfiles.get(o));
+        if (score > bestScore) [second, bestScore, best] = [bestScore, score, o];
+        else if (score > second) second = score;
+      }
+      if (best >= 0 && bestScore >= REPLACE_SIMILARITY && bestScore < 1 && second < bestScore - CLEAR_MARGIN && (!pivot || bestScore > pivot.score)) pivot = { s: t, o: best, score: bestScore };
+    }
+    if (!pivot) return [];
+    const before = run.filter((t) => t < pivot.s);
+    const after = run.filter((t) => t > pivot.s);
+    if (before.every((t) => sk[t]!.trim() === '') || after.every((t) => sk[t]!.trim() === '')) return [];
+    // Placed by a line that is not equal to anything, the lines around it may only add code.
+    const left = placed(before, Math.max(0, pivot.o - AMBIGUITY_WINDOW), pivot.o, 'before', false);
+    const right = placed(after, pivot.o + 1, Math.min(doc.length, pivot.o + 1 + AMBIGUITY_WINDOW), 'after', false);
+    return left && right ? [...left, [pivot.s, pivot.o], ...right] : [];
+  }
+
   function mergeFrom(initialBanned: ReadonlySet<number>): { result: MergeResult; conflicts: number[] } {
     // Anchors inside new code are demoted and the alignment redone without them, so that the
     // places they stole from (by being unique) go back to the lines that really anchor there.
@@ -166,6 +222,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       match = alignLines(sk, isMarker, doc, banned, dropped, docKeys);
     }
     for (let s = 0; s < sk.length; s++) if (looksMarker[s] && match[s]! < 0) isMarker[s] = true;
+    if (!match.some((o) => o >= 0)) for (const [s, o] of anchorsByContext(isMarker)) match[s] = o;
     const markerCount = isMarker.filter(Boolean).length;
     const anchors: Array<[number, number]> = [];
     for (let s = 0; s < sk.length; s++) if (match[s]! >= 0) anchors.push([s, match[s]!]);

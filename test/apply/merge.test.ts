@@ -384,6 +384,20 @@ test('context placement: the smallest edit wins, unless another place explains t
   assert.equal(placeRunByContext(['newline()', 'pass'], doc, 1, 13, 'before'), undefined);
 });
 
+test('a sketch with no unique line is placed by its context: from the file edge, or around a clear edit of one line', () => {
+  // Every line the sketch shows occurs twice; it ends at the file's end (no marker there).
+  const tests = "test('a', () => {\n  assert.equal(count(), 1);\n});\n\ntest('b', () => {\n  assert.equal(count(), 1);\n});\n";
+  const added = "\ntest('c', () => {\n  assert.equal(count(), 2);\n});\n";
+  assert.equal(merged(tests, `// ...\n  assert.equal(count(), 1);\n});\n${added}`), tests + added);
+  // Between two markers, only brackets besides a changed line: the changed line is a clear edit of
+  // exactly one document line, and the brackets around it are the ones beside that line.
+  const env = 'export function makeEnv(dir) {\n  return {\n    write: () => {\n      save(dir);\n    },\n    cleanup: () => rmSync(dir, { recursive: true }),\n  };\n}\n';
+  const sketch = '// ...\n    },\n    // Retried: late writes may land while the folder is removed.\n    cleanup: () => rmSync(dir, { recursive: true, maxRetries: 10 }),\n  };\n// ...\n';
+  assert.equal(merged(env, sketch), env.replace('    cleanup: () => rmSync(dir, { recursive: true }),\n', '    // Retried: late writes may land while the folder is removed.\n    cleanup: () => rmSync(dir, { recursive: true, maxRetries: 10 }),\n'));
+  // The same edit with only brackets on the file-edge side proves nothing: refused as before.
+  assert.equal(mergeSketch(tests, '// ...\n});\n\ntest(\'c\', () => {\n});\n').refusal?.kind, 'noAnchors');
+});
+
 test('short unshown lines at the edge of a marker-using sketch are deleted unless they import or define something', () => {
   const module = '# -*- coding: utf-8 -*-\n"""\n    demo\n    ~~~~\n"""\nimport os\n\n\ndef main():\n    return os.getcwd()\n';
   assert.equal(merged(module, 'import os\n\n\ndef main():\n# ... existing code ...\n'), module.replace('# -*- coding: utf-8 -*-\n"""\n    demo\n    ~~~~\n"""\n', ''));
