@@ -162,3 +162,14 @@ test('next edit: a removed line is found however the deletion was recorded, and 
   const idiom = after + 'function c() {\n  var self = this;\n}\n';
   assert.deepEqual(proposalsAfter(idiom, at, 'self = this;\n  var ', ''), []);
 });
+
+test('next edit: a string literal changed is changed where the same literal stands whole', () => {
+  const after = "expect('Content-Type', 'text/javascript')\nsend({ type: 'application/json' })\nlog('application/json; charset=utf-8')\n";
+  const at = after.indexOf("'text/javascript'");
+  const proposals = proposalsAfter(after, at, "'application/json'", "'text/javascript'");
+  // Not inside a longer literal, which is another value.
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace("type: 'application/json'", "type: 'text/javascript'")]);
+  // Code changed beside the literal: not this rule's.
+  const mixed = "expect(type, 'text/javascript')\nsend({ type: 'application/json' })\n";
+  assert.deepEqual(proposalsAfter(mixed, 0, "expect('Content-Type', 'application/json')", "expect(type, 'text/javascript')"), []);
+});

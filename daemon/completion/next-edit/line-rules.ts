@@ -193,3 +193,50 @@ function commentStart(line: string): number {
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&');
+
+/** The string literals of a line (quotes included), with where each starts. */
+function stringLiterals(line: string): Array<{ start: number; text: string }> {
+  const out: Array<{ start: number; text: string }> = [];
+  for (let i = 0; i < line.length; i++) {
+    const quote = line[i]!;
+    if (quote === '#' || (quote === '/' && line[i + 1] === '/')) break;
+    if (quote !== '"' && quote !== "'" && quote !== '`') continue;
+    let j = i + 1;
+    while (j < line.length && line[j] !== quote) j += line[j] === '\\' ? 2 : 1;
+    if (j >= line.length) break;
+    out.push({ start: i, text: line.slice(i, j + 1) });
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * The one string literal a line edit changed (`'application/json'` to `'text/javascript'`), the
+ * code around it untouched: the same literal elsewhere, whole, changes alike.
+ */
+export function stringLiteralRule(change: LineChange): Rule | undefined {
+  const { oldLines, newLines } = change;
+  if (oldLines.length !== 1 || newLines.length !== 1) return undefined;
+  const [before, after] = [stripCr(oldLines[0]!), stripCr(newLines[0]!)];
+  const a = stringLiterals(before);
+  const b = stringLiterals(after);
+  if (a.length === 0 || a.length !== b.length) return undefined;
+  const changed = a.map((literal, i) => i).filter((i) => a[i]!.text !== b[i]!.text);
+  if (changed.length !== 1) return undefined;
+  const [from, to] = [a[changed[0]!]!, b[changed[0]!]!];
+  // Only the literal changed: the code before and after it is the same.
+  if (before.slice(0, from.start) !== after.slice(0, to.start) || before.slice(from.start + from.text.length) !== after.slice(to.start + to.text.length)) return undefined;
+  if (from.text.length < 6 || !/[A-Za-z]/.test(from.text)) return undefined;
+  return (document, exclude) => {
+    const out = [];
+    const text = document.text;
+    for (let at = text.indexOf(from.text); at >= 0; at = text.indexOf(from.text, at + 1)) {
+      if (overlaps(at, at + from.text.length, exclude)) continue;
+      // A whole literal: the opening quote is not the closing one of another string.
+      const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+      if (!stringLiterals(text.slice(lineStart, at + from.text.length)).some((literal) => literal.start === at - lineStart)) continue;
+      out.push(proposal(document, [{ start: at, end: at + from.text.length, newText: to.text }], `restring ${from.text} → ${to.text}`));
+    }
+    return out;
+  };
+}

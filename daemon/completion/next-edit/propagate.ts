@@ -10,7 +10,7 @@
 // time, nearest to the cursor first. Pure: documents and the edit in, proposals out.
 import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, type TokenSpan, tokenSpans } from '../text.js';
-import { commentRemovalRule, commentSpacingRule, sameLineRule, trailingWhitespaceRule } from './line-rules.js';
+import { commentRemovalRule, commentSpacingRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
 import { type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
 export interface EditDocument {
@@ -107,10 +107,11 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
     const extracted = extractedVariableRule(lines.added, lineStart);
     return multi && extracted ? orElse(multi, extracted) : multi ?? extracted;
   }
-  const sameLine = sameLineRule(change);
-  const substitution = substitutionRule(oldLines, newLines);
-  // An identical copy of the line is the strongest sign of an analogous site: it goes first.
-  return sameLine && substitution ? orElse(sameLine, substitution) : sameLine ?? substitution;
+  // An identical copy of the line is the strongest sign of an analogous site, then an identical
+  // copy of the one string literal the edit changed; then the token rules. Each runs where the
+  // ones before it find no site.
+  const rules = [sameLineRule(change), stringLiteralRule(change), substitutionRule(oldLines, newLines)];
+  return rules.filter((rule): rule is Rule => rule !== undefined).reduce<Rule | undefined>((chain, rule) => (chain ? orElse(chain, rule) : rule), undefined);
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */
