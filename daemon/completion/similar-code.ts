@@ -5,7 +5,7 @@
 // continuations vote with their scores. The winner is shown only when it clearly wins and the
 // shared context is long enough: silence beats a wrong guess.
 import { DocumentLineIndex, type IndexableDocument, type IndexedLine, wordKey } from './line-index.js';
-import { tokenize, tokenSpans } from './text.js';
+import { CLOSERS, OPENERS, openBrackets, openQuote, tokenize, tokenSpans } from './text.js';
 
 export interface SimilarCodeOptions {
   /** Build indexes of documents other than the current one synchronously (tests, benchmarks). */
@@ -31,7 +31,7 @@ export interface SimilarCodeAnswer {
   /** Where the winning continuation was found. */
   source: { uri: string; line: number };
   /** What the confidence was made of (diagnostics). */
-  detail: { share: number; context: number; votes: number; candidates: number; tailMatched: boolean; tailTokens: number; tailElsewhere: boolean; sameDocument: boolean };
+  detail: { share: number; context: number; votes: number; candidates: number; tailMatched: boolean; tailTokens: number; tailElsewhere: boolean; sameDocument: boolean; distance: number };
 }
 
 const CONTEXT_WEIGHT = 8;
@@ -86,6 +86,8 @@ export class SimilarCodeEngine {
       if (from === undefined && (!line.trimmed.startsWith(typed) || line.trimmed.length <= typed.length)) return;
       const continuation = line.trimmed.slice(from ?? typed.length);
       if (!continuation) return;
+      // A tail match's line had its own text before the tail: its closing brackets must fit ours.
+      if (from !== undefined && !bracketsFit(line.trimmed.slice(0, from), typed, continuation)) return;
       let context = 0;
       let mine: IndexedLine | undefined = line;
       for (const want of above) {
@@ -180,7 +182,7 @@ export class SimilarCodeEngine {
       text: suggestion,
       confidence,
       source: { uri: winner.best.index.uri, line: winner.best.line.no },
-      detail: { share, context: winner.best.context, votes: winner.count, candidates: candidates.length, tailMatched, tailTokens, tailElsewhere, sameDocument: winner.best.index === current },
+      detail: { share, context: winner.best.context, votes: winner.count, candidates: candidates.length, tailMatched, tailTokens, tailElsewhere, sameDocument: winner.best.index === current, distance: winner.best.index === current ? winner.best.line.no - cursorLine : Infinity },
     };
   }
 
@@ -291,10 +293,10 @@ export function isCommentLine(linePrefix: string): boolean {
 /**
  * Evidence (tokens typed or matched, lines of matching context, votes) a continuation of
  * `tokens` tokens needs for full confidence: a long continuation copied from one place is
- * usually only partly right, so past six tokens each token asks for three quarters of a unit more.
+ * usually only partly right, so past five tokens each token asks for half a unit more.
  */
 export function evidenceNeeded(tokens: number): number {
-  return 5 + Math.max(0, tokens - 6) * 0.75;
+  return 5 + Math.max(0, tokens - 5) * 0.5;
 }
 
 /**
@@ -315,6 +317,42 @@ export function rarestWord(tail: string, sources: readonly DocumentLineIndex[]):
     if (count > 0 && count < fewest) [best, fewest] = [key, count];
   });
   return best;
+}
+
+/**
+ * Whether a continuation taken from a line whose text before it was `theirs` fits after `ours`:
+ * the brackets it closes beyond its own must be open in ours, innermost first, and when it
+ * closes every bracket its line opened it must close every bracket ours opened too (a statement
+ * that ends there would otherwise be left unbalanced).
+ */
+export function bracketsFit(theirs: string, ours: string, continuation: string): boolean {
+  // Inside a string the brackets are text.
+  if (openQuote(theirs) !== undefined || openQuote(ours) !== undefined) return true;
+  const mine = openBrackets(ours);
+  const closes = closedOutside(continuation);
+  if (closes.length > mine.length) return false;
+  for (let i = 0; i < closes.length; i++) if (mine[mine.length - 1 - i] !== closes[i]) return false;
+  return !(closes.length === openBrackets(theirs).length && closes.length < mine.length);
+}
+
+/** The openers (innermost first) of the brackets `text` closes that it did not open itself. */
+function closedOutside(text: string): string[] {
+  const own: string[] = [];
+  const outside: string[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'" || char === '`') quote = char;
+    else if (OPENERS[char]) own.push(char);
+    else if (CLOSERS[char]) {
+      if (own.length > 0) own.pop();
+      else outside.push(CLOSERS[char]!);
+    }
+  }
+  return outside;
 }
 
 /** A line worth using as context on its own: not a lone brace or keyword. */

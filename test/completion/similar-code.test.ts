@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DocumentLineIndex, evidenceNeeded, rarestWord, SimilarCodeEngine, wordKeysOf } from '../../daemon/completion/index.js';
+import { bracketsFit, DocumentLineIndex, evidenceNeeded, rarestWord, SimilarCodeEngine, wordKeysOf } from '../../daemon/completion/index.js';
 
 const doc = (uri: string, text: string, version = 1, languageId = 'typescript') => ({ uri, languageId, version, text });
 const at = (text: string) => {
@@ -47,8 +47,8 @@ test('similar code: a longer matched tail is stronger evidence than a shorter on
 
 test('similar code: a long continuation needs more evidence than a short one', () => {
   assert.equal(evidenceNeeded(1), 5);
-  assert.equal(evidenceNeeded(6), 5);
-  assert.ok(evidenceNeeded(14) > 10);
+  assert.equal(evidenceNeeded(5), 5);
+  assert.ok(evidenceNeeded(14) > 9);
   const long = complete('config.set("alpha", beta, gamma, delta, epsilon, zeta, eta, theta);\nconfig.set(█\n');
   const short = complete('config.set("alpha");\nconfig.set(█\n');
   assert.equal(short?.text, '"alpha");');
@@ -62,4 +62,18 @@ test('similar code: one candidate sharing the lines above outvotes several that 
   );
   assert.equal(answer?.text, 'a);');
   assert.ok(answer.confidence >= 0.9, String(answer.confidence));
+});
+
+test('similar code: a tail match whose closing brackets do not fit the line typed is not offered', () => {
+  assert.ok(bracketsFit('show(a, ', 'print(b, ', 'c);'), 'one call closed in both');
+  assert.ok(!bracketsFit('show(a, ', 'print(wrap(b, ', 'c);'), 'ours has two calls open: closing one would end the statement unbalanced');
+  assert.ok(!bracketsFit('items[f(', 'g(h(', 'x)];'), 'the continuation closes a bracket ours does not have open');
+  assert.ok(bracketsFit('f(a(', 'g(h(', 'x),'), 'a line left open on both sides (a call over several lines)');
+  assert.ok(!bracketsFit('f(', 'g(h(', 'x),'), 'their line ends balanced, ours would not');
+  assert.ok(bracketsFit('f("(', 'g("', 'x")'), 'inside a string the brackets are text');
+  // The only line holding the tail "total, sum(" closes one call; the line typed has two open.
+  const answer = complete('log(total, sum(rows));\nreport(wrap(total, sum(█\n');
+  assert.equal(answer, null);
+  const fits = complete('log(total, sum(rows));\nreport(total, sum(█\n');
+  assert.equal(fits?.text, 'rows));');
 });
