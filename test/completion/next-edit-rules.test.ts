@@ -173,3 +173,11 @@ test('next edit: a string literal changed is changed where the same literal stan
   const mixed = "expect(type, 'text/javascript')\nsend({ type: 'application/json' })\n";
   assert.deepEqual(proposalsAfter(mixed, 0, "expect('Content-Type', 'application/json')", "expect(type, 'text/javascript')"), []);
 });
+
+test('next edit: an identical copy is not edited past its text when the change was among trailing blanks', () => {
+  // `compute(value) ` became `compute(value) + 1`: the splice starts after a blank the copy
+  // does not have, so it has no place there (it would land on the next line).
+  const after = '  compute(value) + 1\n  compute(value)\nc = 2\n';
+  const proposals = proposalsAfter(after, '  compute(value) '.length, '', '+ 1');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)).filter((text) => text.includes('+ 1c')), []);
+});

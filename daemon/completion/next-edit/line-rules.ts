@@ -1,9 +1,10 @@
-// Next-edit rules that work on one edited line as text rather than as a token pattern:
-//   - whitespace-only edits (trailing blanks stripped, the spacing between two tokens changed),
-//   - a line changed while an identical copy of it stands elsewhere,
-//   - a trailing comment (a lint or type-checker directive, say) removed.
+// Next-edit rules that judge the edited line as text rather than as a token pattern:
+//   - trailing blanks stripped; the blank at a comment marker changed;
+//   - a trailing comment (a lint or type-checker directive, say) deleted;
+//   - a line changed while an identical copy of it stands elsewhere;
+//   - one string literal changed while the same literal stands elsewhere.
 // Each returns a Rule (see rule.ts) or undefined when the edit is not its kind. Pure.
-import { isIdentifier, leadingWhitespace, tokenSpans } from '../text.js';
+import { leadingWhitespace, tokenSpans } from '../text.js';
 import { type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
 const stripCr = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
@@ -112,6 +113,8 @@ export function sameLineRule(change: LineChange): Rule | undefined {
   if (prefix < indent) return undefined;
   const from = prefix - indent;
   const removed = before.length - prefix - suffix;
+  // Within the line's text: a change among trailing blanks has no place in a copy without them.
+  if (from + removed > content.length) return undefined;
   const inserted = after.slice(prefix, after.length - suffix);
   return (document, exclude) => {
     const out = [];
