@@ -61,7 +61,6 @@ function mount(request: MountRequest): void {
   const journal = new Journal(request.metaDir);
   layers = new OverlayLayers({ lower: request.lower, upper: request.upper }, Fuse, journal);
   let changeNotified = false;
-  lowerWatcher = new TreeWatcher(request.lower, () => generation++);
   const ops = createFuseOps(layers, journal, Fuse, () => instance, () => {
     // Synchronously, before the kernel gets the reply, so a command started after the write sees it.
     generation++;
@@ -97,6 +96,9 @@ function mount(request: MountRequest): void {
       send({ type: 'error', message: `mount failed: ${error.message}` });
       process.exit(3);
     }
+    // Started once mounted, so that a lower tree holding this very mount (a workspace that contains
+    // caret's state directory) lists it among the mount points not to enter.
+    lowerWatcher = new TreeWatcher(request.lower, () => generation++, { exclude: [request.mountPath] });
     send({ type: 'ready', whiteoutStyle: layers!.whiteoutStyle, pid: process.pid });
   });
 }

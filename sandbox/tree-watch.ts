@@ -2,7 +2,9 @@
 // it changed. Exec keeps one kernel overlay per shadow mounted between commands; overlayfs does not
 // notice names created, removed or renamed in its lower layer behind its back, so the overlay is
 // remounted when this watcher saw a change. One inotify watch per directory (fs.watch), symlinks
-// not followed (the overlay does not follow them either). A tree with more directories than
+// not followed and other file systems mounted inside the tree not entered (the kernel overlay shows
+// neither; and entering a FUSE mount, above all the shadow's own, from its own server would
+// deadlock). A tree with more directories than
 // `maxDirectories`, or a watch the system refuses (inotify limits), makes the watcher give up:
 // `complete` stays false and the caller must treat the tree as changed every time.
 import * as fs from 'node:fs';
@@ -10,11 +12,30 @@ import { join } from 'node:path';
 
 export interface TreeWatcherOptions {
   maxDirectories?: number;
+  /** Directories never to enter (besides every mount point below the root). */
+  exclude?: string[];
+}
+
+/** Mount points listed in /proc/self/mountinfo (octal escapes decoded); empty where there is none. */
+export function mountPoints(mountinfo = '/proc/self/mountinfo'): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(mountinfo, 'utf8');
+  } catch {
+    return [];
+  }
+  const points: string[] = [];
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field) points.push(field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+  }
+  return points;
 }
 
 export class TreeWatcher {
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private readonly maxDirectories: number;
+  private readonly excluded: Set<string>;
   private walking = 0;
   private failed = false;
   private closed = false;
@@ -27,6 +48,7 @@ export class TreeWatcher {
     options: TreeWatcherOptions = {},
   ) {
     this.maxDirectories = options.maxDirectories ?? 50_000;
+    this.excluded = new Set([...(options.exclude ?? []), ...mountPoints().filter((point) => point.startsWith(`${root}/`))]);
     this.ready = this.watchTree(root);
   }
 
@@ -59,7 +81,7 @@ export class TreeWatcher {
       const queue = [dir];
       while (queue.length > 0 && !this.failed && !this.closed) {
         const current = queue.shift()!;
-        if (this.watchers.has(current)) continue;
+        if (this.watchers.has(current) || this.excluded.has(current)) continue;
         if (!this.watch(current)) continue;
         let entries: fs.Dirent[];
         try {
@@ -110,7 +132,7 @@ export class TreeWatcher {
       try {
         isDir = fs.lstatSync(child).isDirectory();
       } catch {}
-      if (isDir && !this.watchers.has(child)) void this.watchTree(child).then(() => this.onChange());
+      if (isDir && !this.watchers.has(child) && !this.excluded.has(child)) void this.watchTree(child).then(() => this.onChange());
       else if (!isDir) {
         // A removed directory's watch: drop it (and those below).
         for (const [path, watcher] of this.watchers) {

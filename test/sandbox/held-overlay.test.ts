@@ -82,6 +82,25 @@ describe('the held kernel overlay of exec', () => {
   });
 });
 
+test('a workspace holding caret\'s state directory (so the shadow\'s own mount) works and does not hang', { timeout: 30_000 }, async () => {
+  const root = fs.mkdtempSync(join(tmpdir(), 'caret-held-home-'));
+  makeUserTree(root);
+  const manager = new ShadowManager(join(root, '.state'), () => ({ ...defaultShadowSettings, idleMinutes: 0 }));
+  try {
+    await manager.start();
+    const { id, mountPath } = await manager.create(root);
+    assert.ok(mountPath.startsWith(`${root}/`));
+    await sleep(300);
+    // (Each command writes caret's state inside this tree, so the overlay is mounted afresh each time.)
+    for (let i = 0; i < 2; i++) assert.equal((await manager.exec(id, { command: ['cat', 'src/b.txt'] })).stdout, 'bee\n');
+    assert.equal(fs.readFileSync(join(mountPath, 'src/b.txt'), 'utf8'), 'bee\n');
+    await manager.discard(id);
+  } finally {
+    await manager.dispose();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
 describe('OverlayHolder', () => {
   test('holds the overlay in its own namespace, and leaves only when no command is starting in it', async () => {
     const dir = fs.mkdtempSync(join(tmpdir(), 'caret-holder-'));

@@ -1,10 +1,11 @@
 // The lower-tree watcher that tells exec when its held kernel overlay may be stale.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { TreeWatcher } from '../../sandbox/tree-watch.js';
+import { TreeWatcher, mountPoints } from '../../sandbox/tree-watch.js';
 
 function tree(): string {
   const root = fs.mkdtempSync(join(tmpdir(), 'caret-tree-watch-'));
@@ -82,4 +83,35 @@ test('closing stops the reports', async () => {
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(changes, 0);
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('file systems mounted inside the tree and excluded directories are not entered', async () => {
+  const root = tree();
+  const mounted = join(root, 'a/mounted');
+  fs.mkdirSync(mounted);
+  fs.mkdirSync(join(root, 'skip/inner'), { recursive: true });
+  const mount = spawnSync('mount', ['-t', 'tmpfs', 'caret-test', mounted]);
+  assert.equal(mount.status, 0, String(mount.stderr));
+  let watcher: TreeWatcher | undefined;
+  try {
+    fs.mkdirSync(join(mounted, 'below'));
+    watcher = new TreeWatcher(root, () => {}, { exclude: [join(root, 'skip')] });
+    await watcher.ready;
+    // root, a, a/b, a/b/c: neither the tmpfs (nor what is in it) nor skip/ (nor skip/inner).
+    assert.equal(watcher.directories, 4);
+    assert.equal(watcher.complete, true);
+  } finally {
+    watcher?.close();
+    spawnSync('umount', [mounted]);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('mount points are read from mountinfo with their escapes decoded', () => {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'caret-mountinfo-'));
+  const file = join(dir, 'mountinfo');
+  fs.writeFileSync(file, '22 1 0:21 / /proc rw - proc proc rw\n90 22 0:50 / /home/me/my\\040project/mnt rw - fuse.caret x rw\n');
+  assert.deepEqual(mountPoints(file), ['/proc', '/home/me/my project/mnt']);
+  assert.deepEqual(mountPoints(join(dir, 'missing')), []);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
