@@ -104,14 +104,12 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   }
   if (lines) {
     const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
-    const extracted = extractedVariableRule(lines.added, lineStart);
-    return multi && extracted ? orElse(multi, extracted) : multi ?? extracted;
+    return inTurn(multi, extractedVariableRule(lines.added, lineStart));
   }
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
   // ones before it find no site.
-  const rules = [sameLineRule(change), stringLiteralRule(change), substitutionRule(oldLines, newLines)];
-  return rules.filter((rule): rule is Rule => rule !== undefined).reduce<Rule | undefined>((chain, rule) => (chain ? orElse(chain, rule) : rule), undefined);
+  return inTurn(sameLineRule(change), stringLiteralRule(change), substitutionRule(oldLines, newLines));
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */
@@ -119,6 +117,10 @@ const orElse = (first: Rule, second: Rule): Rule => (document, exclude) => {
   const found = first(document, exclude);
   return found.length > 0 ? found : second(document, exclude);
 };
+
+/** The rules that apply, each asked where the ones before it found no site; none if none apply. */
+const inTurn = (...rules: Array<Rule | undefined>): Rule | undefined =>
+  rules.filter((rule): rule is Rule => rule !== undefined).reduce<Rule | undefined>((chain, rule) => (chain ? orElse(chain, rule) : rule), undefined);
 
 /** The one identifier renamed throughout a change (every differing token the same from -> to). */
 export function renameBetween(oldText: string, newText: string): { from: string; to: string } | undefined {
@@ -382,7 +384,7 @@ function substitutionRule(oldLine: string, newLine: string, allowGeneric = true)
   const generic = genericSubstitution(oldLine, newLine, a, b, head, tail, removed);
   // Where the structured rule finds no site (no call passes the parameter by keyword, say), the
   // plain substitution may (sibling definitions dropping the same parameter).
-  return args && generic ? orElse(args, generic) : args ?? generic;
+  return inTurn(args, generic);
 }
 
 /** A substitution with one token of context on each side, in code. */
