@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { IgnoreRules } from './ignore-rules.js';
 import { buildMerkleTree, diffMerkleTrees, type MerkleTree } from './merkle.js';
 import type { ParsePool } from './parse-pool.js';
-import type { IndexPass, ProcessResult } from './process-file.js';
+import { type IndexPass, processFile, type ProcessRequest, type ProcessResult } from './process-file.js';
 import { type FileStat, scanWorkspace, type SkipReason } from './scan.js';
 import { getMeta, type IndexWriter, readStoredDirs, readStoredFiles, SecondPass, setMeta, type StoredFile } from './store.js';
 
@@ -65,6 +65,9 @@ const BATCH_FILES = 96;
 /** Bytes of content per write transaction, so a batch of large files commits early. */
 const BATCH_BYTES = 2 * 1024 * 1024;
 
+/** Lexical work this small is done in the indexer thread itself (see processPaths). */
+export const INLINE_FILES = 4;
+
 interface WorkItem {
   path: string;
   /** The hash the database holds for the file. */
@@ -107,6 +110,9 @@ async function processPaths(
     batch = [];
     batchBytes = 0;
   };
+  // A save (a few files, lexical pass) is read and tokenised right here: a parse thread would
+  // first have to start (they stop when idle) and the file would cross two message hops.
+  const inline = pass === 'lexical' && paths.length <= INLINE_FILES;
   let next = 0;
   let lastReport = 0;
   let inFlight = 0;
@@ -130,15 +136,15 @@ async function processPaths(
       const item = paths[next++]!;
       inFlight++;
       inFlightBytes += expected;
-      const result = await pool
-        .process({
+      const request: ProcessRequest = {
         abs: join(context.root, item.path),
         rel: item.path,
         // The syntax pass re-chunks content it has seen: it must not stop at "unchanged".
         ...(item.knownHash && pass === 'lexical' ? { knownHash: item.knownHash } : {}),
         maxFileBytes: context.maxFileBytes,
         pass,
-      })
+      };
+      const result = await (inline ? processFile(request) : pool.process(request))
         .finally(() => {
           inFlight--;
           inFlightBytes -= expected;

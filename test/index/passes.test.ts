@@ -6,9 +6,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IgnoreRules } from '../../daemon/index/ignore-rules.js';
 import { ParsePool } from '../../daemon/index/parse-pool.js';
-import { IndexSearcher, searchSymbols } from '../../daemon/index/search.js';
+import { IndexSearcher, PENDING_SCAN, searchSymbols } from '../../daemon/index/search.js';
 import { type Db, IndexWriter, openIndexDatabase } from '../../daemon/index/store.js';
-import { fullSync, secondPass, type SyncContext } from '../../daemon/index/sync.js';
+import { fullSync, INLINE_FILES, pathSync, secondPass, type SyncContext } from '../../daemon/index/sync.js';
 import { eventually, makeService, openReady, paths, tempDir, writeTree } from './helpers.js';
 
 const tree = {
@@ -237,6 +237,42 @@ test('the directory watcher sees files in directories created after it started, 
     await eventually(() => paths(index, 'deepNewThing').length === 0 && paths(index, 'laterDeepThing').length === 0);
   } finally {
     await service.dispose();
+    ws.cleanup();
+    cache.cleanup();
+  }
+});
+
+test('a substring query while files await the second pass reads only their chunks', () => {
+  const cache = tempDir();
+  const { db } = openIndexDatabase(join(cache.dir, 'ix.db'), '/nowhere');
+  try {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${PENDING_SCAN}`).all('%x%', 10) as Array<{ detail: string }>).map((row) => row.detail);
+    // Files first (by the partial index of pending files), then their chunks: never every chunk.
+    assert.match(plan[0]!, /^SCAN f USING INDEX files_pending/);
+    assert.match(plan[1]!, /^SEARCH c USING INDEX chunks_file/);
+  } finally {
+    db.close();
+    cache.cleanup();
+  }
+});
+
+test('a save is read in the indexer thread, not handed to a parse thread', async () => {
+  const ws = tempDir();
+  const cache = tempDir();
+  writeTree(ws.dir, tree);
+  const { db } = openIndexDatabase(join(cache.dir, 'ix.db'), ws.dir);
+  // A pool that must not be asked: a parse thread would first have to start.
+  const pool = { size: 1, process: () => Promise.reject(new Error('parse pool used for a save')) } as unknown as ParsePool;
+  try {
+    const context = syncContext(ws.dir, db, pool);
+    const stats = await pathSync(context, ['src/user.ts', 'notes.md']);
+    assert.equal(stats.indexed, 2);
+    assert.deepEqual(hitPaths(new IndexSearcher(db), 'getUserName'), ['notes.md', 'src/user.ts']);
+    // More files than a save are the pool's work.
+    writeTree(ws.dir, Object.fromEntries(Array.from({ length: INLINE_FILES + 1 }, (_, i) => [`more/f${i}.txt`, `word${i}`])));
+    await assert.rejects(pathSync(context, Array.from({ length: INLINE_FILES + 1 }, (_, i) => `more/f${i}.txt`)), /parse pool used/);
+  } finally {
+    db.close();
     ws.cleanup();
     cache.cleanup();
   }

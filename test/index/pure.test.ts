@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { identifierParts, identifierTokens, wordsForText, wordsMatchExpression } from '../../daemon/index/identifiers.js';
+import { hasSplitIdentifier, identifierParts, identifierTokens, trigramMatchExpression, wordsForText, wordsMatchExpression } from '../../daemon/index/identifiers.js';
 import { buildMerkleTree, diffMerkleTrees } from '../../daemon/index/merkle.js';
 import { chunkFile, CHUNKER_VERSION, type OutlineNode } from '../../daemon/index/chunk.js';
 import { compilePathGlobs } from '../../daemon/index/glob.js';
@@ -32,7 +32,35 @@ test('camelCase and snake_case spellings of one name give the same joined token'
   );
 });
 
+test('a chunk lists each token once, however many identifiers share it', () => {
+  assert.equal(wordsForText('getUser(user); setUser(user_id)'), 'getuser get user setuser set userid id');
+  // The same identifiers in the next text are listed again (stamps are per text).
+  assert.equal(wordsForText('user getUser'), 'user getuser get');
+  assert.equal(wordsForText('ümlautName ÆØÅ'), 'ümlautname ümlaut name æøå');
+  assert.equal(wordsForText('  ... '), '');
+});
+
+test('the identifier table starts over when full without losing tokens', () => {
+  // More distinct identifiers than the table holds, in one text and across texts.
+  const many = Array.from({ length: 160_000 }, (_, i) => `id${i}x`).join(' ');
+  const words = new Set(wordsForText(many).split(' '));
+  assert.ok(words.has('id0x') && words.has('id159999x') && words.has('x'));
+  assert.equal(wordsForText('fooBar fooBar'), 'foobar foo bar');
+});
+
+test('split identifiers and trigram expressions for substrings', () => {
+  assert.equal(hasSplitIdentifier('getUser'), true);
+  assert.equal(hasSplitIdentifier('user name'), false);
+  // Non-overlapping trigrams, the last one, and every trigram with punctuation (LIKE would skip
+  // those around `_`, its wildcard).
+  assert.equal(trigramMatchExpression('use_pack'), '"use" AND "se_" AND "e_p" AND "_pa" AND "ack"');
+  assert.equal(trigramMatchExpression('a"bc'), '"a""b" AND """bc"');
+  assert.equal(trigramMatchExpression('ab'), undefined);
+});
+
 test('FTS5 match expressions quote every piece of user input', () => {
+  assert.equal(wordsMatchExpression('getUser', true, true, 'joined'), '"getuser"*');
+  assert.equal(wordsMatchExpression('getUser name', true, false, 'parts'), '("get" AND "user") AND "name"');
   assert.equal(wordsMatchExpression('getUser', true), '("getuser"* OR ("get" AND "user"))');
   assert.equal(wordsMatchExpression('getUser', true, false), '("getuser" OR ("get" AND "user"))');
   assert.equal(wordsMatchExpression('a b', false), '"a"* OR "b"*');
