@@ -4,8 +4,9 @@
 // the anchor it touches. The context still pins it: the run's outer line (the one beside the
 // marker) must be a document line, and between that line and the anchor the run replaces the
 // document literally (no marker stands there). Of the places where the context occurs, the one
-// whose replacement is the smallest edit wins; a tie, or no place beating "everything is new",
-// is no placement. Pure.
+// whose replacement is the smallest edit wins; a tie, a place that needs more separate changes
+// than another, or no place beating "everything is new", is no placement. Pure.
+import { lineSimilarity } from './similarity.js';
 
 export interface RunPlacement {
   /** Document lines [start, end) that the run replaces. */
@@ -23,15 +24,16 @@ export interface RunPlacement {
  * `run` and `doc` are whitespace-free line keys ('' for a blank line). The run touches the
  * document boundary `side` of [lo, hi): 'before' means it ends right before document line `hi`
  * (an anchor follows), 'after' that it starts right at `lo` (an anchor precedes). Its other end
- * faces an elision marker. Places whose replacement would remove more non-blank document lines
- * than the run has lines with something on them are not considered (`window` bounds the scan).
+ * faces an elision marker. `window` bounds the scan.
  */
 export function placeRunByContext(run: readonly string[], doc: readonly string[], lo: number, hi: number, side: 'before' | 'after', window = 400): RunPlacement | undefined {
   const code = run.map((key, k) => [key, k] as const).filter(([key]) => key !== '');
   if (code.length === 0) return undefined;
   // The context line: the run's line beside the marker.
   const outer = side === 'before' ? code[0]![0] : code[code.length - 1]![0];
-  // Reading the whole run as new code costs code.length: a placement must beat that.
+  // Reading the whole run as new code costs code.length; a placement must cost less. It may cost
+  // as much only when what it removes is edited line for line (a changed line beside its
+  // unchanged context, where "all new" would repeat that context next to the original).
   const candidates: RunPlacement[] = [];
   let docNonBlank = 0;
   const limit = side === 'before' ? Math.max(lo, hi - window) : Math.min(hi, lo + window);
@@ -39,13 +41,13 @@ export function placeRunByContext(run: readonly string[], doc: readonly string[]
     const c = side === 'before' ? hi - 1 - step : lo + step;
     if (side === 'before' ? c < limit : c >= limit) break;
     if (doc[c] !== '') docNonBlank++;
-    // Every document line in the span that the run does not reproduce costs one: beyond this, no place can beat "all new".
-    if (docNonBlank - code.length >= code.length) break;
+    // Every document line in the span that the run does not reproduce costs one: beyond this, no place can match "all new".
+    if (docNonBlank - code.length > code.length) break;
     if (doc[c] !== outer) continue;
     const [start, end] = side === 'before' ? [c, hi] : [lo, c + 1];
     const matches = commonLines(code, doc, start, end);
     const cost = code.length - matches.size + (docNonBlank - matches.size);
-    if (cost < code.length) candidates.push({ start, end, matches, cost, regions: changedRegions(run, doc, start, end, matches) });
+    if (cost < code.length || (cost === code.length && removalsAreEdits(run, doc, start, end, matches))) candidates.push({ start, end, matches, cost, regions: changedRegions(run, doc, start, end, matches) });
   }
   if (candidates.length === 0) return undefined;
   const best = candidates.reduce((a, b) => (b.cost < a.cost ? b : a));
@@ -54,6 +56,29 @@ export function placeRunByContext(run: readonly string[], doc: readonly string[]
   if (candidates.some((other) => other !== best && (other.cost === best.cost || other.regions < best.regions))) return undefined;
   return best;
 }
+
+/**
+ * Whether every document line a placement removes is edited rather than dropped: each stretch
+ * between reproduced lines that removes lines adds as many, each resembling the one it replaces.
+ * A placement that only ties with "all new" must be a change of the lines it replaces, not a
+ * deletion beside an insertion.
+ */
+function removalsAreEdits(run: readonly string[], doc: readonly string[], start: number, end: number, matches: ReadonlyMap<number, number>): boolean {
+  const reproduced = [...matches].sort((a, b) => a[0] - b[0]);
+  const bounds: Array<[number, number]> = [[-1, start - 1], ...reproduced, [run.length, end]];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const added: string[] = [];
+    for (let k = bounds[i]![0] + 1; k < bounds[i + 1]![0]; k++) if (run[k] !== '') added.push(run[k]!);
+    const removed: string[] = [];
+    for (let o = bounds[i]![1] + 1; o < bounds[i + 1]![1]; o++) if (doc[o] !== '') removed.push(doc[o]!);
+    if (removed.length > 0 && removed.length !== added.length) return false;
+    if (!removed.every((line, k) => lineSimilarity(line, added[k]!) >= EDIT_SIMILARITY)) return false;
+  }
+  return true;
+}
+
+/** How alike a removed line and its replacement must be to count as an edit (a changed hash or version still is). */
+const EDIT_SIMILARITY = 0.4;
 
 /** Separate stretches of change (inserted run lines or removed document lines, blank ones aside) in a placement. */
 function changedRegions(run: readonly string[], doc: readonly string[], start: number, end: number, matches: ReadonlyMap<number, number>): number {

@@ -398,6 +398,19 @@ test('a sketch with no unique line is placed by its context: from the file edge,
   assert.equal(mergeSketch(tests, '// ...\n});\n\ntest(\'c\', () => {\n});\n').refusal?.kind, 'noAnchors');
 });
 
+test('a changed line between its anchor and a repeated context line is a change, not an insertion', () => {
+  const workflow = '  steps:\n    - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n    - uses: astral-sh/setup-uv@6b9c6063abd6010835644d4c2e1bef4cf5cd0fca # v6.0.1\n      with:\n        enable-cache: true\n    - uses: actions/cache@v3\n      with:\n        path: x\n';
+  const bumped = '    - uses: astral-sh/setup-uv@f0ec1fc3b38f5e7cd731bb6ce540c5af426746bb # v6.1.0\n';
+  // `with:` stands twice, so only the checkout line anchors; read as an insertion, the sketch would
+  // repeat the `with:` right below it. Replacing the line between them is the reading that fits.
+  const sketch = `      # ...\n    - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n${bumped}      with:\n      # ...\n`;
+  assert.equal(merged(workflow, sketch), workflow.replace(/ {4}- uses: astral-sh.*\n/, bumped));
+  // A line that is no edit of the one it would replace is not taken for one.
+  const other = mergeSketch(workflow, sketch.replace(bumped, '    - uses: docker/login-action@v3\n'));
+  assert.equal(other.text, workflow);
+  assert.equal(other.unresolved.length, 1);
+});
+
 test('short unshown lines at the edge of a marker-using sketch are deleted unless they import or define something', () => {
   const module = '# -*- coding: utf-8 -*-\n"""\n    demo\n    ~~~~\n"""\nimport os\n\n\ndef main():\n    return os.getcwd()\n';
   assert.equal(merged(module, 'import os\n\n\ndef main():\n# ... existing code ...\n'), module.replace('# -*- coding: utf-8 -*-\n"""\n    demo\n    ~~~~\n"""\n', ''));
