@@ -384,6 +384,11 @@ export class ShadowManager {
     return next;
   }
 
+  /** The process holding a shadow's exec overlay, if one is held (diagnostics and tests). */
+  heldOverlayPid(id: string): number | undefined {
+    return this.shadows.get(id)?.held?.holder.pid;
+  }
+
   private releaseHeldOverlay(live: LiveShadow): void {
     live.held?.holder.retire();
     live.held = undefined;

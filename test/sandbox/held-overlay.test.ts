@@ -2,6 +2,8 @@
 // again whenever something changed the view behind it: a write through the FUSE mount, or your
 // edits to the real tree. A stale overlay would show old content or miss names; these tests read
 // names right after such changes. The user's tree is hashed before and after where it is not edited.
+// Which overlay served a command is told by its holder's pid (pids are not reused soon; overlay
+// device numbers are).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,7 +32,13 @@ describe('the held kernel overlay of exec', () => {
     manager = new ShadowManager(join(dir, 'state'), () => ({ ...defaultShadowSettings, idleMinutes: 0 }));
     await manager.start();
     ({ id, mountPath } = await manager.create(root));
-    await sleep(300); // the FUSE server's first walk of the lower tree (until then every exec remounts)
+    // Until the FUSE server's first walk of the lower tree is done, every command gets a fresh
+    // overlay; wait for that (a slow machine may take a while) before the tests start.
+    const holder = async () => {
+      await manager.exec(id, { command: ['true'] });
+      return manager.heldOverlayPid(id);
+    };
+    for (let i = 0; i < 100 && ((await holder()) === undefined || (await holder()) !== (await holder())); i++) await sleep(50);
   });
   after(async () => {
     await manager.discard(id).catch(() => {});
@@ -44,29 +52,33 @@ describe('the held kernel overlay of exec', () => {
     assert.equal(result.view, 'kernel-overlay');
     return result.stdout;
   };
-  // Each overlay mount is a new superblock with its own device number.
-  const overlayDevice = () => run('stat', '-c', '%d', '.');
+  /** Which holder served the last command (a new holder is a new overlay mount). */
+  const overlayAfter = async (...command: string[]) => {
+    await run(...command);
+    return manager.heldOverlayPid(id);
+  };
 
   test('commands share one overlay while nothing changes, and their own writes show', async () => {
     const userHash = hashTree(root);
-    const first = await overlayDevice();
+    const first = await overlayAfter('true');
+    assert.equal(typeof first, 'number');
     assert.equal(await run('cat', 'src/b.txt'), 'bee\n');
     await run('sh', '-c', 'echo made by a command > src/made.txt');
     assert.equal(await run('cat', 'src/made.txt'), 'made by a command\n');
-    assert.equal(await overlayDevice(), first);
+    assert.equal(await overlayAfter('true'), first);
     assert.equal(hashTree(root), userHash);
   });
 
   test('a write through the FUSE mount shows in the next command (the overlay is mounted again)', async () => {
     const userHash = hashTree(root);
-    const before = await overlayDevice();
+    const before = await overlayAfter('true');
     assert.equal(await run('cat', 'src/deep/c.txt'), 'sea\n'); // the overlay now holds this name
     assert.doesNotMatch(await run('ls', 'src'), /fuse-new/);
     fs.writeFileSync(join(mountPath, 'src/deep/c.txt'), 'changed through the mount\n');
     fs.writeFileSync(join(mountPath, 'src/fuse-new.txt'), 'new\n');
     assert.equal(await run('cat', 'src/deep/c.txt'), 'changed through the mount\n');
     assert.match(await run('ls', 'src'), /fuse-new\.txt/);
-    assert.notEqual(await overlayDevice(), before);
+    assert.notEqual(await overlayAfter('true'), before);
     assert.equal(hashTree(root), userHash);
   });
 
