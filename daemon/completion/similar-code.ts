@@ -4,7 +4,7 @@
 // scored by how much context it shares with the cursor (matching lines above, same file, nearby);
 // continuations vote with their scores. The winner is shown only when it clearly wins and the
 // shared context is long enough: silence beats a wrong guess.
-import { DocumentLineIndex, type IndexableDocument, type IndexedLine, wordKey } from './line-index.js';
+import { DocumentLineIndex, headOf, type IndexableDocument, type IndexedLine, wordKey } from './line-index.js';
 import { CLOSERS, OPENERS, openBrackets, openQuote, tokenize, tokenSpans } from './text.js';
 
 export interface SimilarCodeOptions {
@@ -115,7 +115,9 @@ export class SimilarCodeEngine {
     };
     const head = /^(?:[A-Za-z_$][\w$]*|\d+|\S)/.exec(typed)?.[0] ?? '';
     if (typed && head.length < typed.length) {
-      scan((index) => index.byHead.get(head), (index, line) => consider(index, line));
+      // Lines that start with what was typed hold its words too: walk whichever list is shorter.
+      const word = rarestWord(typed.slice(head.length), sources);
+      scan((index) => narrowest(index.byHead.get(head), word, index), (index, line) => consider(index, line));
     } else if (typed.length >= 3) {
       scan((index) => index.byStart.get(typed.slice(0, 3)), (index, line) => consider(index, line));
     } else if (above[0] && isDistinctive(above[0].trimmed)) {
@@ -139,9 +141,9 @@ export class SimilarCodeEngine {
         .filter((tail) => tail.trim().length >= 3);
       const shortest = tails[tails.length - 1];
       if (shortest) {
-        const found = this.findTails(sources, current, cursorLine, tails, head, (index) => index.byHead.get(head));
-        const word = found.length === 0 ? rarestWord(shortest, sources) : undefined;
-        const elsewhere = word ? this.findTails(sources, current, cursorLine, tails, '', (index) => index.byWord.get(word)) : [];
+        const word = rarestWord(shortest, sources);
+        const found = this.findTails(sources, current, cursorLine, tails, head, (index) => narrowest(index.byHead.get(head), word, index));
+        const elsewhere = found.length === 0 && word ? this.findTails(sources, current, cursorLine, tails, '', (index) => index.byWord.get(word)) : [];
         for (const match of found.length > 0 ? found : elsewhere) consider(match.index, match.line, match.end, 0.5);
         tailMatched = candidates.length > 0;
         tailTokens = tokenize((found.length > 0 ? found : elsewhere)[0]?.tail ?? '').length;
@@ -188,8 +190,8 @@ export class SimilarCodeEngine {
 
   /**
    * Lines (from `linesOf` each source, within the scan budget) holding one of `tails` (longest
-   * first) after their first `skip` characters with text after it; only the matches of the
-   * longest tail found are kept. `end` is where the continuation starts.
+   * first) with text after it; with a `skip`, only lines whose head it is, and only after it.
+   * Only the matches of the longest tail found are kept. `end` is where the continuation starts.
    */
   private findTails(
     sources: readonly DocumentLineIndex[],
@@ -208,6 +210,8 @@ export class SimilarCodeEngine {
         if (budget-- <= 0) break;
         if (index === current && line.no === cursorLine) continue;
         if (line.trimmed.indexOf(shortest, skip.length) < 0) continue;
+        // Lines listed by a word rather than by their head: keep those that start with `skip`.
+        if (skip && headOf(line.trimmed) !== skip) continue;
         for (let rank = 0; rank < tails.length; rank++) {
           const at = line.trimmed.indexOf(tails[rank]!, skip.length);
           // A tail at the very end of the line has nothing to continue with.
@@ -297,6 +301,16 @@ export function isCommentLine(linePrefix: string): boolean {
  */
 export function evidenceNeeded(tokens: number): number {
   return 5 + Math.max(0, tokens - 5) * 0.5;
+}
+
+/**
+ * The shorter of `lines` and the lines of `index` holding the word keyed `word` (when there is
+ * one): a line must be in both to match, so walking the shorter list finds the same lines sooner.
+ */
+export function narrowest(lines: ReadonlySet<IndexedLine> | undefined, word: string | undefined, index: DocumentLineIndex): ReadonlySet<IndexedLine> | undefined {
+  if (!lines || word === undefined) return lines;
+  const holding = index.byWord.get(word);
+  return !holding || holding.size < lines.size ? holding : lines;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bracketsFit, DocumentLineIndex, evidenceNeeded, rarestWord, SimilarCodeEngine, wordKeysOf } from '../../daemon/completion/index.js';
+import { bracketsFit, DocumentLineIndex, evidenceNeeded, narrowest, rarestWord, SimilarCodeEngine, wordKeysOf } from '../../daemon/completion/index.js';
 
 const doc = (uri: string, text: string, version = 1, languageId = 'typescript') => ({ uri, languageId, version, text });
 const at = (text: string) => {
@@ -76,4 +76,21 @@ test('similar code: a tail match whose closing brackets do not fit the line type
   assert.equal(answer, null);
   const fits = complete('log(total, sum(rows));\nreport(total, sum(█\n');
   assert.equal(fits?.text, 'rows));');
+});
+
+test('similar code: the shorter of the head and word lists is walked, with the same matches', () => {
+  const index = new DocumentLineIndex('u', 'ts');
+  index.update(doc('u', 'const a = store.get(1);\nconst b = 2;\nconst c = 3;\nlet d = store.get(4);\n'));
+  const heads = index.byHead.get('const');
+  assert.equal(narrowest(heads, 'stor', index)?.size, 2, 'two lines hold "store", three start with "const"');
+  assert.equal(narrowest(heads, undefined, index), heads);
+  assert.equal(narrowest(heads, 'none', index), undefined, 'no line holds the word: nothing can match');
+  // Walked by word, a line with another head is still not a same-head tail match ("let" vs "const").
+  const answer = complete('const p = 1;\nconst q = 2;\nconst r = 3;\nconst a = store.get(1, x);\nlet d = store.get(4, y);\nconst e = store.get(█\n');
+  assert.equal(answer?.text, '1, x);');
+  // With a scan budget too small for the head list, the word list still finds the line.
+  const filler = Array.from({ length: 30 }, (_, i) => `const f${i} = ${i};`).join('\n');
+  const cursor = at(`${filler}\nconst total = store.get(items, 0);\nconst sum = store.get(█\n`);
+  const small = new SimilarCodeEngine({ eager: true, maxScan: 10 });
+  assert.equal(small.complete({ document: doc('file:///s.ts', cursor.text), offset: cursor.offset, others: [] })?.text, 'items, 0);');
 });
