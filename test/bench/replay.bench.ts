@@ -13,7 +13,9 @@
 // and ask for the next edit; a prediction matches when it reproduces a remaining hunk (exact) or
 // moves a remaining hunk's text toward its real new text (partial); otherwise it is wrong.
 // Diagnostics: REPLAY_EXAMPLES=N prints up to N misses; REPLAY_SHOWN=1 prints every next-edit
-// prediction shown, with its verdict and the user's edit (the first hunk), for classifying misses.
+// prediction shown, with its verdict and the user's edit (the first hunk), for classifying misses;
+// REPLAY_SILENT=N prints up to N silent completion samples whose whole line was already written in
+// the file or an open document (missed opportunities).
 import { execFileSync } from 'node:child_process';
 import { extname } from 'node:path';
 import { CompletionService, editSimilarity } from '../../daemon/completion/index.js';
@@ -158,6 +160,7 @@ async function main(): Promise<void> {
   const block = { shown: 0, exact: 0, lines: 0, linesRight: 0, similarity: 0 };
   const nextEdit = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, similarity: 0, latencies: [] as number[] };
   const examples: string[] = [];
+  const silentExamples: string[] = [];
   const byRule = new Map<string, { shown: number; matched: number }>();
   const tally = (reason: string, matched: boolean) => {
     const rule = reason.split(' ')[0]!;
@@ -229,6 +232,12 @@ async function main(): Promise<void> {
         if (shown.trimEnd() === expected) completion.exact++;
         else if (examples.length < Number(process.env.REPLAY_EXAMPLES ?? 0)) examples.push(`  completion ${path}: typed ${JSON.stringify(line.slice(indent, cut))} expected ${JSON.stringify(expected)} got ${JSON.stringify(shown)}`);
         completion.similarity += editSimilarity(shown.trimEnd(), expected);
+      } else if (silentExamples.length < Number(process.env.REPLAY_SILENT ?? 0)) {
+        // A silent sample whose whole line is already written somewhere the engine looks: a
+        // missed opportunity rather than a line nobody could have predicted.
+        const whole = line.trim();
+        const elsewhere = [prefix.slice(0, prefix.lastIndexOf('\n')), suffix, ...open.filter((o) => o.languageId === document.languageId).map((o) => o.text)];
+        if (elsewhere.some((text) => text.includes(whole))) silentExamples.push(`  silent ${path}: typed ${JSON.stringify(line.slice(indent, cut))} expected ${JSON.stringify(expected)} (the whole line is written elsewhere)`);
       }
     }
 
@@ -314,6 +323,7 @@ async function main(): Promise<void> {
   console.log(`  latency p50 ${percentile(nextEdit.latencies, 50).toFixed(2)} ms, p99 ${percentile(nextEdit.latencies, 99).toFixed(2)} ms`);
   console.log(`  by rule: ${[...byRule].map(([rule, { shown, matched }]) => `${rule} ${matched}/${shown}`).join(', ')}`);
   if (process.env.REPLAY_EXAMPLES) console.log(['examples (misses):', ...examples].join('\n'));
+  if (process.env.REPLAY_SILENT) console.log(['silent completions whose line exists elsewhere:', ...silentExamples].join('\n'));
   service.dispose();
   await models?.dispose();
 }
