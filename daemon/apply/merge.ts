@@ -171,10 +171,9 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const keys = (lines: number[]) => lines.map((t) => squash(sk[t]!));
     const placed = (lines: number[], lo: number, hi: number, side: 'before' | 'after', removing = true) => {
       const placement = placeRunByContext(keys(lines), docKeys.loose, lo, hi, side, AMBIGUITY_WINDOW);
-      if (!placement || (!removing && nonBlankIn(placement.start, placement.end) > placement.matches.size)) return undefined;
+      if (!placement || (!removing && !placement.editsOnly)) return undefined;
       return [...placement.matches].map(([k, o]): [number, number] => [lines[k]!, o]);
     };
-    const nonBlankIn = (from: number, to: number) => docKeys.loose.slice(from, to).filter((key) => key !== '').length;
     // Placed from the file's edge, the run must reproduce a line that says something: closing
     // brackets alone occur everywhere.
     const informative = (pairs: Array<[number, number]> | undefined) => (pairs?.some(([t]) => !isTrivialLine(sk[t]!)) ? pairs : []);
@@ -201,7 +200,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const before = run.filter((t) => t < pivot.s);
     const after = run.filter((t) => t > pivot.s);
     if (before.every((t) => sk[t]!.trim() === '') || after.every((t) => sk[t]!.trim() === '')) return [];
-    // Placed by a line that is not equal to anything, the lines around it may only add code.
+    // Placed by a line that is not equal to anything, the lines around it may only add code or
+    // edit lines line for line, never drop any.
     const left = placed(before, Math.max(0, pivot.o - AMBIGUITY_WINDOW), pivot.o, 'before', false);
     const right = placed(after, pivot.o + 1, Math.min(doc.length, pivot.o + 1 + AMBIGUITY_WINDOW), 'after', false);
     return left && right ? [...left, [pivot.s, pivot.o], ...right] : [];

@@ -18,6 +18,8 @@ export interface RunPlacement {
   cost: number;
   /** Separate stretches of change it makes. */
   regions: number;
+  /** Whether every document line it removes is edited line for line (see removalsAreEdits), none dropped. */
+  editsOnly: boolean;
 }
 
 /**
@@ -47,7 +49,8 @@ export function placeRunByContext(run: readonly string[], doc: readonly string[]
     const [start, end] = side === 'before' ? [c, hi] : [lo, c + 1];
     const matches = commonLines(code, doc, start, end);
     const cost = code.length - matches.size + (docNonBlank - matches.size);
-    if (cost < code.length || (cost === code.length && removalsAreEdits(run, doc, start, end, matches))) candidates.push({ start, end, matches, cost, regions: changedRegions(run, doc, start, end, matches) });
+    const editsOnly = removalsAreEdits(run, doc, start, end, matches);
+    if (cost < code.length || (cost === code.length && editsOnly)) candidates.push({ start, end, matches, cost, regions: changedRegions(run, doc, start, end, matches), editsOnly });
   }
   if (candidates.length === 0) return undefined;
   const best = candidates.reduce((a, b) => (b.cost < a.cost ? b : a));

@@ -394,6 +394,10 @@ test('a sketch with no unique line is placed by its context: from the file edge,
   const env = 'export function makeEnv(dir) {\n  return {\n    write: () => {\n      save(dir);\n    },\n    cleanup: () => rmSync(dir, { recursive: true }),\n  };\n}\n';
   const sketch = '// ...\n    },\n    // Retried: late writes may land while the folder is removed.\n    cleanup: () => rmSync(dir, { recursive: true, maxRetries: 10 }),\n  };\n// ...\n';
   assert.equal(merged(env, sketch), env.replace('    cleanup: () => rmSync(dir, { recursive: true }),\n', '    // Retried: late writes may land while the folder is removed.\n    cleanup: () => rmSync(dir, { recursive: true, maxRetries: 10 }),\n'));
+  // Two changed lines: the one placed by similarity, the other an edit of the line beside it.
+  const server = 'export function makeEnv(dir) {\n  return {\n    write: () => {\n      save(dir);\n    },\n    cleanup: () => rmSync(dir, { recursive: true }),\n    close: () => server.close(),\n  };\n}\n';
+  const both = '    cleanup: () => rmSync(dir, { recursive: true, maxRetries: 10 }),\n    close: () => server.close(done),\n';
+  assert.equal(merged(server, `// ...\n    },\n${both}  };\n// ...\n`), server.replace('    cleanup: () => rmSync(dir, { recursive: true }),\n    close: () => server.close(),\n', both));
   // The same edit with only brackets on the file-edge side proves nothing: refused as before.
   assert.equal(mergeSketch(tests, '// ...\n});\n\ntest(\'c\', () => {\n});\n').refusal?.kind, 'noAnchors');
 });
