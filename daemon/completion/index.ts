@@ -1,7 +1,7 @@
 // The completion room: inline completion and next-edit prediction, with their latency machinery,
 // post-processing, builtin engines and model prompts.
 export * from './service.js';
-export { CompletionCache } from './cache.js';
+export { CompletionCache, hashText } from './cache.js';
 export { AdaptiveDebounce } from './debounce.js';
 export { Superseder, SupersededError } from './supersede.js';
 export { postprocess, type PostprocessInput, type ProcessedCompletion } from './postprocess.js';
