@@ -75,6 +75,12 @@ interface LiveShadow {
   held?: { holder: OverlayHolder; mount: FuseMount; generation: number };
   /** Serialises finding or remounting the held overlay, so concurrent commands share one. */
   holding?: Promise<unknown>;
+  /**
+   * The upper layer's disk use as measured after the last exec, and the FUSE server's generation
+   * just before that measurement: still true while the generation is unchanged (no write through
+   * the mount) and no exec ran since, so the next exec need not walk the upper layer again.
+   */
+  usage?: { bytes: number; mount: FuseMount; generation: number };
 }
 
 export class ShadowError extends Error {
@@ -307,7 +313,7 @@ export class ShadowManager {
     const live = await this.get(id);
     const settings = this.settings(live.record.root);
     if (request.command.length === 0 || request.command[0] === '') throw new ShadowError('command must name a program', 'bad-input');
-    const used = diskUsage(live.record.mode === 'fuse' ? join(live.dir, 'upper') : join(live.dir, 'copy'));
+    const used = await this.upperUsage(live);
     if (used > settings.maxUpperBytes) {
       throw new ShadowError(`shadow ${id} already uses ${used} bytes (shadow.maxUpperBytes ${settings.maxUpperBytes}); accept or discard it`, 'limit');
     }
@@ -340,7 +346,12 @@ export class ShadowManager {
         ...(onOutput && { onOutput }),
       });
       if (result.view === 'kernel-overlay') {
-        this.recordExecBases(live);
+        live.usage = undefined;
+        const mount = live.mount;
+        const generation = mount ? await mount.generation() : null;
+        const bytes = this.scanAfterOverlayExec(live);
+        // Only when no other command is still writing; otherwise the next exec measures again.
+        if (mount && generation !== null && live.busy === 1) live.usage = { bytes, mount, generation };
         live.mount?.invalidate();
       }
       return result;
@@ -394,26 +405,49 @@ export class ShadowManager {
     live.held = undefined;
   }
 
-  /** Files the kernel overlay copied up during an exec get their base recorded now (the user's current file). */
-  private recordExecBases(live: LiveShadow): void {
+  /** Disk use of the shadow's upper layer (or copy): measured after the last exec when still true. */
+  private async upperUsage(live: LiveShadow): Promise<number> {
+    if (live.record.mode !== 'fuse') return diskUsage(join(live.dir, 'copy'));
+    const known = live.usage;
+    if (known && known.mount === live.mount && live.busy === 0 && (await known.mount.generation()) === known.generation && live.usage === known) return known.bytes;
+    return diskUsage(join(live.dir, 'upper'));
+  }
+
+  /**
+   * After an exec on the kernel overlay, one walk of the upper layer: files the command copied up
+   * get their base recorded (the user's current file), and the layer's disk use is returned.
+   * Directories the lower layer does not have are only measured: nothing below them has a base.
+   */
+  private scanAfterOverlayExec(live: LiveShadow): number {
     const journal = new Journal(join(live.dir, 'meta'));
     const upper = join(live.dir, 'upper');
-    const walk = (relative: string) => {
+    let bytes = 0;
+    const walk = (relative: string, lowerToo: boolean) => {
       const dir = relative ? join(upper, relative) : upper;
-      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
         const child = relative ? `${relative}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) walk(child);
-        else if (entry.isFile() || entry.isSymbolicLink() || entry.isCharacterDevice()) {
-          const lower = join(live.record.root, child);
-          try {
-            const st = fs.lstatSync(lower);
-            if (st.isFile()) journal.recordBase(child, { kind: 'file', sourcePath: lower, mode: st.mode & 0o7777 });
-            else if (st.isSymbolicLink()) journal.recordBase(child, { kind: 'symlink', target: fs.readlinkSync(lower) });
-          } catch {}
+        const lower = lowerToo ? fs.lstatSync(join(live.record.root, child), { throwIfNoEntry: false }) : undefined;
+        if (entry.isDirectory()) {
+          walk(child, lower?.isDirectory() ?? false);
+          continue;
         }
+        bytes += (fs.lstatSync(join(upper, child), { throwIfNoEntry: false })?.blocks ?? 0) * 512;
+        if (!lower || !(entry.isFile() || entry.isSymbolicLink() || entry.isCharacterDevice())) continue;
+        const lowerPath = join(live.record.root, child);
+        try {
+          if (lower.isFile()) journal.recordBase(child, { kind: 'file', sourcePath: lowerPath, mode: lower.mode & 0o7777 });
+          else if (lower.isSymbolicLink()) journal.recordBase(child, { kind: 'symlink', target: fs.readlinkSync(lowerPath) });
+        } catch {}
       }
     };
-    walk('');
+    walk('', true);
+    return bytes;
   }
 
   async diagnostics(id: string, signal?: AbortSignal): Promise<{ items: FileDiagnostics[]; checkers: Array<{ name: string; exitCode: number | null; durationMs: number }> }> {

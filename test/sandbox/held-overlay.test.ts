@@ -94,6 +94,33 @@ describe('the held kernel overlay of exec', () => {
   });
 });
 
+test('after a command: what it copied up has its base, and its disk use counts at the next exec', async () => {
+  const root = fs.mkdtempSync(join(tmpdir(), 'caret-held-scan-'));
+  makeUserTree(root);
+  const userHash = hashTree(root);
+  const manager = new ShadowManager(join(root, '..', `${root.split('/').pop()}-state`), () => ({ ...defaultShadowSettings, idleMinutes: 0, maxUpperBytes: 1024 * 1024 }));
+  try {
+    await manager.start();
+    const { id } = await manager.create(root);
+    const run = (script: string) => manager.exec(id, { command: ['sh', '-c', script] });
+    assert.equal((await run('echo changed > src/deep/c.txt && mkdir -p new/dir && echo n > new/dir/f.txt')).exitCode, 0);
+    const changes = await manager.changes(id);
+    const deep = changes.find((c) => c.path === 'src/deep/c.txt');
+    assert.equal(deep?.kind, 'modified');
+    assert.match(deep!.diff, /-sea\n\+changed/);
+    assert.equal(changes.find((c) => c.path === 'new/dir/f.txt')?.kind, 'added');
+    // The command's own 2 MiB are measured after it, so the next command is refused.
+    assert.equal((await run('head -c 2097152 /dev/zero > big.bin')).exitCode, 0);
+    await assert.rejects(run('true'), (error: Error & { kind?: string }) => error.kind === 'limit');
+    await manager.discard(id);
+    assert.equal(hashTree(root), userHash);
+  } finally {
+    await manager.dispose();
+    fs.rmSync(join(root, '..', `${root.split('/').pop()}-state`), { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('a workspace holding caret\'s state directory (so the shadow\'s own mount) works and does not hang', { timeout: 30_000 }, async () => {
   const root = fs.mkdtempSync(join(tmpdir(), 'caret-held-home-'));
   makeUserTree(root);
