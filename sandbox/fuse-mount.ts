@@ -6,12 +6,18 @@ import { fileURLToPath } from 'node:url';
 import type { ClientMessage, MountRequest, ServerMessage } from './fuse-server.js';
 import { forceUnmount } from './mounts.js';
 
+export interface Generations {
+  view: number | null;
+  upper: number | null;
+}
+const UNKNOWN: Generations = { view: null, upper: null };
+
 const SERVER_SCRIPT = fileURLToPath(new URL('./fuse-server.js', import.meta.url));
 
 export class FuseMount extends EventEmitter<{ exit: [code: number | null]; changed: [] }> {
   private exited = false;
   private requests = 0;
-  private readonly pending = new Map<number, (value: number | null) => void>();
+  private readonly pending = new Map<number, (value: Generations) => void>();
 
   private constructor(
     readonly mountPath: string,
@@ -21,14 +27,14 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
     super();
     child.on('exit', (code) => {
       this.exited = true;
-      for (const answer of this.pending.values()) answer(null);
+      for (const answer of this.pending.values()) answer(UNKNOWN);
       this.pending.clear();
       this.emit('exit', code);
     });
     child.on('message', (message: ServerMessage) => {
       if (message.type === 'changed') this.emit('changed');
       else if (message.type === 'generation') {
-        this.pending.get(message.request)?.(message.value);
+        this.pending.get(message.request)?.({ view: message.value, upper: message.upper });
         this.pending.delete(message.request);
       }
     });
@@ -87,16 +93,16 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
   }
 
   /**
-   * The server's change generation (see fuse-server.ts): equal answers mean nothing changed the
-   * view in between; null when unknown (or the server is gone).
+   * The server's change generations (see fuse-server.ts): equal answers mean nothing changed the
+   * view (`view`) or the upper layer (`upper`) in between; null when unknown (or the server is gone).
    */
-  generation(timeoutMs = 2000): Promise<number | null> {
-    if (!this.alive) return Promise.resolve(null);
+  generations(timeoutMs = 2000): Promise<Generations> {
+    if (!this.alive) return Promise.resolve(UNKNOWN);
     const request = ++this.requests;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(request);
-        resolve(null);
+        resolve(UNKNOWN);
       }, timeoutMs);
       this.pending.set(request, (value) => {
         clearTimeout(timer);

@@ -23,12 +23,14 @@ export type ServerMessage =
   | { type: 'ready'; whiteoutStyle: string; pid: number }
   | { type: 'error'; message: string }
   | { type: 'changed' }
-  | { type: 'generation'; request: number; value: number | null };
+  | { type: 'generation'; request: number; value: number | null; upper: number | null };
 
 /**
- * `generation` asks for a number that grows whenever the view may have changed behind a kernel
- * overlay of the same layers: a write through this mount, or any change the lower-layer watcher saw.
- * null: unknown (the lower tree is not fully watched), so treat every ask as a change.
+ * `generation` asks for a number (`value`) that grows whenever the view may have changed behind a
+ * kernel overlay of the same layers: a write through this mount, or any change the lower-layer
+ * watcher saw; and for one (`upper`) that grows on any change in the upper layer, whoever made it
+ * (this mount or a command on the kernel overlay). null: unknown (that tree is not fully watched),
+ * so treat every ask as a change.
  */
 export type ClientMessage = MountRequest | { type: 'invalidate' } | { type: 'unmount' } | { type: 'generation'; request: number };
 
@@ -41,6 +43,8 @@ let layers: OverlayLayers | undefined;
 let stopping = false;
 let generation = 0;
 let lowerWatcher: TreeWatcher | undefined;
+let upperGeneration = 0;
+let upperWatcher: TreeWatcher | undefined;
 
 function stop(code: number): void {
   if (stopping) return;
@@ -99,6 +103,7 @@ function mount(request: MountRequest): void {
     // Started once mounted, so that a lower tree holding this very mount (a workspace that contains
     // caret's state directory) lists it among the mount points not to enter.
     lowerWatcher = new TreeWatcher(request.lower, () => generation++, { exclude: [request.mountPath] });
+    upperWatcher = new TreeWatcher(request.upper, () => upperGeneration++, { exclude: [request.mountPath] });
     send({ type: 'ready', whiteoutStyle: layers!.whiteoutStyle, pid: process.pid });
   });
 }
@@ -109,7 +114,14 @@ process.on('message', (message: ClientMessage) => {
   else if (message.type === 'generation') {
     // Answered after this loop turn's other ready events: a change in the lower tree made before the
     // question was asked has its inotify event queued already, and is counted first.
-    setImmediate(() => send({ type: 'generation', request: message.request, value: lowerWatcher?.complete ? generation : null }));
+    setImmediate(() =>
+      send({
+        type: 'generation',
+        request: message.request,
+        value: lowerWatcher?.complete ? generation : null,
+        upper: upperWatcher?.complete ? upperGeneration : null,
+      }),
+    );
   }
   else if (message.type === 'unmount') stop(0);
 });

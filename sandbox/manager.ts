@@ -76,11 +76,12 @@ interface LiveShadow {
   /** Serialises finding or remounting the held overlay, so concurrent commands share one. */
   holding?: Promise<unknown>;
   /**
-   * The upper layer's disk use as measured after the last exec, and the FUSE server's generation
-   * just before that measurement: still true while the generation is unchanged (no write through
-   * the mount) and no exec ran since, so the next exec need not walk the upper layer again.
+   * The upper layer's disk use as last measured, and the FUSE server's upper-layer generation just
+   * before that measurement: still true while that generation is unchanged (nothing, neither the
+   * mount nor a command, changed the upper layer), so neither the check before an exec nor the
+   * scan after one needs to walk the upper layer again.
    */
-  usage?: { bytes: number; mount: FuseMount; generation: number };
+  usage?: { bytes: number; mount: FuseMount; upper: number };
 }
 
 export class ShadowError extends Error {
@@ -346,12 +347,15 @@ export class ShadowManager {
         ...(onOutput && { onOutput }),
       });
       if (result.view === 'kernel-overlay') {
+        const known = live.usage;
         live.usage = undefined;
         const mount = live.mount;
-        const generation = mount ? await mount.generation() : null;
-        const bytes = this.scanAfterOverlayExec(live);
-        // Only when no other command is still writing; otherwise the next exec measures again.
-        if (mount && generation !== null && live.busy === 1) live.usage = { bytes, mount, generation };
+        const upper = mount ? (await mount.generations()).upper : null;
+        // A command that changed nothing in the upper layer copied nothing up: no scan needed.
+        const unchanged = known !== undefined && known.mount === mount && upper !== null && known.upper === upper;
+        const bytes = unchanged ? known.bytes : this.scanAfterOverlayExec(live);
+        // Kept only when no other command is still writing; otherwise the next exec measures again.
+        if (mount && upper !== null && live.busy === 1) live.usage = { bytes, mount, upper };
         live.mount?.invalidate();
       }
       return result;
@@ -374,7 +378,7 @@ export class ShadowManager {
       const mount = live.mount;
       const options = overlayOptions(layers);
       if (!mount || !options) return undefined;
-      const generation = await mount.generation();
+      const generation = (await mount.generations()).view;
       const held = live.held;
       // Acquired here, inside the queue, so no other command can retire it before it is entered.
       if (held && held.holder.alive && held.mount === mount && generation !== null && held.generation === generation) return { holder: held.holder, enter: held.holder.acquire() };
@@ -409,7 +413,7 @@ export class ShadowManager {
   private async upperUsage(live: LiveShadow): Promise<number> {
     if (live.record.mode !== 'fuse') return diskUsage(join(live.dir, 'copy'));
     const known = live.usage;
-    if (known && known.mount === live.mount && live.busy === 0 && (await known.mount.generation()) === known.generation && live.usage === known) return known.bytes;
+    if (known && known.mount === live.mount && live.busy === 0 && (await known.mount.generations()).upper === known.upper && live.usage === known) return known.bytes;
     return diskUsage(join(live.dir, 'upper'));
   }
 

@@ -109,8 +109,11 @@ test('after a command: what it copied up has its base, and its disk use counts a
     assert.equal(deep?.kind, 'modified');
     assert.match(deep!.diff, /-sea\n\+changed/);
     assert.equal(changes.find((c) => c.path === 'new/dir/f.txt')?.kind, 'added');
-    // The command's own 2 MiB are measured after it, so the next command is refused.
-    assert.equal((await run('head -c 2097152 /dev/zero > big.bin')).exitCode, 0);
+    // A command that writes nothing leaves the measure as it was.
+    assert.equal((await run('cat src/deep/c.txt > /dev/null')).exitCode, 0);
+    // What a command writes (here: growing a file already in the upper layer) is measured after
+    // it, so the next command is refused.
+    assert.equal((await run('head -c 2097152 /dev/zero >> new/dir/f.txt')).exitCode, 0);
     await assert.rejects(run('true'), (error: Error & { kind?: string }) => error.kind === 'limit');
     await manager.discard(id);
     assert.equal(hashTree(root), userHash);
