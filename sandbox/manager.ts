@@ -326,9 +326,10 @@ export class ShadowManager {
       ? { lower: live.record.root, upper: join(live.dir, 'upper'), work: join(live.dir, 'work') }
       : undefined;
     live.busy++;
-    const held = kernelOverlay ? await this.heldOverlay(live, kernelOverlay) : undefined;
-    const enterOverlay = held?.enter;
+    let held: { holder: OverlayHolder; enter: string[] } | undefined;
     try {
+      held = kernelOverlay ? await this.heldOverlay(live, kernelOverlay) : undefined;
+      const enterOverlay = held?.enter;
       const result = await runInShadow({
         argv: request.command,
         cwd,
