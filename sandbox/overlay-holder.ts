@@ -17,6 +17,8 @@ export class OverlayHolder {
     child.on('exit', () => {
       this.exited = true;
     });
+    // Nothing is ever written to it; closing it after the holder died must not throw.
+    child.stdin!.on('error', () => {});
   }
 
   /** Mounts `options` (overlayOptions()) over `mountPath` in a new private mount namespace. */
