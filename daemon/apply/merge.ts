@@ -12,9 +12,11 @@
 //    - markers only: the document lines stay;
 //    - code beside a marker: it sits against the anchor it touches, replacing the document lines
 //      there that it visibly modifies; if it also resembles a line deeper inside the elided
-//      region, or floats between two markers, it is unresolved.
+//      region, or floats between two markers, it is unresolved, unless the unchanged line it
+//      shows beside the marker places it (run-placement.ts).
 // 3. The ends of a fragment are elided implicitly; a sketch that covers most of the file and does
-//    not start (or end) with a marker is taken to mean what it shows there.
+//    not start (or end) with a marker is taken to mean what it shows there (short unshown edges
+//    without imports or definitions are deleted: edge-lines.ts).
 import { diffTexts, dominantEol, lineContent, lineTerminator, splitLines } from '../diff/index.js';
 import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from './indentation.js';
 import { looksLikeElision } from './markers.js';
