@@ -56,9 +56,12 @@ export class ParsePool {
   private readonly recycleAboveBytes: number;
   /** Workers replaced so far. */
   recycled = 0;
+  /** Workers that may run now (at most `size`): see `setLimit`. */
+  private limit: number;
 
   constructor(options: ParsePoolOptions = {}) {
     this.size = Math.max(1, options.size ?? Math.min(4, cpus().length));
+    this.limit = this.size;
     this.idleMs = options.idleMs ?? 30_000;
     this.depth = Math.max(1, options.depth ?? 8);
     this.recycleAfterFiles = options.recycleAfterFiles ?? 1000;
@@ -71,6 +74,26 @@ export class ParsePool {
       this.queue.push({ request, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Runs at most `workers` threads from now on (between 1 and `size`); those over the limit end
+   * once their answers are in. The second pass runs on fewer threads than the first: each parse
+   * thread holds tens of MB of tree-sitter memory, and that pass is background work.
+   */
+  setLimit(workers: number): void {
+    this.limit = Math.min(this.size, Math.max(1, Math.floor(workers)));
+    const live = this.slots.filter((slot) => !slot.retiring);
+    for (const slot of [...live].sort((a, b) => a.busy.size - b.busy.size).slice(0, Math.max(0, live.length - this.limit))) {
+      slot.retiring = true;
+      if (slot.busy.size === 0) this.end(slot);
+    }
+    this.pump();
+  }
+
+  /** Threads running now (retiring ones included). */
+  get workers(): number {
+    return this.slots.length;
   }
 
   get pending(): number {
@@ -129,7 +152,7 @@ export class ParsePool {
         if (!slot || candidate.busy.size < slot.busy.size) slot = candidate;
       }
       const live = this.slots.filter((s) => !s.retiring).length;
-      if ((!slot || slot.busy.size > 0) && live < this.size) slot = this.spawn();
+      if ((!slot || slot.busy.size > 0) && live < this.limit) slot = this.spawn();
       if (!slot) return;
       const pending = this.queue.shift()!;
       const id = this.nextId++;

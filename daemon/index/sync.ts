@@ -65,6 +65,13 @@ const BATCH_FILES = 96;
 /** Bytes of content per write transaction, so a batch of large files commits early. */
 const BATCH_BYTES = 2 * 1024 * 1024;
 
+/**
+ * Parse threads the second pass runs on. One: tree-sitter holds 50-90 MB per thread, and two
+ * took a 29,000-file tree's peak RSS to 600 MB; the pass is background work meant to leave the
+ * editor a core.
+ */
+export const SYNTAX_WORKERS = 1;
+
 /** Lexical work this small is done in the indexer thread itself (see processPaths). */
 export const INLINE_FILES = 4;
 
@@ -174,7 +181,8 @@ async function processPaths(
   try {
     // The second pass keeps few files in flight: it must yield quickly when a save arrives, and
     // whatever it has in flight is parsed before it can.
-    const lanes = pass === 'syntax' ? pool.size + 1 : IN_FLIGHT;
+    if (!inline) pool.setLimit(pass === 'syntax' ? SYNTAX_WORKERS : pool.size);
+    const lanes = pass === 'syntax' ? SYNTAX_WORKERS + 1 : IN_FLIGHT;
     const all = Promise.all(Array.from({ length: Math.min(lanes, paths.length) }, worker));
     if (pass === 'syntax' && context.yieldRequested) {
       // A save arrived: do not wait for a large file's parse to finish before indexing it.

@@ -115,7 +115,10 @@ export class WorkspaceIndex extends EventEmitter<{
       resyncIntervalMs: settings.resyncIntervalSeconds * 1000,
       ...(this.embedder && { embed: { modelId: this.embedder.modelId, dimensions: this.embedder.dimensions, batchSize: settings.embedBatchSize } }),
     };
-    const worker = new Worker(new URL('./indexer-worker.js', import.meta.url), { workerData: workerOptions, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    // A young generation that holds the files in flight (12 MB of results, batches of 2 MB):
+    // with 8 MB they outlived it and piled up in the old generation (an indexer heap of 200 MB
+    // on a 29,000-file tree; peak RSS of the lexical pass 480 MB against 395 MB with 32 MB).
+    const worker = new Worker(new URL('./indexer-worker.js', import.meta.url), { workerData: workerOptions, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
     this.worker = worker;
     worker.on('message', (message: FromIndexer) => this.onMessage(message));
     // Every (re)start begins with a full resync: it is what repairs an interrupted index.

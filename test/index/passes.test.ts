@@ -8,7 +8,7 @@ import { IgnoreRules } from '../../daemon/index/ignore-rules.js';
 import { ParsePool } from '../../daemon/index/parse-pool.js';
 import { IndexSearcher, PENDING_SCAN, searchSymbols } from '../../daemon/index/search.js';
 import { type Db, IndexWriter, openIndexDatabase } from '../../daemon/index/store.js';
-import { fullSync, INLINE_FILES, pathSync, secondPass, type SyncContext } from '../../daemon/index/sync.js';
+import { fullSync, INLINE_FILES, pathSync, secondPass, SYNTAX_WORKERS, type SyncContext } from '../../daemon/index/sync.js';
 import { eventually, makeService, openReady, paths, tempDir, writeTree } from './helpers.js';
 
 const tree = {
@@ -262,7 +262,7 @@ test('a save is read in the indexer thread, not handed to a parse thread', async
   writeTree(ws.dir, tree);
   const { db } = openIndexDatabase(join(cache.dir, 'ix.db'), ws.dir);
   // A pool that must not be asked: a parse thread would first have to start.
-  const pool = { size: 1, process: () => Promise.reject(new Error('parse pool used for a save')) } as unknown as ParsePool;
+  const pool = { size: 1, setLimit: () => undefined, process: () => Promise.reject(new Error('parse pool used for a save')) } as unknown as ParsePool;
   try {
     const context = syncContext(ws.dir, db, pool);
     const stats = await pathSync(context, ['src/user.ts', 'notes.md']);
@@ -272,6 +272,41 @@ test('a save is read in the indexer thread, not handed to a parse thread', async
     writeTree(ws.dir, Object.fromEntries(Array.from({ length: INLINE_FILES + 1 }, (_, i) => [`more/f${i}.txt`, `word${i}`])));
     await assert.rejects(pathSync(context, Array.from({ length: INLINE_FILES + 1 }, (_, i) => `more/f${i}.txt`)), /parse pool used/);
   } finally {
+    db.close();
+    ws.cleanup();
+    cache.cleanup();
+  }
+});
+
+test('the second pass parses on fewer threads than the lexical pass reads on', async () => {
+  const ws = tempDir();
+  const cache = tempDir();
+  const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`src/m${i}.ts`, `export function fn${i}(a: number) {\n  return a + ${i};\n}\n`]));
+  writeTree(ws.dir, many);
+  const { db } = openIndexDatabase(join(cache.dir, 'ix.db'), ws.dir);
+  const pool = new ParsePool({ size: 2 });
+  let most = 0;
+  const process = pool.process.bind(pool);
+  pool.process = (request) => {
+    const answer = process(request);
+    most = Math.max(most, pool.workers);
+    return answer;
+  };
+  try {
+    const context = syncContext(ws.dir, db, pool);
+    await fullSync(context);
+    assert.equal(most, 2);
+    most = 0;
+    await secondPass(context, () => undefined);
+    assert.equal(most, SYNTAX_WORKERS);
+    assert.equal(searchSymbols(db, 'fn39', 5).length, 1);
+    // A limit raised again lets the pool grow back.
+    pool.setLimit(2);
+    most = 0;
+    await Promise.all(Array.from({ length: 8 }, (_, i) => pool.process({ abs: join(ws.dir, `src/m${i}.ts`), rel: `src/m${i}.ts`, maxFileBytes: 1 << 20 })));
+    assert.equal(most, 2);
+  } finally {
+    await pool.close();
     db.close();
     ws.cleanup();
     cache.cleanup();
