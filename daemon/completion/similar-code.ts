@@ -126,6 +126,14 @@ export class SimilarCodeEngine {
         const next = index.neighbour(previous.no, 1, 2);
         if (next) consider(index, next);
       });
+    } else if (above[0] && above[1] && isDistinctive(above[1].trimmed)) {
+      // The line above is a lone brace or keyword: what follows it where it follows the same
+      // distinctive line?
+      scan((index) => index.byTrimmed.get(above[1]!.trimmed), (index, earlier) => {
+        const previous = index.neighbour(earlier.no, 1, 2);
+        const next = previous?.trimmed === above[0]!.trimmed ? index.neighbour(previous.no, 1, 2) : undefined;
+        if (next) consider(index, next);
+      });
     }
     let tailMatched = false;
     let tailTokens = 0;

@@ -94,3 +94,11 @@ test('similar code: the shorter of the head and word lists is walked, with the s
   const small = new SimilarCodeEngine({ eager: true, maxScan: 10 });
   assert.equal(small.complete({ document: doc('file:///s.ts', cursor.text), offset: cursor.offset, others: [] })?.text, 'items, 0);');
 });
+
+test('similar code: below a lone brace, what follows the same brace after the same line elsewhere', () => {
+  const answer = complete("it('a', () => {\n  res.send(a);\n});\nrequest(app);\nit('b', () => {\n  res.send(a);\n});\n█\n");
+  assert.equal(answer?.text, 'request(app);');
+  assert.ok(answer.confidence >= 0.5, String(answer.confidence));
+  // A brace after a different line says nothing.
+  assert.equal(complete("it('a', () => {\n  res.send(a);\n});\nrequest(app);\nit('b', () => {\n  res.end();\n});\n█\n"), null);
+});
