@@ -58,12 +58,18 @@ const CANDIDATES = 200;
 /** Trigram candidates checked at most for one substring query. */
 const MAX_SUBSTRING_CANDIDATES = 4000;
 /**
- * Chunks of files the second pass has not reached, by LIKE. CROSS JOIN keeps files outside:
- * SQLite's own choice was to scan every chunk and look up its file (670 ms on a 29,000-file tree
- * at every query while one saved file waited for its second pass).
+ * Chunks of files the second pass has not reached, by LIKE: the most recently modified of them
+ * only (a save first), at most PENDING_SCAN_FILES, so a query during the second pass over a large
+ * tree reads a bounded amount of text (files further back in its backlog join the substring
+ * answers when it reaches them; meanwhile answers say `incomplete`). CROSS JOIN keeps files
+ * outside: SQLite's own choice was to scan every chunk and look up its file (670 ms on a
+ * 29,000-file tree at every query while one saved file waited for its second pass).
  */
-export const PENDING_SCAN =
-  'SELECT c.id AS rowid, c.content FROM files f CROSS JOIN chunks c ON c.file_id = f.id WHERE f.pending > 0 AND c.content LIKE ? LIMIT ?';
+export const PENDING_SCAN = `SELECT c.id AS rowid, c.content
+  FROM (SELECT id FROM files WHERE pending > 0 ORDER BY mtime_ms DESC LIMIT ?) f CROSS JOIN chunks c ON c.file_id = f.id
+  WHERE c.content LIKE ? LIMIT ?`;
+/** Files awaiting the second pass that a substring query scans at most (see PENDING_SCAN). */
+export const PENDING_SCAN_FILES = 500;
 const RANKED_WORDS = 'SELECT rowid FROM fts_words WHERE fts_words MATCH ? ORDER BY rank LIMIT ?';
 const UNRANKED_WORDS = 'SELECT rowid FROM fts_words WHERE fts_words MATCH ? LIMIT ?';
 const FILTERED_CANDIDATES = 5000;
@@ -172,7 +178,7 @@ export class IndexSearcher {
     // Files the second pass has not reached have no trigram rows yet: their chunks are scanned.
     if (ranking.length < candidates && this.anyPending.get()) {
       const pattern = `%${text.replaceAll('%', '_')}%`;
-      for (const row of this.pendingScan.all(pattern, candidates * 2) as Array<{ rowid: number; content: string }>) {
+      for (const row of this.pendingScan.all(PENDING_SCAN_FILES, pattern, candidates * 2) as Array<{ rowid: number; content: string }>) {
         if (ranking.length >= candidates) break;
         if (contains(row)) ranking.push(row.rowid);
       }
