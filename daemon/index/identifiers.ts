@@ -43,8 +43,8 @@ const isWordChar = (code: number) => (code < 128 ? WORD_CHAR[code] === 1 : code 
  * Identifiers remembered at most (git/git has 175,000 distinct ones, numbers included); when
  * full the table starts over, which is cheaper than LRU bookkeeping on every lookup.
  */
-const IDENTIFIER_CACHE_SIZE = 150_000;
-const TABLE_SLOTS = 1 << 19; // a power of two, over three times the cache size: probes stay short
+const IDENTIFIER_CACHE_SIZE = 100_000;
+const TABLE_SLOTS = 1 << 18; // a power of two, over twice the cache size: probes stay short
 const SLOT_MASK = TABLE_SLOTS - 1;
 
 class IdentifierTable {

@@ -64,8 +64,10 @@ export class ParsePool {
     this.limit = this.size;
     this.idleMs = options.idleMs ?? 30_000;
     this.depth = Math.max(1, options.depth ?? 8);
-    this.recycleAfterFiles = options.recycleAfterFiles ?? 1000;
-    this.recycleAboveBytes = options.recycleAboveBytes ?? 128 * 1024 * 1024;
+    // Rarely by count (each new thread costs a start and leaves its allocator's memory behind),
+    // mostly by memory (tree-sitter's WebAssembly memory only grows).
+    this.recycleAfterFiles = options.recycleAfterFiles ?? 5000;
+    this.recycleAboveBytes = options.recycleAboveBytes ?? 96 * 1024 * 1024;
   }
 
   process(request: ProcessRequest): Promise<ProcessResult> {

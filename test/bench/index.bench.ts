@@ -92,7 +92,7 @@ async function benchTree(root: string, options: Options): Promise<void> {
     console.log(
       `cold lexical pass: ${lexical.indexed} files searchable in ${(lexicalMs / 1000).toFixed(2)} s: ${(lexical.indexed / (lexicalMs / 1000)).toFixed(0)} files/s, ${(lexical.bytes / 1024 / 1024 / (lexicalMs / 1000)).toFixed(1)} MB/s (peak RSS so far ${mb(lexicalRss)})`,
     );
-    console.log(`both passes: ${status.files} files (${mb(sourceBytes)}), ${status.chunks} chunks, ${status.symbols} symbols in ${(coldMs / 1000).toFixed(2)} s`);
+    console.log(`both passes: ${status.files} files (${mb(sourceBytes)}), ${status.chunks} chunks, ${status.symbols} symbols in ${(coldMs / 1000).toFixed(2)} s (peak RSS so far ${mb(peakRss)})`);
     console.log(`  ${(status.files / (coldMs / 1000)).toFixed(0)} files/s, ${(sourceBytes / 1024 / 1024 / (coldMs / 1000)).toFixed(1)} MB/s; skipped ${JSON.stringify(status.skipped)}`);
 
     // No-change resync.
@@ -124,7 +124,7 @@ async function benchTree(root: string, options: Options): Promise<void> {
       writeFileSync(abs, original);
       await sleep(150);
     }
-    if (saves.length) console.log(`save-to-searchable (${saves.length} saves): p50 ${ms(median(saves))}, p95 ${ms(percentile(saves, 95))}`);
+    if (saves.length) console.log(`save-to-searchable (${saves.length} saves): p50 ${ms(median(saves))}, p95 ${ms(percentile(saves, 95))} (peak RSS so far ${mb(peakRss)})`);
     await index.whenIdle();
 
     // Lexical queries against ripgrep, on identifiers from the tree itself.
