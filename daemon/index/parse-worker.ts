@@ -4,9 +4,9 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import type { WorkerReply } from './parse-pool.js';
 import { processFile, type ProcessRequest } from './process-file.js';
-import { lowerThisThreadPriority } from './thread-priority.js';
+import { lowerThisThreadPriority, PARSE_THREAD_NICE } from './thread-priority.js';
 
-lowerThisThreadPriority();
+lowerThisThreadPriority(PARSE_THREAD_NICE);
 
 // Measuring costs more than processing a small file: every 16th answer carries a fresh figure.
 let answers = 0;

@@ -8,6 +8,13 @@ import os from 'node:os';
 /** The nice value of indexing threads: background work, still ahead of idle-class jobs. */
 export const INDEX_THREAD_NICE = 10;
 
+/**
+ * Parse threads run a little lower still: the indexer thread (the one database writer) is what
+ * the lexical pass waits on, and with three busy threads on two cores equal weights left it two
+ * thirds of a core; lower-weighted parse threads share the other core and leave it a whole one.
+ */
+export const PARSE_THREAD_NICE = INDEX_THREAD_NICE + 2;
+
 /** Lowers the calling worker thread's priority; failures (sandboxes, odd kernels) are harmless. */
 export function lowerThisThreadPriority(nice = INDEX_THREAD_NICE): void {
   if (process.platform !== 'linux') return;
