@@ -54,7 +54,7 @@ export interface SyncContext {
 const statChanged = (stored: StoredFile, now: FileStat) => stored.size !== now.size || stored.mtimeMs !== now.mtimeMs || stored.ino !== now.ino;
 
 /** How many files are read and chunked ahead of the writer. */
-const IN_FLIGHT = 64;
+const IN_FLIGHT = 128;
 /** Bytes of files read and chunked ahead of the writer (their results wait in memory). */
 const IN_FLIGHT_BYTES = 12 * 1024 * 1024;
 /**
