@@ -231,6 +231,8 @@ export async function fullSync(context: SyncContext): Promise<{ stats: SyncStats
   context.onProgress(progress);
   const db = context.writer.db;
   const stored = readStoredFiles(db);
+  // A cold index reads every file: the parse threads start while the scan runs.
+  if (stored.size === 0) context.pool.warm();
   const before = storedTree(stored, readStoredDirs(db), getMeta(db, 'root_hash'));
   const scan = scanWorkspace(context.root, { maxFileBytes: context.maxFileBytes, ignore: context.ignore, shouldStop: context.shouldStop });
 

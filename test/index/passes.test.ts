@@ -306,7 +306,15 @@ test('the second pass parses on fewer threads than the lexical pass reads on', a
   };
   try {
     const context = syncContext(ws.dir, db, pool);
+    // A cold index starts its parse threads before the scan hands them anything.
+    const warm = pool.warm.bind(pool);
+    let warmedWith = -1;
+    pool.warm = () => {
+      warm();
+      warmedWith = pool.workers;
+    };
     await fullSync(context);
+    assert.equal(warmedWith, 2);
     assert.equal(most, 2);
     most = 0;
     await secondPass(context, () => undefined);
