@@ -2,6 +2,7 @@
 // configuration, trust and where caret keeps its files.
 export * from './positions.js';
 export * from './text-document.js';
+export * from './text-snapshot.js';
 export * from './edit-history.js';
 export * from './documents.js';
 export * from './paths.js';

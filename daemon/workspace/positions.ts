@@ -41,23 +41,7 @@ export function offsetAt(
 ): number {
   if (position.line >= lineStarts.length) return text.length;
   const start = lineStarts[position.line]!;
-  const end = lineContentEnd(text, lineStarts, position.line);
-  if (encoding === 'utf-16') {
-    let offset = Math.min(start + position.character, end);
-    // Never split a surrogate pair: a position inside one means the character it belongs to.
-    if (offset > start && offset < end && isLowSurrogate(text.charCodeAt(offset)) && isHighSurrogate(text.charCodeAt(offset - 1))) offset--;
-    return offset;
-  }
-  let units = 0;
-  let offset = start;
-  while (offset < end) {
-    const codePoint = text.codePointAt(offset)!;
-    const width = encoding === 'utf-8' ? utf8Length(codePoint) : 1;
-    if (units + width > position.character) break;
-    units += width;
-    offset += codePoint > 0xffff ? 2 : 1;
-  }
-  return offset;
+  return offsetInLine(text, start, lineContentEnd(text, lineStarts, position.line), position.character, encoding);
 }
 
 export function positionAt(
@@ -77,14 +61,42 @@ export function positionAt(
   const line = low;
   const start = lineStarts[line]!;
   const target = Math.min(clamped, lineContentEnd(text, lineStarts, line));
-  if (encoding === 'utf-16') return { line, character: target - start };
+  return { line, character: unitsInLine(text, start, target, encoding) };
+}
+
+/**
+ * The offset of `character` (in `encoding`'s units) on a line whose content is text[start, end):
+ * clamped to the line's end, and never inside a surrogate pair or a UTF-8 sequence (such a
+ * position means the character it belongs to).
+ */
+export function offsetInLine(text: string, start: number, end: number, character: number, encoding: PositionEncodingKind): number {
+  if (encoding === 'utf-16') {
+    let offset = Math.min(start + character, end);
+    if (offset > start && offset < end && isLowSurrogate(text.charCodeAt(offset)) && isHighSurrogate(text.charCodeAt(offset - 1))) offset--;
+    return offset;
+  }
+  let units = 0;
+  let offset = start;
+  while (offset < end) {
+    const codePoint = text.codePointAt(offset)!;
+    const width = encoding === 'utf-8' ? utf8Length(codePoint) : 1;
+    if (units + width > character) break;
+    units += width;
+    offset += codePoint > 0xffff ? 2 : 1;
+  }
+  return offset;
+}
+
+/** How many of `encoding`'s units text[start, target) takes (both on one line). */
+export function unitsInLine(text: string, start: number, target: number, encoding: PositionEncodingKind): number {
+  if (encoding === 'utf-16') return target - start;
   let units = 0;
   for (let i = start; i < target; ) {
     const codePoint = text.codePointAt(i)!;
     units += encoding === 'utf-8' ? utf8Length(codePoint) : 1;
     i += codePoint > 0xffff ? 2 : 1;
   }
-  return { line, character: units };
+  return units;
 }
 
 /** Length of `text` in the given encoding's units. */

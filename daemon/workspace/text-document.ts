@@ -1,6 +1,8 @@
-// An open document: its latest text and version, changed by LSP content changes.
+// An open document: its latest text and version, changed by LSP content changes. The text is a
+// TextSnapshot (chunks of lines): an incremental change and the position conversions cost what
+// they touch; `text` joins the whole text only for the callers that need it.
 import type { Position, PositionEncodingKind, Range } from '../../protocol/index.js';
-import { computeLineStarts, offsetAt, positionAt } from './positions.js';
+import { TextSnapshot } from './text-snapshot.js';
 
 /** One change in offsets (UTF-16 code units) of the text before it. */
 export interface TextChange {
@@ -12,33 +14,49 @@ export interface TextChange {
 export type ContentChange = { range: Range; text: string } | { text: string };
 
 export class TextDocument {
-  private lineStartsCache: number[] | undefined;
+  private current: TextSnapshot;
 
   constructor(
     readonly uri: string,
     readonly languageId: string,
     public version: number,
-    private content: string,
-  ) {}
-
-  get text(): string {
-    return this.content;
+    text: string,
+  ) {
+    this.current = TextSnapshot.of(text);
   }
 
+  /** The whole text: joined once per version, O(document) the first time. */
+  get text(): string {
+    return this.current.text;
+  }
+
+  /**
+   * The current version's text, immutable: windows of it, its length and positions cost what
+   * they read. A new snapshot replaces it on every change, so identity tells "changed since".
+   */
+  get snapshot(): TextSnapshot {
+    return this.current;
+  }
+
+  get length(): number {
+    return this.current.length;
+  }
+
+  /** Where each line starts (O(lines) once per version; offsetAt and positionAt do not need it). */
   get lineStarts(): number[] {
-    return (this.lineStartsCache ??= computeLineStarts(this.content));
+    return this.current.lineStarts;
   }
 
   get lineCount(): number {
-    return this.lineStarts.length;
+    return this.current.lineCount;
   }
 
   offsetAt(position: Position, encoding: PositionEncodingKind): number {
-    return offsetAt(this.content, this.lineStarts, position, encoding);
+    return this.current.offsetAt(position, encoding);
   }
 
   positionAt(offset: number, encoding: PositionEncodingKind): Position {
-    return positionAt(this.content, this.lineStarts, offset, encoding);
+    return this.current.positionAt(offset, encoding);
   }
 
   /** Applies changes in order and returns each as an offset-based change. */
@@ -46,16 +64,15 @@ export class TextDocument {
     const applied: TextChange[] = [];
     for (const change of changes) {
       let start = 0;
-      let end = this.content.length;
+      let end = this.current.length;
       if ('range' in change) {
-        start = this.offsetAt(change.range.start, encoding);
-        end = this.offsetAt(change.range.end, encoding);
+        start = this.current.offsetAt(change.range.start, encoding);
+        end = this.current.offsetAt(change.range.end, encoding);
         if (end < start) [start, end] = [end, start];
       }
-      const deletedText = this.content.slice(start, end);
+      const deletedText = this.current.slice(start, end);
       if (deletedText === change.text) continue;
-      this.content = this.content.slice(0, start) + change.text + this.content.slice(end);
-      this.lineStartsCache = undefined;
+      this.current = this.current.replace(start, end, change.text);
       applied.push(trimCommon({ offset: start, deletedText, insertedText: change.text }));
     }
     this.version = version;
