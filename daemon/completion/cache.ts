@@ -30,8 +30,10 @@ export class CompletionCache {
   private readonly capacity: number;
   private readonly ttlMs: number;
   private readonly typeThroughChars: number;
-  private readonly prefixWindow: number;
-  private readonly suffixWindow: number;
+  /** Characters before the cursor a key hashes: a caller may pass just these as the prefix. */
+  readonly prefixWindow: number;
+  /** Characters after the cursor a key hashes: a caller may pass just these as the suffix. */
+  readonly suffixWindow: number;
 
   constructor(options: CompletionCacheOptions = {}) {
     this.capacity = options.capacity ?? 2000;

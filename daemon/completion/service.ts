@@ -14,6 +14,7 @@ import { EstimatedTokenCounter, editElements, renderPrompt, SnippetRing, toInfil
 import { filterRegionEdits, parseRegionOutput, renderRegionPrompt } from './prompts/edit-region.js';
 import { SimilarCodeEngine } from './similar-code.js';
 import { Superseder } from './supersede.js';
+import { SplicedView, stillReads, type TextView, viewOf } from './text-view.js';
 
 export interface CompletionSettings {
   enabled: boolean;
@@ -41,9 +42,13 @@ export const defaultCompletionSettings: CompletionSettings = {
   jumpLines: 15,
 };
 
-/** An open document as the service sees it (the workspace's TextDocument fits). */
+/**
+ * An open document as the service sees it (the workspace's TextDocument fits). With a snapshot,
+ * a cache or typing-through hit reads windows of it and never the whole text.
+ */
 export interface ServiceDocument extends EditDocument {
   readonly lineStarts?: readonly number[];
+  readonly snapshot?: TextView;
 }
 
 /** The edit history (the workspace's EditHistory fits). */
@@ -110,8 +115,12 @@ export interface NextEditSuggestionOut {
 
 interface SuggestionRecord {
   uri: string;
+  /** The cache's windows of text before and after the cursor (what its keys hash). */
   prefix: string;
   suffix: string;
+  /** The text the suggestion was made for (immutable) and the cursor in it: prefetch reads it whole. */
+  view: TextView;
+  cursor: number;
   insertText: string;
   replaceLength: number;
   languageId: string;
@@ -183,28 +192,31 @@ export class CompletionService {
     this.stats.requests++;
     const { document } = request;
     const version = document.version;
-    const original = document.text;
+    // Up to a hit, only windows of the text are read: a keystroke's cost stays independent of the
+    // document's size. The whole text is read (joined once per version) when an engine runs.
+    const original = viewOf(document);
     const offset = Math.max(0, Math.min(request.offset, original.length));
     // With a selected completion item, complete as if it were inserted, then extend it.
     const selected = request.selected && request.selected.start <= request.selected.end && request.selected.end <= original.length ? request.selected : undefined;
-    const text = selected ? original.slice(0, selected.start) + selected.text + original.slice(selected.end) : original;
+    const view = selected ? new SplicedView(original, selected.start, selected.end, selected.text) : original;
     const cursor = selected ? selected.start + selected.text.length : offset;
-    const prefix = text.slice(0, cursor);
-    const suffix = text.slice(cursor);
+    // The cache's keys hash these windows only, so they key exactly as the whole prefix and suffix.
+    const prefixWindow = view.slice(Math.max(0, cursor - this.cache.prefixWindow), cursor);
+    const suffixWindow = view.slice(cursor, cursor + this.cache.suffixWindow);
     const automatic = request.trigger === 'automatic';
     if (automatic) this.debounce.recordKeystroke(document.uri, Date.now());
-    const spot = this.cache.key(document.uri, prefix, suffix);
+    const spot = this.cache.key(document.uri, prefixWindow, suffixWindow);
     if (automatic && this.rejectedSpots.has(spot)) return [];
 
     const finish = (insertText: string, replaceLength: number, engine: string, fromCache: boolean): InlineSuggestion[] => {
-      const id = this.remember({ uri: document.uri, prefix, suffix, insertText, replaceLength, languageId: document.languageId, engine, scope: request.scope, filename: request.filename, shown: false });
+      const id = this.remember({ uri: document.uri, prefix: prefixWindow, suffix: suffixWindow, view, cursor, insertText, replaceLength, languageId: document.languageId, engine, scope: request.scope, filename: request.filename, shown: false });
       const start = selected ? selected.start : offset;
       const end = (selected ? selected.end : offset) + replaceLength;
       return [{ id, insertText: (selected?.text ?? '') + insertText, start, end, engine, fromCache }];
     };
 
     // The cache comes before any debounce: a hit answers at once.
-    const cached = this.cache.get(document.uri, prefix, suffix);
+    const cached = this.cache.get(document.uri, prefixWindow, suffixWindow);
     if (cached !== undefined) {
       this.stats.cacheHits++;
       return cached ? finish(cached.insertText, cached.replaceLength, cached.engine, true) : [];
@@ -212,6 +224,9 @@ export class CompletionService {
 
     const slot = this.superseder.begin(`${request.sessionKey}\u0000${document.uri}`, signal);
     try {
+      const text = view.text;
+      const prefix = text.slice(0, cursor);
+      const suffix = text.slice(cursor);
       const provider = this.provider('completion', request.scope);
       let raw: { text: string; confidence: number } | null;
       let engine = BUILTIN;
@@ -236,7 +251,7 @@ export class CompletionService {
       }
       signal.throwIfAborted();
       // The document changed (or closed) while the engine ran: the answer would be stale.
-      if (document.version !== version || document.text !== original) return [];
+      if (document.version !== version || !stillReads(document, original)) return [];
       const processed = raw
         ? postprocess({ prefix, suffix, raw: raw.text, confidence: raw.confidence, minConfidence: provider ? 0 : settings.minConfidence, maxLines: settings.maxLines })
         : null;
@@ -356,8 +371,8 @@ export class CompletionService {
     const settings = this.settings(record.scope?.root);
     if (this.prefetchTimes.length >= settings.prefetchPerMinute) return;
     this.prefetchTimes.push(now);
-    const suffix = record.suffix.slice(record.replaceLength);
-    const prefix = record.prefix + record.insertText;
+    const suffix = record.view.slice(record.cursor + record.replaceLength);
+    const prefix = record.view.slice(0, record.cursor) + record.insertText;
     if (this.cache.get(record.uri, prefix, suffix) !== undefined) return;
     const controller = new AbortController();
     this.background.add(controller);
