@@ -22,6 +22,7 @@ import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from
 import { looksLikeElision } from './markers.js';
 import { edgeDeletionIsSafe } from './edge-lines.js';
 import { placeRunByContext } from './run-placement.js';
+import { slideOntoContext } from './context-shift.js';
 import { isTrivialLine, lineSimilarity, maxSimilarity, ProfileCache, profile, profileSimilarity, squash } from './similarity.js';
 
 export interface NearLines {
@@ -128,7 +129,13 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   const docProfiles = new ProfileCache(docKeys.loose);
   const docNonBlank = docKeys.loose.reduce((count, key) => count + (key === '' ? 0 : 1), 0);
   const first = mergeFrom(new Set());
-  const chosen = first.conflicts.length === 0 || first.result.refusal ? first.result : preferred(first.result, mergeFrom(new Set(first.conflicts)).result, original);
+  let chosen = first.conflicts.length === 0 || first.result.refusal ? first.result : preferred(first.result, mergeFrom(new Set(first.conflicts)).result, original);
+  // A region left unresolved may be context that alignment gave to the new code's own equal lines
+  // (context-shift.ts): read with those anchors slid onto the context, the sketch may place fully.
+  if (chosen.unresolved.length > 0) {
+    const slid = mergeFrom(new Set(), true);
+    if (slid && slid.result.unresolved.length < chosen.unresolved.length && !slid.result.refusal) chosen = slid.result;
+  }
   return flagNoChange(chosen);
 
   /**
@@ -171,16 +178,34 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const markerBefore = isMarker.slice(0, code[0]).some(Boolean);
     const markerAfter = isMarker.slice(code[code.length - 1]! + 1).some(Boolean);
     const keys = (lines: number[]) => lines.map((t) => squash(sk[t]!));
+    /** Whether anchoring `pairs` leaves every non-blank document line between them and the edge `side` faces in place, in order. */
+    const removesNothing = (pairs: Array<[number, number]>, side: 'before' | 'after') => {
+      const sorted = [...pairs].sort((a, b) => a[0] - b[0]);
+      const [lo, hi] = side === 'before' ? [sorted[0]![1], doc.length] : [0, sorted[sorted.length - 1]![1] + 1];
+      let at = 0;
+      for (let o = lo; o < hi; o++) {
+        if (docKeys.loose[o] === '') continue;
+        if (at >= sorted.length || sorted[at]![1] !== o) return false;
+        at++;
+      }
+      return true;
+    };
     const placed = (lines: number[], lo: number, hi: number, side: 'before' | 'after', removing = true) => {
       const placement = placeRunByContext(keys(lines), docKeys.loose, lo, hi, side, AMBIGUITY_WINDOW);
       if (!placement || (!removing && !placement.editsOnly)) return undefined;
       return [...placement.matches].map(([k, o]): [number, number] => [lines[k]!, o]);
     };
     // Placed from the file's edge, the run must reproduce a line that says something: closing
-    // brackets alone occur everywhere.
-    const informative = (pairs: Array<[number, number]> | undefined) => (pairs?.some(([t]) => !isTrivialLine(sk[t]!)) ? pairs : []);
-    if (markerBefore && !markerAfter) return informative(placed(run, 0, doc.length, 'before'));
-    if (!markerBefore && markerAfter) return informative(placed(run, 0, doc.length, 'after'));
+    // brackets alone occur everywhere. Unless the placement removes nothing: the bracket is then
+    // the file's own edge line and the run only adds code beyond it (appending after the last `});`).
+    const fromEdge = (side: 'before' | 'after') => {
+      const pairs = placed(run, 0, doc.length, side);
+      if (!pairs || pairs.length === 0) return [];
+      if (pairs.some(([t]) => !isTrivialLine(sk[t]!))) return pairs;
+      return removesNothing(pairs, side) ? pairs : [];
+    };
+    if (markerBefore && !markerAfter) return fromEdge('before');
+    if (!markerBefore && markerAfter) return fromEdge('after');
     if (!markerBefore || !markerAfter) return [];
     // The line that is the clearest edit of exactly one document line.
     let pivot: { s: number; o: number; score: number } | undefined;
@@ -209,7 +234,9 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     return left && right ? [...left, [pivot.s, pivot.o], ...right] : [];
   }
 
-  function mergeFrom(initialBanned: ReadonlySet<number>): { result: MergeResult; conflicts: number[] } {
+  function mergeFrom(initialBanned: ReadonlySet<number>): { result: MergeResult; conflicts: number[] };
+  function mergeFrom(initialBanned: ReadonlySet<number>, slide: true): { result: MergeResult; conflicts: number[] } | undefined;
+  function mergeFrom(initialBanned: ReadonlySet<number>, slide = false): { result: MergeResult; conflicts: number[] } | undefined {
     // Anchors inside new code are demoted and the alignment redone without them, so that the
     // places they stole from (by being unique) go back to the lines that really anchor there.
     const isMarker = [...baseIsMarker];
@@ -224,6 +251,11 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       match = alignLines(sk, isMarker, doc, banned, dropped, docKeys);
     }
     for (let s = 0; s < sk.length; s++) if (looksMarker[s] && match[s]! < 0) isMarker[s] = true;
+    if (slide) {
+      const slid = slideOntoContext(sk.map((line) => line.trimEnd()), isMarker, match);
+      if (!slid) return undefined;
+      match = slid;
+    }
     if (!match.some((o) => o >= 0)) for (const [s, o] of anchorsByContext(isMarker)) match[s] = o;
     const markerCount = isMarker.filter(Boolean).length;
     const anchors: Array<[number, number]> = [];

@@ -398,8 +398,10 @@ test('a sketch with no unique line is placed by its context: from the file edge,
   const server = 'export function makeEnv(dir) {\n  return {\n    write: () => {\n      save(dir);\n    },\n    cleanup: () => rmSync(dir, { recursive: true }),\n    close: () => server.close(),\n  };\n}\n';
   const both = '    cleanup: () => rmSync(dir, { recursive: true, maxRetries: 10 }),\n    close: () => server.close(done),\n';
   assert.equal(merged(server, `// ...\n    },\n${both}  };\n// ...\n`), server.replace('    cleanup: () => rmSync(dir, { recursive: true }),\n    close: () => server.close(),\n', both));
-  // The same edit with only brackets on the file-edge side proves nothing: refused as before.
-  assert.equal(mergeSketch(tests, '// ...\n});\n\ntest(\'c\', () => {\n});\n').refusal?.kind, 'noAnchors');
+  // Only brackets on the file-edge side place the run only where they are the file's own edge
+  // line (the run then adds code beyond it and removes nothing); elsewhere they prove nothing.
+  assert.equal(merged(tests, '// ...\n});\n\ntest(\'c\', () => {\n});\n'), tests + "\ntest('c', () => {\n});\n");
+  assert.equal(mergeSketch(tests + 'run();\n', '// ...\n});\n\ntest(\'c\', () => {\n});\n').refusal?.kind, 'noAnchors');
 });
 
 test('a changed line between its anchor and a repeated context line is a change, not an insertion', () => {
