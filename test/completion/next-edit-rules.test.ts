@@ -181,3 +181,18 @@ test('next edit: an identical copy is not edited past its text when the change w
   const proposals = proposalsAfter(after, '  compute(value) '.length, '', '+ 1');
   assert.deepEqual(proposals.map((p) => apply(after, p.edits)).filter((text) => text.includes('+ 1c')), []);
 });
+
+test('next edit: a name swapped in code on a line that also changed otherwise is renamed at its remaining uses', () => {
+  const before = "import { fixtureFiles, stopDaemon, writeFixture } from './fixture.js';\nafter(() => stopDaemon(env));\n";
+  const after = before.replace('{ fixtureFiles, stopDaemon,', '{ editAndWait, fixtureFiles, stopEditor,');
+  const at = after.indexOf('editAndWait');
+  const proposals = proposalsAfter(after, at, 'fixtureFiles, stopDaemon', 'editAndWait, fixtureFiles, stopEditor');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('stopDaemon(env)', 'stopEditor(env)')]);
+  // Swapped inside a string or a comment: a changed value or text at one place, not a rename.
+  const text = "load(require('url').parse, 1);\nlog(req.url);\n";
+  const edited = text.replace("require('url').parse, 1", "require('connect').parse, 2");
+  assert.deepEqual(proposalsAfter(edited, 5, "require('url').parse, 1", "require('connect').parse, 2"), []);
+  const doc = '/** @param {mixed} args, the rest */\nrun(args); // mixed\n';
+  const documented = doc.replace('{mixed} args, the rest', '{array} args');
+  assert.deepEqual(proposalsAfter(documented, 11, '{mixed} args, the rest', '{array} args'), []);
+});

@@ -109,7 +109,7 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
   // ones before it find no site.
-  return inTurn(sameLineRule(change), stringLiteralRule(change), substitutionRule(oldLines, newLines));
+  return inTurn(sameLineRule(change), stringLiteralRule(change), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines));
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */
@@ -293,11 +293,20 @@ function renamedDeclaration(removed: string[], added: string[], oldText: string,
  * in the old text. Its remaining occurrences elsewhere are the sites still to rename.
  */
 export function vanishedName(oldText: string, newText: string): { from: string; to: string } | undefined {
-  const a = tokenSpans(oldText).map((t) => t.text);
+  const found = swappedName(oldText, newText);
+  return found && { from: found.from, to: found.to };
+}
+
+/** vanishedName, with where the swapped name first stood in the old text. */
+function swappedName(oldText: string, newText: string): { from: string; to: string; at: number } | undefined {
+  const spans = tokenSpans(oldText);
+  const a = spans.map((t) => t.text);
   const b = tokenSpans(newText).map((t) => t.text);
   const oldWords = new Set(a);
   const newWords = new Set(b);
   const swaps = new Map<string, string>();
+  // Where (in the old text) the swapped name first stood.
+  let at = -1;
   // A rewrite that happens to swap a name is not a rename: most tokens (60%) must survive the
   // change, and each swap must sit between unchanged tokens (two on each side). Keeping 60% bounds
   // the edit length, so the diff can give up early on a large rewrite (where it costs most).
@@ -307,7 +316,8 @@ export function vanishedName(oldText: string, newText: string): { from: string; 
   if (!parts) return undefined;
   const kept = parts.reduce((sum, part) => sum + (part.added || part.removed ? 0 : part.value.length), 0);
   if (kept < 0.6 * Math.max(a.length, b.length)) return undefined;
-  for (let i = 1; i + 2 < parts.length; i++) {
+  let oldIndex = parts[0] && !parts[0].added ? parts[0].value.length : 0;
+  for (let i = 1; i + 2 < parts.length; oldIndex += parts[i]!.added ? 0 : parts[i]!.value.length, i++) {
     const [removed, added] = [parts[i]!, parts[i + 1]!];
     if (!removed.removed || !added.added || removed.value.length !== 1 || added.value.length !== 1) continue;
     const [before, after] = [parts[i - 1]!, parts[i + 2]!];
@@ -315,11 +325,25 @@ export function vanishedName(oldText: string, newText: string): { from: string; 
     const [from, to] = [removed.value[0]!, added.value[0]!];
     if (!isIdentifier(from) || !isIdentifier(to) || from.length < 3 || newWords.has(from) || oldWords.has(to)) continue;
     if (swaps.has(from) && swaps.get(from) !== to) return undefined;
+    if (!swaps.has(from) && at < 0) at = spans[oldIndex]!.start;
     swaps.set(from, to);
   }
   if (swaps.size !== 1) return undefined;
   const [from, to] = [...swaps][0]!;
-  return { from, to };
+  return { from, to, at };
+}
+
+/**
+ * A name swapped in code on a line that changed in other ways too (`{ a, stopDaemon }` to
+ * `{ b, a, stopFixtureEditor }`): its remaining uses are renamed. A swap inside a string or a
+ * comment (`'http://'` to `'https://'`, `require('url')` to `require('connect')`, `{mixed}` to
+ * `{array}` in a doc comment) is a changed value or text at one place, not a rename.
+ */
+function swappedNameRule(oldLine: string, newLine: string): Rule | undefined {
+  const swapped = swappedName(oldLine, newLine);
+  // A block comment's line (`/**`, ` * @param`) is prose throughout.
+  const prose = swapped && (/^\s*(?:\/\*|\*)/.test(oldLine) || inStringOrComment(oldLine, swapped.at));
+  return swapped && !prose ? renameRule(swapped.from, swapped.to) : undefined;
 }
 
 /** How many tokens two sequences share, counted as multisets: a bound on what a diff keeps. */
