@@ -11,7 +11,8 @@
 import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, type TokenSpan, tokenSpans } from '../text.js';
 import { commentRemovalRule, commentSpacingRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
-import { type LineChange, overlaps, proposal, type Rule } from './rule.js';
+import { importListRule } from './import-rules.js';
+import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
 export interface EditDocument {
   readonly uri: string;
@@ -94,6 +95,8 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   // Edits judged by their lines as text: whitespace, comments, identical copies.
   const textual = trailingWhitespaceRule(change) ?? commentSpacingRule(change) ?? commentRemovalRule(change, deletedText, insertedText);
   if (textual) return textual;
+  // An import added: the list that names its siblings names it too; otherwise the rules below.
+  const imported = importListRule(change);
 
   const lines = newLines.includes('\n') || oldLines.includes('\n') ? changedLines(oldLines.split('\n'), newLines.split('\n')) : undefined;
   if (insertedText === '' && deletedText.includes('\n') && lines && lines.added.length === 0) {
@@ -104,12 +107,12 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   }
   if (lines) {
     const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
-    return inTurn(multi, extractedVariableRule(lines.added, lineStart));
+    return inTurn(imported, multi, extractedVariableRule(lines.added, lineStart));
   }
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
   // ones before it find no site.
-  return inTurn(sameLineRule(change), stringLiteralRule(change), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines));
+  return inTurn(imported, sameLineRule(change), stringLiteralRule(change), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines));
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */
@@ -438,20 +441,6 @@ function genericSubstitution(oldLine: string, newLine: string, a: TokenSpan[], b
 
 /** Words followed by `(` that are not the name of a call or signature. */
 const KEYWORDS = new Set(['function', 'if', 'for', 'while', 'switch', 'catch', 'return', 'typeof', 'new', 'await', 'elif', 'def', 'fn', 'func', 'with', 'and', 'or', 'not', 'in', 'of', 'sizeof', 'print']);
-
-/** Whether `at` in `line` is inside a string literal or a line comment. */
-function inStringOrComment(line: string, at: number): boolean {
-  let quote: string | undefined;
-  for (let i = 0; i < at && i < line.length; i++) {
-    const char = line[i]!;
-    if (quote) {
-      if (char === '\\') i++;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'" || char === '`') quote = char;
-    else if ((char === '/' && line[i + 1] === '/') || char === '#') return true;
-  }
-  return quote !== undefined;
-}
 
 /** Index of the unclosed `(` before `at`, or -1. */
 function openParenBefore(line: string, at: number): number {

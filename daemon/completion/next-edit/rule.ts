@@ -17,3 +17,17 @@ export function proposal(document: EditDocument, edits: OffsetEdit[], reason: st
 
 export const overlaps = (start: number, end: number, span: { start: number; end: number } | undefined) =>
   span !== undefined && start <= span.end && end >= span.start;
+
+/** Whether `at` in `line` is inside a string literal or a line comment. */
+export function inStringOrComment(line: string, at: number): boolean {
+  let quote: string | undefined;
+  for (let i = 0; i < at && i < line.length; i++) {
+    const char = line[i]!;
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'" || char === '`') quote = char;
+    else if ((char === '/' && line[i + 1] === '/') || char === '#') return true;
+  }
+  return quote !== undefined;
+}

@@ -1,0 +1,62 @@
+// The builtin next edit's rules that start from an added import: each states what the user did
+// and which site (and only which) is proposed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type OffsetEdit, propagateEdit } from '../../daemon/completion/index.js';
+
+/** Proposals after `line` was inserted (a whole new line) at the start of line `lineNo` of `after`. */
+function afterInsertedLine(after: string, line: string, languageId = 'typescript') {
+  const at = after.indexOf(`${line}\n`);
+  assert.ok(at >= 0, 'the inserted line stands in the text');
+  const document = { uri: 'file:///index.ts', languageId, version: 2, text: after };
+  return propagateEdit({ edit: { uri: document.uri, offset: at, deletedText: '', insertedText: `${line}\n` }, document, cursorOffset: at, others: [] });
+}
+
+const apply = (text: string, edits: readonly OffsetEdit[]) =>
+  [...edits].sort((a, b) => b.start - a.start).reduce((t, e) => t.slice(0, e.start) + e.newText + t.slice(e.end), text);
+
+const routes = [
+  "import type { Routes } from '../context.js';",
+  "import { applyRoutes } from './apply.js';",
+  "import { daemonRoutes } from './daemon.js';",
+  "import { searchRoutes } from './search.js';",
+  "import { shadowRoutes } from './shadow.js';",
+  '',
+  '// Registered: [applyRoutes, daemonRoutes]',
+  'export const groups: Routes[] = [applyRoutes, daemonRoutes, shadowRoutes];',
+  '',
+].join('\n');
+
+test('next edit: a module imported beside siblings that a list names joins the list', () => {
+  const proposals = afterInsertedLine(routes, "import { searchRoutes } from './search.js';");
+  // The comment's list is prose; the code's list gains the new name at its end.
+  assert.deepEqual(proposals.map((p) => apply(routes, p.edits)), [routes.replace('daemonRoutes, shadowRoutes]', 'daemonRoutes, shadowRoutes, searchRoutes]')]);
+  // Namespace imports and a list of them, and a name added to an existing import line.
+  const table = "import * as apply from './apply.js';\nimport * as daemon from './daemon.js';\nimport * as shadow from './shadow.js';\nconst areas = [apply, daemon] as const;\n";
+  const namespaced = afterInsertedLine(table, "import * as shadow from './shadow.js';");
+  assert.deepEqual(namespaced.map((p) => apply(table, p.edits)), [table.replace('[apply, daemon]', '[apply, daemon, shadow]')]);
+});
+
+test('next edit: an import does not join a list of other things', () => {
+  // One item is not imported (a local): the list is not a list of modules.
+  const local = "import { applyRoutes } from './apply.js';\nimport { searchRoutes } from './search.js';\nconst extra = 1;\nconst all = [applyRoutes, extra];\n";
+  assert.deepEqual(afterInsertedLine(local, "import { searchRoutes } from './search.js';"), []);
+  // Items imported another way (default imports) than the new name (a named import).
+  const defaults = "import apply from './apply.js';\nimport daemon from './daemon.js';\nimport { searchRoutes } from './search.js';\nconst all = [apply, daemon];\n";
+  assert.deepEqual(afterInsertedLine(defaults, "import { searchRoutes } from './search.js';"), []);
+  // Already listed.
+  const listed = "import { applyRoutes } from './apply.js';\nimport { searchRoutes } from './search.js';\nconst all = [applyRoutes, searchRoutes];\n";
+  assert.deepEqual(afterInsertedLine(listed, "import { searchRoutes } from './search.js';"), []);
+  // A type-only import names no value a list can hold.
+  const types = "import { applyRoutes } from './apply.js';\nimport { daemonRoutes } from './daemon.js';\nimport type { Search } from './search.js';\nconst all = [applyRoutes, daemonRoutes];\n";
+  assert.deepEqual(afterInsertedLine(types, "import type { Search } from './search.js';"), []);
+});
+
+test('next edit: Python and require() imports join lists of their siblings', () => {
+  const python = 'from .auth import basic\nfrom .auth import digest\nfrom .auth import bearer\n\nSCHEMES = [basic, digest]\n';
+  const proposals = afterInsertedLine(python, 'from .auth import bearer', 'python');
+  assert.deepEqual(proposals.map((p) => apply(python, p.edits)), [python.replace('[basic, digest]', '[basic, digest, bearer]')]);
+  const commonjs = "var json = require('./json');\nvar raw = require('./raw');\nvar text = require('./text');\nexports.parsers = [json, raw];\n";
+  const required = afterInsertedLine(commonjs, "var text = require('./text');", 'javascript');
+  assert.deepEqual(required.map((p) => apply(commonjs, p.edits)), [commonjs.replace('[json, raw]', '[json, raw, text]')]);
+});
