@@ -196,3 +196,17 @@ test('next edit: a name swapped in code on a line that also changed otherwise is
   const documented = doc.replace('{mixed} args, the rest', '{array} args');
   assert.deepEqual(proposalsAfter(documented, 11, '{mixed} args, the rest', '{array} args'), []);
 });
+
+test('next edit: a parameter renamed in a definition is renamed in its body, not beyond it', () => {
+  const before = 'def send(self, request, prefetch=True, timeout=None):\n    if prefetch:\n        load(self.prefetch)\n    return prefetch\n\ndef other(prefetch):\n    return prefetch\n';
+  const after = before.replace('prefetch=True', 'stream=False');
+  const at = after.indexOf('stream=False');
+  const proposals = proposalsAfter(after, at, 'prefetch=True', 'stream=False');
+  // The body's two uses, nearest first; not the attribute `self.prefetch`, not `other`'s parameter.
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('if prefetch:', 'if stream:'), after.replace('return prefetch\n\ndef', 'return stream\n\ndef')]);
+  // A JavaScript function expression given a name and a renamed parameter at once.
+  const js = "app.use = function(route, fn){\n  this.router.use(route, fn);\n};\nroute = 1;\n";
+  const renamed = js.replace('function(route, fn)', 'function use(path, fn)');
+  const jsProposals = proposalsAfter(renamed, 'app.use = function'.length, '(route', ' use(path');
+  assert.deepEqual(jsProposals.map((p) => apply(renamed, p.edits)), [renamed.replace('use(route, fn);', 'use(path, fn);')]);
+});

@@ -9,7 +9,7 @@
 // finds the analogous sites (this file first, then other open files) and proposes them one at a
 // time, nearest to the cursor first. Pure: documents and the edit in, proposals out.
 import { diffArrays } from 'diff';
-import { isIdentifier, isWordChar, type TokenSpan, tokenSpans } from '../text.js';
+import { isIdentifier, isWordChar, leadingWhitespace, type TokenSpan, tokenSpans } from '../text.js';
 import { commentRemovalRule, commentSpacingRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
 import { importListRule } from './import-rules.js';
 import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
@@ -112,7 +112,7 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
   // ones before it find no site.
-  return inTurn(imported, sameLineRule(change), stringLiteralRule(change), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines));
+  return inTurn(imported, sameLineRule(change), stringLiteralRule(change), parameterRenameRule(oldLines, newLines), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines));
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */
@@ -599,6 +599,54 @@ const DEFINITION = /^\s*(?:export\s+)?(?:async\s+)?(?:def|function\*?|func|fn)\s
 /** A parameter's name, from a declaration like `name`, `name=None`, `name: int = 3`, `*name`. */
 function parameterName(parameter: string): string | undefined {
   return /^\*{0,2}([A-Za-z_$][\w$]*)\s*(?:[?]?\s*[:=]|$)/.exec(parameter.trim())?.[1];
+}
+
+/** Where a definition's parameter list opens: `def f(`, `function f(`, `x = function(`, a method `name(…) {`. */
+const PARAMETERS_OPEN = /^\s*(?:(?:export|default|async|public|private|protected|static|override)\s+)*(?:(?:def|function\*?|func|fn)\s*[A-Za-z_$]?[\w$]*\s*\(|[A-Za-z_$][\w$.]*\s*[:=]\s*(?:async\s+)?function\s*[\w$]*\s*\(|(?!(?:if|for|while|switch|catch|return)\b)[A-Za-z_$][\w$]*\s*\((?=.*\)\s*(?::[^{]*)?\{\s*$))/;
+
+/** The parameter names of a one-line definition, or undefined when the line is not one. */
+function parameterNames(line: string): { names: string[]; close: number } | undefined {
+  const open = PARAMETERS_OPEN.exec(line);
+  if (!open) return undefined;
+  const site = parseCall(line, open[0].length - 1, 'definition');
+  if (!site) return undefined;
+  const names = site.args.map(parameterName);
+  return names.every((name): name is string => name !== undefined) ? { names, close: site.close } : undefined;
+}
+
+/**
+ * One parameter of a definition renamed (`function(route, fn)` to `function use(path, fn)`,
+ * `prefetch=True` to `stream=False`): its uses in the body, the lines below indented deeper than
+ * the definition, are renamed. Not attributes (`.route`) and not beyond the body, where the same
+ * word is another function's business.
+ */
+function parameterRenameRule(oldLine: string, newLine: string): Rule | undefined {
+  const before = parameterNames(oldLine);
+  const after = parameterNames(newLine);
+  if (!before || !after || before.names.length !== after.names.length) return undefined;
+  const renamed = before.names.map((name, i) => [name, after.names[i]!] as const).filter(([a, b]) => a !== b);
+  if (renamed.length !== 1) return undefined;
+  const [from, to] = renamed[0]!;
+  if (from.length < 2 || NOT_RENAMEABLE.has(from) || NOT_RENAMEABLE.has(to) || after.names.includes(from)) return undefined;
+  const indent = leadingWhitespace(newLine).length;
+  return (document, exclude) => {
+    if (!exclude) return [];
+    const text = document.text;
+    // The body: from the line after the edit to the first line indented no deeper than the definition.
+    const bodyStart = text.indexOf('\n', exclude.end - 1) + 1;
+    if (bodyStart <= 0) return [];
+    let bodyEnd = bodyStart;
+    while (bodyEnd < text.length) {
+      let lineEnd = text.indexOf('\n', bodyEnd);
+      if (lineEnd < 0) lineEnd = text.length;
+      const line = text.slice(bodyEnd, lineEnd);
+      if (line.trim() && leadingWhitespace(line).length <= indent) break;
+      bodyEnd = lineEnd + 1;
+    }
+    return wholeWordOccurrences(text.slice(0, bodyEnd), from)
+      .filter((start) => start >= bodyStart && !/\.\s*$/.test(text.slice(Math.max(0, start - 8), start)))
+      .map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `rename parameter ${from} → ${to}`));
+  };
 }
 
 /**
