@@ -12,12 +12,20 @@ export interface Generations {
 }
 const UNKNOWN: Generations = { view: null, upper: null };
 
+/** The kernel cache's state in the server (kernel-cache.ts): long validities on, nodes tracked, notifications sent. */
+export interface KernelCacheState {
+  long: boolean;
+  nodes: number;
+  sent: number;
+}
+
 const SERVER_SCRIPT = fileURLToPath(new URL('./fuse-server.js', import.meta.url));
 
 export class FuseMount extends EventEmitter<{ exit: [code: number | null]; changed: [] }> {
   private exited = false;
   private requests = 0;
   private readonly pending = new Map<number, (value: Generations) => void>();
+  private readonly pendingCache = new Map<number, (value: KernelCacheState | null) => void>();
 
   private constructor(
     readonly mountPath: string,
@@ -29,6 +37,8 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
       this.exited = true;
       for (const answer of this.pending.values()) answer(UNKNOWN);
       this.pending.clear();
+      for (const answer of this.pendingCache.values()) answer(null);
+      this.pendingCache.clear();
       this.emit('exit', code);
     });
     child.on('message', (message: ServerMessage) => {
@@ -36,6 +46,9 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
       else if (message.type === 'generation') {
         this.pending.get(message.request)?.({ view: message.value, upper: message.upper });
         this.pending.delete(message.request);
+      } else if (message.type === 'cache') {
+        this.pendingCache.get(message.request)?.({ long: message.long, nodes: message.nodes, sent: message.sent });
+        this.pendingCache.delete(message.request);
       }
     });
   }
@@ -109,6 +122,16 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
         resolve(value);
       });
       this.child.send({ type: 'generation', request } satisfies ClientMessage);
+    });
+  }
+
+  /** The server's kernel cache state; null when the server is gone. */
+  kernelCache(): Promise<KernelCacheState | null> {
+    if (!this.alive) return Promise.resolve(null);
+    const request = ++this.requests;
+    return new Promise((resolve) => {
+      this.pendingCache.set(request, resolve);
+      this.child.send({ type: 'cache', request } satisfies ClientMessage);
     });
   }
 

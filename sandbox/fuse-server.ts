@@ -8,6 +8,14 @@ import { OverlayLayers } from './layers.js';
 import { createFuseOps } from './fuse-ops.js';
 import { loadFuseNative, type FuseInstance } from './native.js';
 import { TreeWatcher } from './tree-watch.js';
+import { KernelCache, viewPathOf } from './kernel-cache.js';
+
+/**
+ * How long the kernel may keep entries and attributes while every change is seen and invalidated
+ * (kernel-cache.ts). Not forever: it bounds the damage should an inotify event ever be lost
+ * (inotify drops events when its queue overflows, and Node does not say so).
+ */
+export const LONG_CACHE_SECONDS = 60;
 
 export interface MountRequest {
   type: 'mount';
@@ -17,13 +25,16 @@ export interface MountRequest {
   mountPath: string;
   /** Seconds the kernel may cache attributes, entries and missing names (bounds how late lower changes show). */
   cacheSeconds: number;
+  /** Seconds while changes are invalidated (default LONG_CACHE_SECONDS; 0: only `cacheSeconds`). */
+  longCacheSeconds?: number;
 }
 
 export type ServerMessage =
   | { type: 'ready'; whiteoutStyle: string; pid: number }
   | { type: 'error'; message: string }
   | { type: 'changed' }
-  | { type: 'generation'; request: number; value: number | null; upper: number | null };
+  | { type: 'generation'; request: number; value: number | null; upper: number | null }
+  | { type: 'cache'; request: number; long: boolean; nodes: number; sent: number };
 
 /**
  * `generation` asks for a number (`value`) that grows whenever the view may have changed behind a
@@ -32,7 +43,12 @@ export type ServerMessage =
  * (this mount or a command on the kernel overlay). null: unknown (that tree is not fully watched),
  * so treat every ask as a change.
  */
-export type ClientMessage = MountRequest | { type: 'invalidate' } | { type: 'unmount' } | { type: 'generation'; request: number };
+export type ClientMessage =
+  | MountRequest
+  | { type: 'invalidate' }
+  | { type: 'unmount' }
+  | { type: 'generation'; request: number }
+  | { type: 'cache'; request: number };
 
 function send(message: ServerMessage): void {
   process.send?.(message);
@@ -45,6 +61,7 @@ let generation = 0;
 let lowerWatcher: TreeWatcher | undefined;
 let upperGeneration = 0;
 let upperWatcher: TreeWatcher | undefined;
+let kernelCache: KernelCache | undefined;
 
 function stop(code: number): void {
   if (stopping) return;
@@ -87,6 +104,12 @@ function mount(request: MountRequest): void {
     maxWrite: 131072,
     maxRead: 131072,
     autoCache: true,
+    // auto_cache keeps a file's pages on open while the library's own record of its size and mtime
+    // is unchanged, and by default re-reads the attributes (a round trip into the server) on an
+    // open more than attr_timeout after the last look. The record is refreshed by every lookup and
+    // getattr, which come at least every `cacheSeconds` without invalidation, and changes are
+    // invalidated with it: the extra look on open adds nothing, so it is made rare.
+    acAttrTimeout: request.longCacheSeconds ?? LONG_CACHE_SECONDS,
     entryTimeout: seconds,
     attrTimeout: seconds,
     negativeTimeout: seconds,
@@ -102,8 +125,30 @@ function mount(request: MountRequest): void {
     }
     // Started once mounted, so that a lower tree holding this very mount (a workspace that contains
     // caret's state directory) lists it among the mount points not to enter.
-    lowerWatcher = new TreeWatcher(request.lower, () => generation++, { exclude: [request.mountPath] });
-    upperWatcher = new TreeWatcher(request.upper, () => upperGeneration++, { exclude: [request.mountPath] });
+    const cache = new KernelCache(instance!, request.longCacheSeconds ?? LONG_CACHE_SECONDS);
+    kernelCache = cache;
+    const heard = (root: string, upper: boolean, watcher: () => TreeWatcher | undefined) => (path?: string) => {
+      const view = path === undefined ? null : viewPathOf(root, path, upper);
+      cache.changed(view);
+      // A watcher that gave up sees nothing from now on: nothing may be cached long.
+      if (view === null && watcher() && !watcher()!.complete) cache.setTrusted(false);
+    };
+    lowerWatcher = new TreeWatcher(request.lower, (path) => {
+      generation++;
+      heard(request.lower, false, () => lowerWatcher)(path);
+    }, { exclude: [request.mountPath] });
+    upperWatcher = new TreeWatcher(request.upper, (path) => {
+      upperGeneration++;
+      heard(request.upper, true, () => upperWatcher)(path);
+    }, { exclude: [request.mountPath] });
+    const lower = lowerWatcher;
+    const upper = upperWatcher;
+    // Long validities only once both trees are fully watched, and never with a file system mounted
+    // inside either (its changes would go unseen).
+    void Promise.all([lower.ready, upper.ready]).then(() => {
+      if (stopping) return;
+      cache.setTrusted(lower.complete && upper.complete && lower.mountsInside.length === 0 && upper.mountsInside.length === 0);
+    });
     send({ type: 'ready', whiteoutStyle: layers!.whiteoutStyle, pid: process.pid });
   });
 }
@@ -122,6 +167,10 @@ process.on('message', (message: ClientMessage) => {
         upper: upperWatcher?.complete ? upperGeneration : null,
       }),
     );
+  }
+  else if (message.type === 'cache') {
+    const stats = (instance as { cacheStats?: () => { nodes: number; sent: number } } | undefined)?.cacheStats?.() ?? { nodes: 0, sent: 0 };
+    send({ type: 'cache', request: message.request, long: kernelCache?.long ?? false, nodes: stats.nodes, sent: stats.sent });
   }
   else if (message.type === 'unmount') stop(0);
 });

@@ -27,6 +27,10 @@ export interface FuseInstance {
   context: { uid: number; gid: number; pid: number; umask: number };
   mount(callback: (error?: Error | null) => void): void;
   unmount(callback: (error?: Error | null) => void): void;
+  /** Kernel cache control (the patch's tracking channel; see kernel-cache.ts). */
+  setLongCache?(seconds: number): number;
+  invalidate?(path: string | null): number;
+  cacheStats?(): { nodes: number; sent: number; broken: boolean; longSeconds: number };
 }
 
 export type NativeStatus = { ok: true; fuse: FuseNative } | { ok: false; reason: string; fix: string };

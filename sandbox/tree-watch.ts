@@ -6,7 +6,9 @@
 // neither; and entering a FUSE mount, above all the shadow's own, from its own server would
 // deadlock). A tree with more directories than
 // `maxDirectories`, or a watch the system refuses (inotify limits), makes the watcher give up:
-// `complete` stays false and the caller must treat the tree as changed every time.
+// `complete` stays false and the caller must treat the tree as changed every time. Each change is
+// reported with the path it concerns (the entry created, removed, renamed or changed; a directory
+// that appeared is reported again once it is watched), or with none when it is not known where.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 
@@ -36,6 +38,8 @@ export class TreeWatcher {
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private readonly maxDirectories: number;
   private readonly excluded: Set<string>;
+  /** File systems mounted inside the tree (not entered, so changes in them go unseen). */
+  readonly mountsInside: string[];
   private walking = 0;
   private failed = false;
   private closed = false;
@@ -44,11 +48,13 @@ export class TreeWatcher {
 
   constructor(
     private readonly root: string,
-    private readonly onChange: () => void,
+    private readonly onChange: (path?: string) => void,
     options: TreeWatcherOptions = {},
   ) {
     this.maxDirectories = options.maxDirectories ?? 50_000;
-    this.excluded = new Set([...(options.exclude ?? []), ...mountPoints().filter((point) => point.startsWith(`${root}/`))]);
+    const explicit = new Set(options.exclude ?? []);
+    this.mountsInside = mountPoints().filter((point) => point.startsWith(`${root}/`) && !explicit.has(point));
+    this.excluded = new Set([...explicit, ...this.mountsInside]);
     this.ready = this.watchTree(root);
   }
 
@@ -124,15 +130,15 @@ export class TreeWatcher {
 
   private changed(dir: string, event: string, name: string | Buffer | null): void {
     if (this.closed) return;
-    this.onChange();
+    const child = name === null ? null : join(dir, name.toString());
+    this.onChange(child ?? undefined);
     // A name appeared or moved: if it is a new directory, watch it (and what is in it) too.
-    if (event === 'rename' && name !== null) {
-      const child = join(dir, name.toString());
+    if (event === 'rename' && child !== null) {
       let isDir = false;
       try {
         isDir = fs.lstatSync(child).isDirectory();
       } catch {}
-      if (isDir && !this.watchers.has(child) && !this.excluded.has(child)) void this.watchTree(child).then(() => this.onChange());
+      if (isDir && !this.watchers.has(child) && !this.excluded.has(child)) void this.watchTree(child).then(() => this.onChange(child));
       else if (!isDir) {
         // A removed directory's watch: drop it (and those below).
         for (const [path, watcher] of this.watchers) {

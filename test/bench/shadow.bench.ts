@@ -6,7 +6,9 @@
 // server process over the same layers); the kernel's overlayfs; fuse-overlayfs (a C FUSE overlay).
 // Every overlay gets its own empty upper layer over the same lower directory. Workloads, warm
 // (one untimed pass first), median of N rounds with the views interleaved round by round:
-//   read     sequential read throughput of a large file (1 MiB reads);
+//   read     sequential read throughput of a large file (1 MiB reads into a page-aligned buffer);
+//   readm    the same into a buffer 16 bytes past a page boundary, where malloc puts large buffers
+//            (the kernel's copy is much slower there; see readBuffers);
 //   readdir  readdir rate (walk every directory of a large tree);
 //   stat     stat rate (lstat every entry of the large tree);
 //   readall  reading every source file (.js .mjs .cjs .ts .json .md .c .h) of the large tree;
@@ -40,17 +42,33 @@ let repoRoot: string;
 type ViewName = 'native' | 'caret FUSE' | 'overlayfs' | 'fuse-overlayfs';
 const VIEWS: ViewName[] = ['native', 'caret FUSE', 'overlayfs', 'fuse-overlayfs'];
 type Column = ViewName | 'native: own process' | 'exec: inside' | 'exec: wall';
-const WORKLOADS = ['true', 'read', 'readdir', 'stat', 'readall', 'git', 'gitbig', 'tsc'] as const;
+const WORKLOADS = ['true', 'read', 'readm', 'readdir', 'stat', 'readall', 'git', 'gitbig', 'tsc'] as const;
 type WorkloadKey = (typeof WORKLOADS)[number];
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 // ---- workloads: each returns milliseconds for one pass -------------------------------------------
 
-function seqRead(file: string): number {
+/**
+ * The buffer sequential reads go into, at a chosen offset from a page boundary. Where the buffer
+ * lies matters more than the file system: the kernel copies page-cache pages into it, and that copy
+ * runs at a third of its speed when the destination starts 8-24 bytes past a page boundary, which
+ * is exactly where glibc's malloc puts a large buffer (its own mapping + a 16-byte header). A
+ * buffer allocated per pass lands wherever the heap has room, so each view got a different, random
+ * speed; one fixed buffer per alignment measures the file system instead. The arena is above
+ * glibc's largest mmap threshold (32 MiB), so it is a mapping of its own, 16 bytes past a page.
+ */
+const readArena = new ArrayBuffer(64 * 1024 * 1024);
+const MALLOC_HEADER = 16;
+const readBuffers = {
+  page: Buffer.from(readArena, 4096 - MALLOC_HEADER, 1024 * 1024),
+  malloc: Buffer.from(readArena, 8192, 1024 * 1024),
+};
+
+function seqRead(file: string, alignment: keyof typeof readBuffers = 'page'): number {
+  const buffer = readBuffers[alignment];
   const started = performance.now();
   const fd = fs.openSync(file, 'r');
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
   try {
     while (fs.readSync(fd, buffer, 0, buffer.length, null) > 0);
   } finally {
@@ -127,6 +145,7 @@ function runPass(args: string[]): void {
   const listing = () => JSON.parse(fs.readFileSync(rest[0]!, 'utf8')) as { dirs: string[]; entries: string[]; sources: string[] };
   let pass: () => number;
   if (kind === 'read') pass = () => seqRead(join(root, 'big.bin'));
+  else if (kind === 'readm') pass = () => seqRead(join(root, 'big.bin'), 'malloc');
   else if (kind === 'readdir') pass = () => readdirAll(root, listing().dirs);
   else if (kind === 'stat') pass = () => statAll(root, listing().entries);
   else if (kind === 'readall') pass = () => readAll(root, listing().sources);
@@ -250,7 +269,7 @@ async function main(options: ReturnType<typeof parseArgs>, work: string, cleanup
   const bigLower = join(work, 'big-lower');
   fs.mkdirSync(bigLower);
   const bigBytes = options.bigMib * 1024 * 1024;
-  if (want('read')) {
+  if (want('read') || want('readm')) {
     const chunk = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
     const fd = fs.openSync(join(bigLower, 'big.bin'), 'w');
@@ -285,7 +304,8 @@ async function main(options: ReturnType<typeof parseArgs>, work: string, cleanup
   const command = (argv: string[]) => ['command', '--', ...argv];
   const specs: Spec[] = [
     { row: { key: 'true', workload: 'run `true` (a command\'s fixed cost)', unit: 's', show: (ms) => ms / 1000, ms: {} }, on: 'repo', pass: (dir) => timeCommand(dir, ['true']), inside: command(['true']) },
-    { row: { key: 'read', workload: 'sequential read, large file', unit: 'MB/s', show: (ms) => bigBytes / 1e6 / (ms / 1000), ms: {} }, on: 'big', pass: (dir) => seqRead(join(dir, 'big.bin')), inside: ['read'] },
+    { row: { key: 'read', workload: 'sequential read, large file (page-aligned buffer)', unit: 'MB/s', show: (ms) => bigBytes / 1e6 / (ms / 1000), ms: {} }, on: 'big', pass: (dir) => seqRead(join(dir, 'big.bin')), inside: ['read'] },
+    { row: { key: 'readm', workload: 'sequential read, large file (buffer where malloc puts it)', unit: 'MB/s', show: (ms) => bigBytes / 1e6 / (ms / 1000), ms: {} }, on: 'big', pass: (dir) => seqRead(join(dir, 'big.bin'), 'malloc'), inside: ['readm'] },
     { row: { key: 'readdir', workload: `readdir, ${listing.dirs.length} dirs`, unit: 'dirs/s', show: (ms) => listing.dirs.length / (ms / 1000), ms: {} }, on: 'tree', pass: (dir) => readdirAll(dir, listing.dirs), inside: ['readdir', listingFile] },
     { row: { key: 'stat', workload: `stat, ${listing.entries.length} entries`, unit: 'stats/s', show: (ms) => listing.entries.length / (ms / 1000), ms: {} }, on: 'tree', pass: (dir) => statAll(dir, listing.entries), inside: ['stat', listingFile] },
     { row: { key: 'readall', workload: `read ${listing.sources.length} source files`, unit: 's', show: (ms) => ms / 1000, ms: {} }, on: 'tree', pass: (dir) => readAll(dir, listing.sources), inside: ['readall', listingFile] },
@@ -319,8 +339,8 @@ async function main(options: ReturnType<typeof parseArgs>, work: string, cleanup
       return { wall, stdout: result.stdout };
     };
     const passArgv = [process.execPath, SELF, '--pass', ...inside];
-    // The same pass script natively, so "exec: inside" has a like-for-like reference (a fresh
-    // process reads a large file at a fraction of the rate of this long-running one).
+    // The same pass script natively in a process of its own, so "exec: inside" has a like-for-like
+    // reference (a fresh process's code is cold; see runPass).
     const nativePass = () => {
       const result = spawnSync(passArgv[0]!, passArgv.slice(1), { cwd: views[on].native, encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`the ${row.key} pass failed natively: ${result.stderr}`);
@@ -361,11 +381,10 @@ async function main(options: ReturnType<typeof parseArgs>, work: string, cleanup
   if (tscExits.length > 0) console.log(`\ntsc exit codes (0: no errors; 1 or 2: type errors, as the working tree stood): ${tscExits.map(([key, codes]) => `${key.slice('tsc on '.length)} ${[...codes].join('/')}`).join(', ')}`);
 
   console.log('\ngoals:');
-  const seq = rows.find((row) => row.key === 'read');
-  if (seq) {
+  for (const seq of rows.filter((row) => row.key === 'read' || row.key === 'readm')) {
     for (const [column, reference] of [['caret FUSE', 'native'], ['exec: inside', 'native: own process']] as Array<[Column, Column]>) {
       const share = seq.ms[reference]! / seq.ms[column]!;
-      console.log(`- large-file reads at least 50% of native throughput (${column} against ${reference}): ${(share * 100).toFixed(0)}% -> ${share >= 0.5 ? 'met' : 'NOT met'}`);
+      console.log(`- large-file reads at least 50% of native throughput (${seq.key === 'read' ? 'page-aligned' : 'malloc\'s'} buffer, ${column} against ${reference}): ${(share * 100).toFixed(0)}% -> ${share >= 0.5 ? 'met' : 'NOT met'}`);
     }
   }
   const work_ = rows.filter((row) => row.key !== 'true');
