@@ -115,10 +115,11 @@ export interface NextEditSuggestionOut {
 
 interface SuggestionRecord {
   uri: string;
-  /** The cache's windows of text before and after the cursor (what its keys hash). */
-  prefix: string;
-  suffix: string;
-  /** The text the suggestion was made for (immutable) and the cursor in it: prefetch reads it whole. */
+  /**
+   * The text the suggestion was made for (immutable) and the cursor in it. Cache keys are
+   * taken from it when needed, prefetch reads it whole: a record holds no copy of any text, so
+   * the 500 kept cost a few pointers each (and nothing for the garbage collector to copy).
+   */
   view: TextView;
   cursor: number;
   insertText: string;
@@ -200,16 +201,14 @@ export class CompletionService {
     const selected = request.selected && request.selected.start <= request.selected.end && request.selected.end <= original.length ? request.selected : undefined;
     const view = selected ? new SplicedView(original, selected.start, selected.end, selected.text) : original;
     const cursor = selected ? selected.start + selected.text.length : offset;
-    // The cache's keys hash these windows only, so they key exactly as the whole prefix and suffix.
-    const prefixWindow = view.slice(Math.max(0, cursor - this.cache.prefixWindow), cursor);
-    const suffixWindow = view.slice(cursor, cursor + this.cache.suffixWindow);
+    const { prefix: prefixWindow, suffix: suffixWindow } = this.windowsOf(view, cursor);
     const automatic = request.trigger === 'automatic';
     if (automatic) this.debounce.recordKeystroke(document.uri, Date.now());
     const spot = this.cache.key(document.uri, prefixWindow, suffixWindow);
     if (automatic && this.rejectedSpots.has(spot)) return [];
 
     const finish = (insertText: string, replaceLength: number, engine: string, fromCache: boolean): InlineSuggestion[] => {
-      const id = this.remember({ uri: document.uri, prefix: prefixWindow, suffix: suffixWindow, view, cursor, insertText, replaceLength, languageId: document.languageId, engine, scope: request.scope, filename: request.filename, shown: false });
+      const id = this.remember({ uri: document.uri, view, cursor, insertText, replaceLength, languageId: document.languageId, engine, scope: request.scope, filename: request.filename, shown: false });
       const start = selected ? selected.start : offset;
       const end = (selected ? selected.end : offset) + replaceLength;
       return [{ id, insertText: (selected?.text ?? '') + insertText, start, end, engine, fromCache }];
@@ -345,7 +344,8 @@ export class CompletionService {
     // the exact remainder is there even past their limit.
     const accepted = record.insertText.slice(0, acceptedUnits);
     const rest = record.insertText.slice(accepted.length);
-    if (rest.trim()) this.cache.set(record.uri, record.prefix + accepted, record.suffix, { insertText: rest, replaceLength: record.replaceLength, engine: record.engine });
+    const { prefix, suffix } = this.windowsOf(record.view, record.cursor);
+    if (rest.trim()) this.cache.set(record.uri, prefix + accepted, suffix, { insertText: rest, replaceLength: record.replaceLength, engine: record.engine });
     return true;
   }
 
@@ -354,9 +354,15 @@ export class CompletionService {
     if (!record) return false;
     this.stats.rejected++;
     this.records.delete(id);
-    this.rejectedSpots.add(this.cache.key(record.uri, record.prefix, record.suffix));
+    const { prefix, suffix } = this.windowsOf(record.view, record.cursor);
+    this.rejectedSpots.add(this.cache.key(record.uri, prefix, suffix));
     if (this.rejectedSpots.size > 1000) this.rejectedSpots.delete(this.rejectedSpots.values().next().value!);
     return true;
+  }
+
+  /** The text around a cursor that cache keys hash: keys from these equal keys from the whole prefix and suffix. */
+  private windowsOf(view: TextView, cursor: number): { prefix: string; suffix: string } {
+    return { prefix: view.slice(Math.max(0, cursor - this.cache.prefixWindow), cursor), suffix: view.slice(cursor, cursor + this.cache.suffixWindow) };
   }
 
   /** Looks up a suggestion (for encoding conversions in the route). */
