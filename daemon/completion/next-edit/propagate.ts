@@ -11,6 +11,7 @@
 import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, leadingWhitespace, type TokenSpan, tokenSpans } from '../text.js';
 import { commentRemovalRule, commentSpacingRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
+import { fieldMirrorRule } from './field-rules.js';
 import { importListRule } from './import-rules.js';
 import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
@@ -107,12 +108,20 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   }
   if (lines) {
     const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
-    return inTurn(imported, multi, extractedVariableRule(lines.added, lineStart));
+    const editLine = lineCount(text, lineStart);
+    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, editLine), multi, extractedVariableRule(lines.added, lineStart));
   }
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
   // ones before it find no site.
   return inTurn(imported, sameLineRule(change), stringLiteralRule(change), parameterRenameRule(oldLines, newLines), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines));
+}
+
+/** The number of the line that starts at `offset` (0-based). */
+function lineCount(text: string, offset: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at >= 0 && at < offset; at = text.indexOf('\n', at + 1)) count++;
+  return count;
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */

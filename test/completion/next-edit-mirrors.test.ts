@@ -1,5 +1,6 @@
-// The builtin next edit's rules that start from an added import: each states what the user did
-// and which site (and only which) is proposed.
+// The builtin next edit's mirror rules (an added import joins the list of its siblings, an added
+// field is passed on beside its siblings): each states what the user did and which site (and only
+// which) is proposed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type OffsetEdit, propagateEdit } from '../../daemon/completion/index.js';
@@ -59,4 +60,36 @@ test('next edit: Python and require() imports join lists of their siblings', () 
   const commonjs = "var json = require('./json');\nvar raw = require('./raw');\nvar text = require('./text');\nexports.parsers = [json, raw];\n";
   const required = afterInsertedLine(commonjs, "var text = require('./text');", 'javascript');
   assert.deepEqual(required.map((p) => apply(commonjs, p.edits)), [commonjs.replace('[json, raw]', '[json, raw, text]')]);
+});
+
+const options = [
+  'export interface Options {',
+  '  /** Halves the size. */',
+  '  float16?: boolean;',
+  '  /** Adds the cache input. */',
+  '  merged?: boolean;',
+  '  signal?: AbortSignal;',
+  '}',
+  '',
+  'export function build(options: Options) {',
+  '  const graph = make({ float16: options.float16 ?? false });',
+  '  const other = make({ float16: settings.float16, size: 2 });',
+  '  return run(graph, options.signal ? { signal: options.signal } : {});',
+  '}',
+  '',
+].join('\n');
+
+test('next edit: a field added to a declaration is passed on where its siblings are, the same way', () => {
+  const line = '  merged?: boolean;';
+  const at = options.indexOf(`${line}\n`);
+  const document = { uri: 'file:///build.ts', languageId: 'typescript', version: 2, text: options };
+  const proposals = propagateEdit({ edit: { uri: document.uri, offset: at, deletedText: '', insertedText: `${line}\n` }, document, cursorOffset: at, others: [] });
+  // Not the literal that also holds a non-field (`size: 2`), nor the branch passing one field when set.
+  assert.deepEqual(proposals.map((p) => apply(options, p.edits)), [options.replace('{ float16: options.float16 ?? false }', '{ float16: options.float16 ?? false, merged: options.merged ?? false }')]);
+  // A line that is not a field declaration (a statement in a function body) mirrors nothing.
+  const statement = '  const merged = true;';
+  const body = options.replace('  const graph', `${statement}\n  const graph`);
+  const bodyAt = body.indexOf(`${statement}\n`);
+  const inBody = propagateEdit({ edit: { uri: document.uri, offset: bodyAt, deletedText: '', insertedText: `${statement}\n` }, document: { ...document, text: body }, cursorOffset: bodyAt, others: [] });
+  assert.deepEqual(inBody.filter((p) => p.reason.startsWith('pass')), []);
 });

@@ -1,0 +1,71 @@
+// Next-edit rules that mirror a declaration where its siblings are mirrored:
+//   - a field added to an interface or type (`rotary?: boolean;`) is passed along where an object
+//     passes its sibling fields one by one (`{ float16Io: options.float16Io ?? false }`).
+// Each returns a Rule (see rule.ts) or undefined when the edit is not its kind. Pure.
+import { leadingWhitespace } from '../text.js';
+import { inStringOrComment, overlaps, proposal, type Rule } from './rule.js';
+
+/** `name?: Type;`, `readonly name: Type`: a field of an interface, a type literal or a class. */
+const FIELD = /^\s+(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*:\s*[^=;]+;?\s*$/;
+
+/** Comment lines (doc comments included) and blank lines: what may surround an added field. */
+const isCommentOrBlank = (line: string) => !line.trim() || /^\s*(?:\/\/|\/\*|\*)/.test(line);
+
+/** The fields declared beside line `at` (same indentation, up to the block's edges), by name. */
+function siblingFields(lines: readonly string[], at: number, indent: number): Set<string> {
+  const out = new Set<string>();
+  for (const step of [-1, 1]) {
+    for (let i = at + step; i >= 0 && i < lines.length; i += step) {
+      const line = lines[i]!;
+      if (isCommentOrBlank(line)) continue;
+      if (leadingWhitespace(line).length !== indent) break;
+      const field = FIELD.exec(line);
+      if (field) out.add(field[1]!);
+    }
+  }
+  return out;
+}
+
+/** An object literal's entry that passes a field on: `name: source.name`, maybe `?? fallback`. */
+const PASSED = /^\s*([A-Za-z_$][\w$]*)\s*:\s*([A-Za-z_$][\w$.]*?)\.([A-Za-z_$][\w$]*)(\s*\?\?\s*[^,]+?)?\s*$/;
+
+/**
+ * One field added to a declaration (comments around it allowed): one-line object literals whose
+ * every entry passes a sibling field on from the same source (`{ a: options.a ?? false }`) pass
+ * the new field on the same way, after the others.
+ */
+export function fieldMirrorRule(removed: readonly string[], added: readonly string[], editLine: number): Rule | undefined {
+  if (removed.some((line) => line.trim())) return undefined;
+  const fields = added.filter((line) => !isCommentOrBlank(line));
+  const declared = fields.length === 1 ? FIELD.exec(fields[0]!) : null;
+  if (!declared) return undefined;
+  const name = declared[1]!;
+  const indent = leadingWhitespace(fields[0]!).length;
+  return (document, exclude) => {
+    const text = document.text;
+    const lines = text.split('\n');
+    const fieldLine = lines.findIndex((line, i) => i >= editLine && line === fields[0]);
+    if (fieldLine < 0) return [];
+    const siblings = siblingFields(lines, fieldLine, indent);
+    siblings.delete(name);
+    if (siblings.size === 0) return [];
+    const out = [];
+    for (const match of text.matchAll(/\{([^{}\n]*)\}/g)) {
+      const start = match.index;
+      if (overlaps(start, start + match[0].length, exclude)) continue;
+      const entries = match[1]!.split(',').filter((entry, i, all) => entry.trim() || i < all.length - 1);
+      const passed = entries.map((entry) => PASSED.exec(entry));
+      if (passed.length === 0 || passed.some((entry) => !entry || entry[1] !== entry[3] || !siblings.has(entry[1]!) || entry[2] !== passed[0]![2])) continue;
+      const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+      const head = text.slice(lineStart, start);
+      // A branch of a condition (`options.signal ? { signal: options.signal } : {}`) passes that
+      // one field when set: it is about that field, not a list of them.
+      if (inStringOrComment(head, head.length) || /\?\s*$/.test(head)) continue;
+      const last = passed[passed.length - 1]!;
+      const fallback = last[4] ? last[4].trim() : '';
+      const at = start + 1 + match[1]!.trimEnd().replace(/,$/, '').length;
+      out.push(proposal(document, [{ start: at, end: at, newText: `, ${name}: ${last[2]}.${name}${fallback ? ` ${fallback}` : ''}` }], `pass ${name} beside ${last[1]}`));
+    }
+    return out;
+  };
+}
