@@ -8,8 +8,8 @@ import { EmbeddingCache } from './embedding-cache.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { ParsePool } from './parse-pool.js';
 import { RootMissingError } from './scan.js';
-import { type Db, ensureVectorTable, IndexWriter, openIndexDatabase } from './store.js';
-import { fullSync, pathSync, refreshTree, type SyncContext, secondPass } from './sync.js';
+import { type Db, ensureVectorTable, getMeta, IndexWriter, openIndexDatabase } from './store.js';
+import { fullSync, pathSync, refreshTree, type SkipSummary, type SyncContext, secondPass } from './sync.js';
 import { lowerThisThreadPriority } from './thread-priority.js';
 import type { FromIndexer, IndexerOptions, IndexProgress, IndexState, ToIndexer } from './worker-protocol.js';
 
@@ -48,16 +48,24 @@ try {
   const opened = openIndexDatabase(options.dbFile, options.root);
   db = opened.db;
   writer = new IndexWriter(db);
-  post({ type: 'opened', ...(opened.rebuilt && { rebuilt: opened.rebuilt }) });
+  const skips = getMeta(db, 'scan_skips');
+  post({
+    type: 'opened',
+    ...(opened.rebuilt && { rebuilt: opened.rebuilt }),
+    counts: writer.counts,
+    rootHash: getMeta(db, 'root_hash') ?? '',
+    ...(skips && { skips: JSON.parse(skips) as SkipSummary }),
+  });
 } catch (error) {
-  post({ type: 'state', state: 'error', error: `cannot open the index database ${options.dbFile}: ${(error as Error).message}` });
+  const counts = { files: 0, chunks: 0, symbols: 0, pending: 0, embedded: 0 };
+  post({ type: 'state', state: 'error', error: `cannot open the index database ${options.dbFile}: ${(error as Error).message}`, counts });
   throw error;
 }
 
 let state: IndexState = 'scanning';
 const setState = (next: IndexState, progress?: IndexProgress, error?: string) => {
   state = next;
-  post({ type: 'state', state, ...(progress && { progress }), ...(error && { error }) });
+  post({ type: 'state', state, ...(progress && { progress }), ...(error && { error }), counts: writer.counts });
 };
 
 const context: SyncContext = {
@@ -111,13 +119,13 @@ async function runSyncs(): Promise<void> {
           // changed while none was watching.
           if (options.watch && !watcher && !stopping) startWatcher(true);
           generation++;
-          post({ type: 'synced', stats, skips, generation });
+          post({ type: 'synced', stats, skips, generation, counts: writer.counts });
           log('info', 'index synced', { root: options.root, reason: job.reason, ...stats });
         } else {
           const stats = await pathSync(context, [...job.paths]);
           log('debug', 'index paths synced', { root: options.root, paths: [...job.paths].slice(0, 20), ...stats });
           generation++;
-          post({ type: 'synced', stats, generation });
+          post({ type: 'synced', stats, generation, counts: writer.counts });
           if (stats.changed > 0) scheduleTreeRefresh();
         }
         // Every file is searchable now; trigram rows, syntax-aware chunks and symbols come
@@ -143,14 +151,14 @@ async function runSyncs(): Promise<void> {
           post({ type: 'warning', message: 'indexing was cancelled; the next resync (periodic, or caret/index/reindex) finishes it' });
           log('info', 'indexing cancelled', { root: options.root });
           if (!pending) setState('ready');
-          post({ type: 'done', id: job.id });
+          post({ type: 'done', id: job.id, counts: writer.counts });
           continue;
         }
         const message = error instanceof RootMissingError ? error.message : `indexing failed: ${(error as Error).message}`;
         log('error', 'index sync failed', { root: options.root, error: (error as Error).message });
         setState('error', undefined, message);
       }
-      post({ type: 'done', id: job.id });
+      post({ type: 'done', id: job.id, counts: writer.counts });
     }
   } finally {
     running = false;
@@ -165,7 +173,7 @@ function scheduleTreeRefresh(): void {
     treeDirty = false;
     try {
       refreshTree(context);
-      post({ type: 'synced', stats: { ...emptyStats(), rootHash: refreshRootHash() }, generation: ++generation });
+      post({ type: 'synced', stats: { ...emptyStats(), rootHash: refreshRootHash() }, generation: ++generation, counts: writer.counts });
     } catch (error) {
       log('warn', 'Merkle tree refresh failed', { error: (error as Error).message });
     }
@@ -192,15 +200,13 @@ function requestEmbeddings(texts: string[]): Promise<Float32Array[]> {
 async function embedPass(): Promise<void> {
   if (!embed) return;
   const { modelId, dimensions, batchSize } = embed;
-  ensureVectorTable(db, modelId, dimensions);
-  writer.vectorsChanged();
+  if (ensureVectorTable(db, modelId, dimensions)) writer.vectorsChanged();
   cache ??= new EmbeddingCache(options.cacheFile);
   const total = db.prepare('SELECT count(*) FROM chunks WHERE embedded = 0').pluck().get() as number;
   if (total === 0) return;
   const startedAt = Date.now();
   const next = db.prepare('SELECT id, chunk_id AS chunkId, content FROM chunks WHERE embedded = 0 AND id > ? ORDER BY id LIMIT ?');
   const insertVector = db.prepare('INSERT OR REPLACE INTO vectors(rowid, embedding) VALUES (?, ?)');
-  const markEmbedded = db.prepare('UPDATE chunks SET embedded = 1 WHERE id = ?');
   let done = 0;
   let after = 0;
   while (!stopping && !pending && embed?.modelId === modelId) {
@@ -225,11 +231,11 @@ async function embedPass(): Promise<void> {
     // The chunk may have been replaced while the embedder ran; only live rows get vectors.
     const alive = db.prepare(`SELECT id FROM chunks WHERE id IN (${rows.map(() => '?').join(',')})`).pluck();
     const live = new Set(alive.all(...rows.map((row) => row.id)) as number[]);
-    db.transaction(() => {
+    writer.transaction(() => {
       for (const [id, vector] of vectors) {
         if (!live.has(id) || vector.length !== dimensions) continue;
         insertVector.run(BigInt(id), Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
-        markEmbedded.run(id);
+        writer.markEmbedded(id);
       }
     })();
     done += rows.length;

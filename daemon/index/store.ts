@@ -192,32 +192,77 @@ export function dropVectors(db: Db): void {
   db.prepare("DELETE FROM meta WHERE key IN ('embed_model', 'embed_dimensions')").run();
 }
 
-/** Creates the vector table for a model, dropping vectors of any other model. */
-export function ensureVectorTable(db: Db, modelId: string, dimensions: number): void {
-  if (getMeta(db, 'embed_model') === modelId && getMeta(db, 'embed_dimensions') === String(dimensions) && vectorTableExists(db)) return;
+/** Creates the vector table for a model, dropping vectors of any other model. True when it did. */
+export function ensureVectorTable(db: Db, modelId: string, dimensions: number): boolean {
+  if (getMeta(db, 'embed_model') === modelId && getMeta(db, 'embed_dimensions') === String(dimensions) && vectorTableExists(db)) return false;
   dropVectors(db);
   db.exec(`CREATE VIRTUAL TABLE vectors USING vec0(embedding float[${dimensions}] distance_metric=cosine)`);
   setMeta(db, 'embed_model', modelId);
   setMeta(db, 'embed_dimensions', String(dimensions));
+  return true;
 }
 
-/** Prepared statements for the indexer's writes (prepared once: preparing costs more than most writes). */
+/** Row counts that `caret/index/status` reports (what `countRows` would answer). */
+export interface IndexCounts {
+  /** Indexed files (not skipped). */
+  files: number;
+  chunks: number;
+  symbols: number;
+  /** Files the second pass still owes something. */
+  pending: number;
+  /** Chunks with a vector. */
+  embedded: number;
+}
+
+/**
+ * Counts the rows from scratch: once when the indexer opens a database, and in tests. Every
+ * count reads an index, never the chunk table itself (its rows hold the chunk text).
+ */
+export function countRows(db: Db): IndexCounts {
+  const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+  const chunks = count('SELECT count(*) FROM chunks');
+  return {
+    files: count('SELECT count(*) FROM files WHERE skip_reason IS NULL'),
+    chunks,
+    symbols: count('SELECT count(*) FROM symbols'),
+    pending: count('SELECT count(*) FROM files WHERE pending > 0'),
+    embedded: chunks - count('SELECT count(*) FROM chunks WHERE embedded = 0'),
+  };
+}
+
+interface FileRow {
+  id: number;
+  pending: SecondPass;
+  /** 1 when the row is an indexed file, 0 when it records a skip. */
+  indexed: 0 | 1;
+}
+
+/**
+ * Prepared statements for the indexer's writes (prepared once: preparing costs more than most
+ * writes). It also keeps the row counts up to date as it writes, so that status never has to
+ * count rows: `counts` is what the last committed transaction left.
+ */
 export class IndexWriter {
   private readonly statements;
   private deleteVector: Database.Statement | undefined;
+  /** Counts including the writes of the transaction in progress. */
+  private live: IndexCounts;
+  /** Counts as of the last commit (what readers see). */
+  private committed: IndexCounts;
+  private depth = 0;
 
   constructor(readonly db: Db) {
     this.statements = {
-      fileRow: db.prepare('SELECT id, pending FROM files WHERE path = ?'),
+      fileRow: db.prepare('SELECT id, pending, skip_reason IS NULL AS indexed FROM files WHERE path = ?'),
       pendingChunks: db.prepare('SELECT c.id, c.content FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.id = ? AND f.pending = 1'),
-      markDone: db.prepare('UPDATE files SET pending = 0 WHERE id = ?'),
+      markDone: db.prepare('UPDATE files SET pending = 0 WHERE id = ? AND pending != 0'),
       upsertFile: db.prepare(
         `INSERT INTO files(path, hash, size, mtime_ms, ino, language, skip_reason, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime_ms = excluded.mtime_ms, ino = excluded.ino,
            language = excluded.language, skip_reason = excluded.skip_reason, pending = excluded.pending RETURNING id`,
       ).pluck(),
       updateStat: db.prepare('UPDATE files SET size = ?, mtime_ms = ?, ino = ? WHERE path = ?'),
-      chunkRows: db.prepare('SELECT id, content FROM chunks WHERE file_id = ?'),
+      chunkRows: db.prepare('SELECT id, content, embedded FROM chunks WHERE file_id = ?'),
       deleteChunks: db.prepare('DELETE FROM chunks WHERE file_id = ?'),
       deleteWords: db.prepare('DELETE FROM fts_words WHERE rowid = ?'),
       deleteGrams: db.prepare("INSERT INTO fts_grams(fts_grams, rowid, content) VALUES ('delete', ?, ?)"),
@@ -233,33 +278,81 @@ export class IndexWriter {
       ),
       clearDirs: db.prepare('DELETE FROM dirs'),
       insertDir: db.prepare('INSERT INTO dirs(path, hash) VALUES (?, ?)'),
+      markEmbedded: db.prepare('UPDATE chunks SET embedded = 1 WHERE id = ? AND embedded = 0'),
     };
+    this.live = countRows(db);
+    this.committed = { ...this.live };
     this.vectorsChanged();
   }
 
-  /** Call after the vector table was created or dropped. */
+  /** The row counts as of the last commit. */
+  get counts(): IndexCounts {
+    return { ...(this.db.inTransaction ? this.committed : this.live) };
+  }
+
+  /**
+   * Wraps `fn` in a transaction (a savepoint when nested), as `db.transaction` does, keeping the
+   * counts right: a transaction that rolls back takes its count changes with it. Every write
+   * through this writer must run inside one.
+   */
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    const run = this.db.transaction(fn);
+    return (...args: A) => {
+      const before = { ...this.live };
+      this.depth++;
+      try {
+        run(...args);
+      } catch (error) {
+        this.live = before;
+        throw error;
+      } finally {
+        this.depth--;
+      }
+      if (this.depth === 0) this.committed = { ...this.live };
+    };
+  }
+
+  /** Call after the vector table was created or dropped (dropping clears every chunk's mark). */
   vectorsChanged(): void {
     this.deleteVector = vectorTableExists(this.db) ? this.db.prepare('DELETE FROM vectors WHERE rowid = ?') : undefined;
+    const unembedded = this.db.prepare('SELECT count(*) FROM chunks WHERE embedded = 0').pluck().get() as number;
+    this.live.embedded = this.committed.embedded = this.live.chunks - unembedded;
   }
 
-  private existing(path: string): { id: number; pending: SecondPass } | undefined {
-    return this.statements.fileRow.get(path) as { id: number; pending: SecondPass } | undefined;
+  /** Marks a chunk as having a vector. */
+  markEmbedded(chunkRowId: number): void {
+    this.live.embedded += this.statements.markEmbedded.run(chunkRowId).changes;
   }
 
-  private clearFileRows(file: { id: number; pending: SecondPass }): void {
+  private existing(path: string): FileRow | undefined {
+    return this.statements.fileRow.get(path) as FileRow | undefined;
+  }
+
+  private clearFileRows(file: FileRow): void {
     const s = this.statements;
     const fileId = file.id;
     const vectors = this.deleteVector;
     // A file the second pass has not reached has no trigram rows; deleting absent rows from an
     // external-content FTS5 table would corrupt it.
     const grams = file.pending === SecondPass.Done;
-    for (const { id, content } of s.chunkRows.all(fileId) as Array<{ id: number; content: string }>) {
+    let embedded = 0;
+    for (const { id, content, embedded: hasVector } of s.chunkRows.all(fileId) as Array<{ id: number; content: string; embedded: number }>) {
       s.deleteWords.run(id);
       if (grams) s.deleteGrams.run(id, content);
       vectors?.run(BigInt(id));
+      embedded += hasVector;
     }
-    s.deleteChunks.run(fileId);
-    s.deleteSymbols.run(fileId);
+    const live = this.live;
+    live.embedded -= embedded;
+    live.chunks -= s.deleteChunks.run(fileId).changes;
+    live.symbols -= s.deleteSymbols.run(fileId).changes;
+  }
+
+  /** Counts a file row going from `before` (absent when new) to indexed or skipped, and what it owes. */
+  private countFile(before: FileRow | undefined, indexed: boolean, pending: SecondPass): void {
+    const live = this.live;
+    live.files += (indexed ? 1 : 0) - (before?.indexed ?? 0);
+    live.pending += (pending !== SecondPass.Done ? 1 : 0) - (before && before.pending !== SecondPass.Done ? 1 : 0);
   }
 
   /**
@@ -279,6 +372,9 @@ export class IndexWriter {
     const existing = this.existing(path);
     if (existing !== undefined) this.clearFileRows(existing);
     const fileId = s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, language, null, pending) as number;
+    this.countFile(existing, true, pending);
+    this.live.chunks += chunks.length;
+    this.live.symbols += symbols.length;
     const grams = pending === SecondPass.Done;
     for (const chunk of chunks) {
       const rowid = Number(
@@ -298,6 +394,7 @@ export class IndexWriter {
     const existing = this.existing(path);
     if (existing !== undefined) this.clearFileRows(existing);
     s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, null, reason, SecondPass.Done);
+    this.countFile(existing, false, SecondPass.Done);
   }
 
   /** The content is unchanged (a touch, a checkout of the same bytes): refresh the stat only. */
@@ -311,13 +408,14 @@ export class IndexWriter {
     if (existing === undefined) return;
     this.clearFileRows(existing);
     s.deleteFile.run(existing.id);
+    this.countFile(existing, false, SecondPass.Done);
   }
 
   /** The second pass for a file that needs no parse: trigram rows for the chunks it has. */
   addTrigrams(fileId: number): void {
     const s = this.statements;
     for (const { id, content } of s.pendingChunks.all(fileId) as Array<{ id: number; content: string }>) s.insertGrams.run(id, content);
-    s.markDone.run(fileId);
+    this.live.pending -= s.markDone.run(fileId).changes;
   }
 
   writeDirs(dirs: ReadonlyMap<string, string>): void {

@@ -94,7 +94,7 @@ async function processPaths(
   const counts = { indexed: 0, unchanged: 0, bytes: 0, hashChanged: 0, yielded: false };
   let batchBytes = 0;
   let batch: Array<{ path: string; result: ProcessResult }> = [];
-  const writeBatch = writer.db.transaction((items: Array<{ path: string; result: ProcessResult }>) => {
+  const writeBatch = writer.transaction((items: Array<{ path: string; result: ProcessResult }>) => {
     for (const { path, result } of items) {
       switch (result.kind) {
         case 'gone':
@@ -218,7 +218,7 @@ function commitTree(context: SyncContext, before: MerkleTree): { tree: MerkleTre
   for (const [path, file] of files) hashes.set(path, file.hash ?? '');
   const tree = buildMerkleTree(hashes);
   const diff = diffMerkleTrees(before, tree);
-  context.writer.db.transaction(() => {
+  context.writer.transaction(() => {
     context.writer.writeDirs(tree.dirs);
     setMeta(context.writer.db, 'root_hash', tree.rootHash);
   })();
@@ -242,7 +242,7 @@ export async function fullSync(context: SyncContext): Promise<{ stats: SyncStats
     if (!old || statChanged(old, stat)) work.push({ path, knownHash: old?.hash, size: stat.size });
   }
   const removed = [...stored.keys()].filter((path) => !scan.files.has(path));
-  if (removed.length) db.transaction(() => removed.forEach((path) => context.writer.removeFile(path)))();
+  if (removed.length) context.writer.transaction(() => removed.forEach((path) => context.writer.removeFile(path)))();
 
   progress.phase = 'indexing';
   progress.total = work.length;
@@ -313,12 +313,12 @@ export async function pathSync(context: SyncContext, paths: readonly string[]): 
     }
     if (!stat.isFile()) continue;
     if (stat.size > context.maxFileBytes) {
-      db.transaction(() => context.writer.writeSkipped(path, { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino }, 'too-large', null))();
+      context.writer.transaction(() => context.writer.writeSkipped(path, { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino }, 'too-large', null))();
       continue;
     }
     if (!stored || statChanged(stored, stat)) work.push({ path, knownHash: stored?.hash, size: stat.size });
   }
-  if (toRemove.size) db.transaction(() => toRemove.forEach((path) => context.writer.removeFile(path)))();
+  if (toRemove.size) context.writer.transaction(() => toRemove.forEach((path) => context.writer.removeFile(path)))();
   progress.total = work.length;
   const counts = await processPaths(context, work, progress);
   return {
@@ -356,7 +356,7 @@ export async function secondPass(
   const next = db.prepare('SELECT id, path, hash AS knownHash, size, pending FROM files WHERE pending > 0 AND id > ? ORDER BY id LIMIT ?');
   const progress: SyncProgress = { phase: 'syntax', done: 0, total, bytes: 0 };
   const reporting: SyncContext = { ...context, onProgress };
-  const addTrigrams = db.transaction((ids: number[]) => ids.forEach((id) => writer.addTrigrams(id)));
+  const addTrigrams = writer.transaction((ids: number[]) => ids.forEach((id) => writer.addTrigrams(id)));
   onProgress(progress);
   let after = 0;
   for (;;) {

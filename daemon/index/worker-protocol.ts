@@ -1,4 +1,5 @@
 // Messages between a WorkspaceIndex (any thread) and its indexer thread.
+import type { IndexCounts } from './store.js';
 import type { SkipSummary, SyncStats } from './sync.js';
 
 export type IndexState = 'scanning' | 'indexing' | 'ready' | 'error';
@@ -34,12 +35,14 @@ export type ToIndexer =
   | { type: 'fault'; fault: 'watcher'; message: string }
   | { type: 'stop' };
 
+// Messages that follow writes carry the row counts as of the last commit, so that status never
+// has to query the database on the thread that asks (the daemon's main thread).
 export type FromIndexer =
-  | { type: 'opened'; rebuilt?: string }
-  | { type: 'state'; state: IndexState; progress?: IndexProgress; error?: string }
-  | { type: 'synced'; stats: SyncStats; skips?: SkipSummary; generation: number }
+  | { type: 'opened'; rebuilt?: string; counts: IndexCounts; rootHash: string; skips?: SkipSummary }
+  | { type: 'state'; state: IndexState; progress?: IndexProgress; error?: string; counts: IndexCounts }
+  | { type: 'synced'; stats: SyncStats; skips?: SkipSummary; generation: number; counts: IndexCounts }
   | { type: 'embed'; id: number; texts: string[] }
   | { type: 'warning'; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> }
-  | { type: 'done'; id: number }
+  | { type: 'done'; id: number; counts: IndexCounts }
   | { type: 'stopped' };

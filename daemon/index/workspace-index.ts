@@ -1,13 +1,14 @@
 // One workspace's index as the rest of the daemon sees it: a handle on the indexer thread (which
 // scans, watches, parses and writes), a search thread with its own read-only connection for
-// queries (`query`, `findSymbols`), and a read-only connection here for status and cheap lookups.
+// queries (`query`, `findSymbols`), and a read-only connection here for cheap lookups. Status
+// asks no database: the indexer thread reports its row counts with every message after a write.
 // Searches never go through the indexer thread, so they never wait behind indexing, and never
 // run on the caller's thread, so a slow one never holds up a keystroke-driven request.
 import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Embedder } from '../models/index.js';
-import { type Db, getMeta, openReader } from './store.js';
+import { type Db, type IndexCounts, openReader } from './store.js';
 import { IndexSearcher, type SearchHit, type SearchQuery, searchSymbols, type SymbolHit } from './search.js';
 import { SearchThread } from './search-thread.js';
 import type { SkipSummary, SyncStats } from './sync.js';
@@ -60,6 +61,8 @@ export interface IndexStatus {
 
 const MAX_WARNINGS = 10;
 
+const noRows = (): IndexCounts => ({ files: 0, chunks: 0, symbols: 0, pending: 0, embedded: 0 });
+
 export class WorkspaceIndex extends EventEmitter<{
   state: [state: IndexState, progress: IndexProgress | undefined];
   synced: [stats: SyncStats];
@@ -72,6 +75,9 @@ export class WorkspaceIndex extends EventEmitter<{
   readonly warnings: string[] = [];
   lastSync: SyncStats | undefined;
   private skips: SkipSummary | undefined;
+  /** Row counts and root hash as of the indexer thread's last commit it reported. */
+  private counts = noRows();
+  private rootHash = '';
   private worker: Worker | undefined;
   private reader: Db | undefined;
   private searcher: IndexSearcher | undefined;
@@ -148,9 +154,12 @@ export class WorkspaceIndex extends EventEmitter<{
   }
 
   private onMessage(message: FromIndexer): void {
+    if ('counts' in message) this.counts = message.counts;
     switch (message.type) {
       case 'opened':
         if (message.rebuilt) this.warn(message.rebuilt);
+        this.rootHash = message.rootHash;
+        this.skips ??= message.skips;
         this.openReader();
         break;
       case 'state':
@@ -161,6 +170,7 @@ export class WorkspaceIndex extends EventEmitter<{
         break;
       case 'synced':
         this.generation = message.generation;
+        this.rootHash = message.stats.rootHash;
         this.lastSync = message.stats.durationMs > 0 || message.stats.full ? message.stats : this.lastSync;
         if (message.skips) this.skips = message.skips;
         this.emit('synced', message.stats);
@@ -320,34 +330,28 @@ export class WorkspaceIndex extends EventEmitter<{
     return content?.content.split('\n')[line - content.start];
   }
 
+  /** Answers from what the indexer thread reported: no SQL on the caller's thread. */
   status(): IndexStatus {
-    const db = this.reader;
-    const count = (sql: string) => {
-      try {
-        return (db?.prepare(sql).pluck().get() as number | undefined) ?? 0;
-      } catch {
-        return 0;
-      }
-    };
-    const skips = this.skips ?? (db ? (JSON.parse(getMeta(db, 'scan_skips') ?? 'null') as SkipSummary | null) : null) ?? { counts: {}, examples: {} };
+    const skips = this.skips ?? { counts: {}, examples: {} };
     const embedder = this.embedder;
+    const { counts } = this;
     return {
       root: this.root,
       state: this.state,
-      files: count('SELECT count(*) FROM files WHERE skip_reason IS NULL'),
-      chunks: count('SELECT count(*) FROM chunks'),
-      symbols: count('SELECT count(*) FROM symbols'),
+      files: counts.files,
+      chunks: counts.chunks,
+      symbols: counts.symbols,
       skipped: skips.counts,
       skippedExamples: skips.examples,
-      rootHash: (db && getMeta(db, 'root_hash')) ?? '',
+      rootHash: this.rootHash,
       ...(this.progress && { progress: this.progress }),
-      secondPassPending: count('SELECT count(*) FROM files WHERE pending > 0'),
+      secondPassPending: counts.pending,
       ...(this.error && { error: this.error }),
       warnings: [...this.warnings],
       ...(this.lastSync && { lastSync: this.lastSync }),
       database: this.options.dbFile,
       ...(embedder && {
-        embeddings: { model: embedder.modelId, embedded: count('SELECT count(*) FROM chunks WHERE embedded = 1'), total: count('SELECT count(*) FROM chunks') },
+        embeddings: { model: embedder.modelId, embedded: counts.embedded, total: counts.chunks },
       }),
     };
   }
@@ -377,6 +381,8 @@ export class WorkspaceIndex extends EventEmitter<{
     await this.stopWorker();
     for (const suffix of ['', '-wal', '-shm']) rmSync(this.options.dbFile + suffix, { force: true });
     this.skips = undefined;
+    this.counts = noRows();
+    this.rootHash = '';
     this.lastSync = undefined;
     this.warnings.length = 0;
     this.setState('scanning', undefined);

@@ -207,7 +207,8 @@ test('a failed watcher is reported, and the periodic resync repairs the index (a
       if (stats.indexed > 0) indexing.push(stats.full);
     });
     writeFileSync(join(ws.dir, 'src/missed.ts'), 'export const missedByWatcher = 1;\n');
-    await eventually(() => paths(index, 'missedByWatcher').length === 1, 15_000);
+    // The commit is visible to searches a moment before the indexer's report of it arrives.
+    await eventually(() => paths(index, 'missedByWatcher').length === 1 && indexing.length > 0, 15_000);
     assert.equal(indexing[0], true, 'the dead watcher saw nothing: a full resync found the file');
     // Later saves keep arriving (through the restarted watcher or the next resync).
     writeFileSync(join(ws.dir, 'src/later.ts'), 'export const seenAgain = 1;\n');
