@@ -210,3 +210,14 @@ test('next edit: a parameter renamed in a definition is renamed in its body, not
   const jsProposals = proposalsAfter(renamed, 'app.use = function'.length, '(route', ' use(path');
   assert.deepEqual(jsProposals.map((p) => apply(renamed, p.edits)), [renamed.replace('use(route, fn);', 'use(path, fn);')]);
 });
+
+test('next edit: a variable declared again under a new name with the same initializer, among other lines, is renamed', () => {
+  const before = 'function handle(id) {\n  const controller = session.begin(id);\n  const log = session.log.child();\n  run({ signal: controller.signal });\n}\n';
+  const after = before.replace('controller = session.begin(id);\n  const log = session.log.child()', 'inflight = session.begin(id)');
+  const at = after.indexOf('inflight');
+  const proposals = proposalsAfter(after, at, 'controller = session.begin(id);\n  const log = session.log.child()', 'inflight = session.begin(id)');
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('controller.signal', 'inflight.signal')]);
+  // Another initializer: a different variable, not a rename.
+  const other = before.replace('controller = session.begin(id);\n  const log = session.log.child()', 'inflight = session.track(id)');
+  assert.deepEqual(proposalsAfter(other, at, 'controller = session.begin(id);\n  const log = session.log.child()', 'inflight = session.track(id)'), []);
+});

@@ -285,6 +285,7 @@ const COMMENT_LINE = /^\s*(?:\/\/|#|\/\*|\*)/;
 function renamedDeclaration(removed: string[], added: string[], oldText: string, newText: string): { from: string; to: string } | undefined {
   const code = (lines: string[]) => lines.filter((line) => line.trim() && !COMMENT_LINE.test(line));
   const [before, after] = [code(removed), code(added)];
+  if (before.length !== after.length) return sameInitializer(before, after, oldText, newText);
   if (before.length === 0 || before.length !== after.length || before.length > 3) return undefined;
   let found: { from: string; to: string } | undefined;
   for (let i = 0; i < before.length; i++) {
@@ -297,6 +298,31 @@ function renamedDeclaration(removed: string[], added: string[], oldText: string,
     found = { from, to };
   }
   return found;
+}
+
+/** `const name = initializer`: a variable's name and what it is set to. */
+const INITIALIZED = /^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=(?!=)\s*(.+?);?\s*$/;
+
+/**
+ * Lines removed and added in different numbers, among them one variable declared again under a
+ * new name with the very same initializer (`const controller = session.beginRequest(id);` to
+ * `const inflight = session.beginRequest(id);`): that variable was renamed.
+ */
+function sameInitializer(before: string[], after: string[], oldText: string, newText: string): { from: string; to: string } | undefined {
+  const initializers = new Map<string, string>();
+  for (const line of before) {
+    const match = INITIALIZED.exec(line);
+    if (match) initializers.set(match[2]!, match[1]!);
+  }
+  const pairs = after
+    .map((line) => INITIALIZED.exec(line))
+    .filter((match) => match !== null && initializers.has(match[2]!) && initializers.get(match[2]!) !== match[1])
+    .map((match) => ({ from: initializers.get(match![2]!)!, to: match![1]! }));
+  if (pairs.length !== 1) return undefined;
+  const { from, to } = pairs[0]!;
+  if (from.length < 3 || NOT_RENAMEABLE.has(from) || NOT_RENAMEABLE.has(to)) return undefined;
+  if (tokenSpans(newText).some((t) => t.text === from) || tokenSpans(oldText).some((t) => t.text === to)) return undefined;
+  return { from, to };
 }
 
 /**
