@@ -221,3 +221,21 @@ test('next edit: a variable declared again under a new name with the same initia
   const other = before.replace('controller = session.begin(id);\n  const log = session.log.child()', 'inflight = session.track(id)');
   assert.deepEqual(proposalsAfter(other, at, 'controller = session.begin(id);\n  const log = session.log.child()', 'inflight = session.track(id)'), []);
 });
+
+test('next edit: a function added that wraps one call takes that call\'s place elsewhere', () => {
+  const wrapper = 'function rpcError(code, message) {\n  return fix(new RpcError(code, message));\n}\n';
+  const before = "function check(x) {\n  if (!x) throw new RpcError(1, 'no x');\n  throw new RpcError(2, 'bad', extra);\n}\n";
+  const after = wrapper + before;
+  const proposals = proposalsAfter(after, 0, '', wrapper);
+  // The construction with as many arguments as the wrapper takes; not the one with three.
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace("throw new RpcError(1, 'no x')", "throw rpcError(1, 'no x')")]);
+  // A Python method wrapping a call on self: called on self.
+  const method = '    def fields(self, data):\n        return self.items_of(data)\n\n';
+  const py = 'class Form:\n    def encode(self, data):\n        for k, v in self.items_of(data):\n            pass\n';
+  const withMethod = py.replace('    def encode', `${method}    def encode`);
+  const methodProposals = proposalsAfter(withMethod, withMethod.indexOf('    def fields'), '', method);
+  assert.deepEqual(methodProposals.map((p) => apply(withMethod, p.edits)), [withMethod.replace('in self.items_of(data)', 'in self.fields(data)')]);
+  // A body that passes its parameters to two calls wraps neither.
+  const two = 'function both(a) {\n  log(a);\n  return send(a);\n}\n';
+  assert.deepEqual(proposalsAfter(two + 'send(b);\n', 0, '', two), []);
+});

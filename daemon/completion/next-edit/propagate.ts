@@ -109,7 +109,7 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   if (lines) {
     const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
     const editLine = lineCount(text, lineStart);
-    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, editLine), multi, extractedVariableRule(lines.added, lineStart));
+    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, editLine), multi, extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added));
   }
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
@@ -471,6 +471,57 @@ function genericSubstitution(oldLine: string, newLine: string, a: TokenSpan[], b
     // A pattern found everywhere is not a deliberate one.
     if (sites.length > 12) return [];
     return sites.map((start) => proposal(document, [{ start, end: start + from.length, newText: to }], `replace ${from.trim()} → ${to.trim()}`));
+  };
+}
+
+/** The head of a definition: `function name(`, `def name(`, a method `name(…) {`, `const name = (`. */
+const DEFINED = /^(\s*)(?:(?:export|default|async|public|private|protected|static|override)\s+)*(?:(function\*?|def)\s+([A-Za-z_$][\w$]*)\s*\(|(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s+)?\(|(?!(?:if|for|while|switch|catch|return|constructor)\b)([A-Za-z_$][\w$]*)\s*\((?=.*\)\s*(?::[^{]*)?\{\s*$))/;
+
+/**
+ * A function added whose body passes its parameters, as they are, to one call (`statement(sql)`
+ * around `this.db.prepare(sql)`): that call elsewhere goes through the new function. A wrapper is
+ * written to be used in the old call's place.
+ */
+function wrapperRule(removed: readonly string[], added: readonly string[]): Rule | undefined {
+  if (removed.some((line) => line.trim())) return undefined;
+  const head = added.findIndex((line) => DEFINED.test(line));
+  if (head < 0) return undefined;
+  const match = DEFINED.exec(added[head]!)!;
+  const name = match[3] ?? match[4] ?? match[5]!;
+  const keyword = match[2];
+  const open = added[head]!.indexOf('(', match[0].length - 1);
+  const signature = parseCall(added[head]!, open, name);
+  const declared = signature?.args.map(parameterName);
+  if (!declared || declared.some((p) => !p)) return undefined;
+  // A Python method's `self` is its receiver, not a parameter it passes on.
+  const selfMethod = keyword === 'def' && declared[0] === 'self';
+  const parameters = selfMethod ? declared.slice(1) : declared;
+  if (parameters.length === 0) return undefined;
+  const body = added.slice(head + 1).join('\n');
+  const passing = new RegExp(`(new\\s+)?([A-Za-z_$][\\w$]*(?:\\s*\\.\\s*[A-Za-z_$][\\w$]*)*)\\s*\\(\\s*${parameters.join('\\s*,\\s*')}\\s*\\)`, 'g');
+  const calls = [...body.matchAll(passing)];
+  if (calls.length !== 1 || calls[0]![2] === name) return undefined;
+  const callee = calls[0]![2]!.replace(/\s+/g, '');
+  // `new X(…)` wrapped: the sites are constructions, and the wrapper replaces `new` too.
+  const constructs = calls[0]![1] !== undefined;
+  // A method is called on the same receiver as the call it wraps (`this.`, `self.`); a function by its name.
+  const receiver = /^(this|self)\./.exec(callee)?.[1];
+  const method = keyword === 'def' ? selfMethod : keyword !== 'function' && !match[4];
+  if (method && !receiver) return undefined;
+  const replacement = method ? `${receiver}.${name}` : name;
+  const escaped = callee.replace(/[.$]/g, (c) => `\\${c}`).replace(/\\\./g, '\\s*\\.\\s*');
+  const pattern = new RegExp(`${constructs ? '\\bnew\\s+' : ''}(?<![\\w$.])${escaped}\\s*\\(`, 'g');
+  return (document, exclude) => {
+    const out = [];
+    for (const site of document.text.matchAll(pattern)) {
+      const start = site.index;
+      const open = start + site[0].length - 1;
+      if (overlaps(start, open, exclude)) continue;
+      const call = parseCall(document.text, open, callee, true);
+      if (!call || call.args.length !== parameters.length) continue;
+      out.push(proposal(document, [{ start, end: open, newText: replacement }], `call ${replacement} for ${callee}`));
+    }
+    return out;
   };
 }
 
