@@ -239,3 +239,18 @@ test('next edit: a function added that wraps one call takes that call\'s place e
   const two = 'function both(a) {\n  log(a);\n  return send(a);\n}\n';
   assert.deepEqual(proposalsAfter(two + 'send(b);\n', 0, '', two), []);
 });
+
+test('next edit: a value wrapped where it is stored is read from where it is stored below, in the same block', () => {
+  const before = "local function on_status(result)\n  statusline.index = result\n  local state = type(result) == 'table' and result.state\n  result = nil\nend\nprint(result)\n";
+  const after = before.replace('statusline.index = result', 'statusline.index = statusline.summarize(result)');
+  const at = after.indexOf('statusline.summarize(');
+  const proposals = proposalsAfter(after, at, 'result', 'statusline.summarize(result)');
+  // Both reads on the next line; not the assignment to it, not beyond the block.
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [
+    after.replace('type(result)', 'type(statusline.index)'),
+    after.replace('result.state', 'statusline.index.state'),
+  ]);
+  // A changed value that does not wrap the old one reads nothing new.
+  const replaced = before.replace('statusline.index = result', 'statusline.index = fetch()');
+  assert.deepEqual(proposalsAfter(replaced, replaced.indexOf('fetch()'), 'result', 'fetch()'), []);
+});

@@ -114,7 +114,7 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
   // ones before it find no site.
-  return inTurn(imported, sameLineRule(change), stringLiteralRule(change), parameterRenameRule(oldLines, newLines), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines));
+  return inTurn(imported, sameLineRule(change), stringLiteralRule(change), parameterRenameRule(oldLines, newLines), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines), wrappedValueRule(oldLines, newLines));
 }
 
 /** The number of the line that starts at `offset` (0-based). */
@@ -270,6 +270,44 @@ function extractedVariableRule(added: string[], editStart: number): Rule | undef
         return !/=\s*$/.test(before) && !inStringOrComment(before, before.length);
       })
       .map((start) => proposal(document, [{ start, end: start + expression!.length, newText: name! }], `use ${name} for ${expression!.slice(0, 40)}`));
+  };
+}
+
+/** `target = source` with a plain name as the source: `x = y`, `self.total = count`, `local a = b`. */
+const PLAIN_ASSIGNMENT = /^(\s*)(?:(?:const|let|var|local)\s+)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*=(?!=)\s*(.+?)\s*;?\s*$/;
+
+/**
+ * A value wrapped where it is stored (`statusline.index = result` to `statusline.index =
+ * statusline.summarize(result)`): below, in the same block, what still reads the raw value
+ * (`result.state`) reads the stored one instead (`statusline.index.state`).
+ */
+function wrappedValueRule(oldLine: string, newLine: string): Rule | undefined {
+  const [before, after] = [PLAIN_ASSIGNMENT.exec(oldLine), PLAIN_ASSIGNMENT.exec(newLine)];
+  if (!before || !after || before[2] !== after[2]) return undefined;
+  const [indent, target, source] = [before[1]!.length, before[2]!, before[3]!];
+  const wrapped = after[3]!;
+  if (!isIdentifier(source) || source.length < 2 || NOT_RENAMEABLE.has(source) || LITERALS.has(source) || wrapped === source) return undefined;
+  if (!wholeWordOccurrences(wrapped, source).length || !/[(]/.test(wrapped)) return undefined;
+  return (document, exclude) => {
+    if (!exclude) return [];
+    const text = document.text;
+    let end = text.indexOf('\n', exclude.end - 1);
+    while (end >= 0 && end < text.length) {
+      const next = text.indexOf('\n', end + 1);
+      const body = text.slice(end + 1, next < 0 ? text.length : next);
+      if (body.trim() && body.length - body.trimStart().length < indent) break;
+      end = next < 0 ? text.length : next;
+    }
+    if (end < 0) end = text.length;
+    return wholeWordOccurrences(text.slice(0, end), source)
+      .filter((start) => {
+        if (start <= exclude.end) return false;
+        const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+        const head = text.slice(lineStart, start);
+        const rest = text.slice(start + source.length, start + source.length + 3);
+        return !/\.\s*$/.test(head) && !/^\s*=(?!=)/.test(rest) && !inStringOrComment(head, head.length);
+      })
+      .map((start) => proposal(document, [{ start, end: start + source.length, newText: target }], `read ${target} for ${source}`));
   };
 }
 
@@ -701,12 +739,14 @@ function parameterNames(line: string): { names: string[]; close: number } | unde
 }
 
 /**
- * One parameter of a definition renamed (`function(route, fn)` to `function use(path, fn)`,
- * `prefetch=True` to `stream=False`): its uses in the body, the lines below indented deeper than
- * the definition, are renamed. Not attributes (`.route`) and not beyond the body, where the same
- * word is another function's business.
+ * One parameter of a definition renamed along with other changes (`function(route, fn)` to
+ * `function use(path, fn)`, `prefetch=True` to `stream=False`): its uses in the body, the lines
+ * below indented deeper than the definition, are renamed. Not attributes (`.route`) and not
+ * beyond the body, where the same word is another function's business.
  */
 function parameterRenameRule(oldLine: string, newLine: string): Rule | undefined {
+  // A plain rename of the line's one name is the rename rule's (all its uses, other files too).
+  if (renameBetween(oldLine, newLine)) return undefined;
   const before = parameterNames(oldLine);
   const after = parameterNames(newLine);
   if (!before || !after || before.names.length !== after.names.length) return undefined;
