@@ -254,3 +254,16 @@ test('next edit: a value wrapped where it is stored is read from where it is sto
   const replaced = before.replace('statusline.index = result', 'statusline.index = fetch()');
   assert.deepEqual(proposalsAfter(replaced, replaced.indexOf('fetch()'), 'result', 'fetch()'), []);
 });
+
+test('next edit: a named string constant added takes the place of its string, or of one nearly the same', () => {
+  const constant = "export const PENDING_SCAN =\n  'SELECT c.id, c.content FROM files f CROSS JOIN chunks c ON c.file_id = f.id WHERE f.pending > 0';\n";
+  const before = "const scan = db.prepare('SELECT c.id, c.content FROM files f JOIN chunks c ON c.file_id = f.id WHERE f.pending > 0');\nconst other = db.prepare('SELECT id FROM files');\n";
+  const after = constant + before;
+  const proposals = proposalsAfter(after, 0, '', constant);
+  // A word apart (CROSS JOIN): the same query; the other one is another query.
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace(/db\.prepare\('SELECT c\.id[^)]*\)/, 'db.prepare(PENDING_SCAN)')]);
+  // Short strings must be the same exactly: `'application/json'` is not `'application/jsonp'`.
+  const short = "JSON_TYPE = 'application/json'\n";
+  const py = short + "send(body, type='application/jsonp')\nsend(body, type='application/json')\n";
+  assert.deepEqual(proposalsAfter(py, 0, '', short).map((p) => apply(py, p.edits)), [py.replace("type='application/json')", 'type=JSON_TYPE)')]);
+});

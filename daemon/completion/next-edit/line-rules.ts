@@ -2,9 +2,10 @@
 //   - trailing blanks stripped; the blank at a comment marker changed;
 //   - a trailing comment (a lint or type-checker directive, say) deleted;
 //   - a line changed while an identical copy of it stands elsewhere;
-//   - one string literal changed while the same literal stands elsewhere.
+//   - one string literal changed while the same literal stands elsewhere;
+//   - a named string constant added: where its string is still written out, the name.
 // Each returns a Rule (see rule.ts) or undefined when the edit is not its kind. Pure.
-import { leadingWhitespace, tokenSpans } from '../text.js';
+import { editSimilarity, leadingWhitespace, tokenSpans } from '../text.js';
 import { type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
 const stripCr = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
@@ -239,6 +240,43 @@ export function stringLiteralRule(change: LineChange): Rule | undefined {
       const lineStart = text.lastIndexOf('\n', at - 1) + 1;
       if (!stringLiterals(text.slice(lineStart, at + from.text.length)).some((literal) => literal.start === at - lineStart)) continue;
       out.push(proposal(document, [{ start: at, end: at + from.text.length, newText: to.text }], `restring ${from.text} → ${to.text}`));
+    }
+    return out;
+  };
+}
+
+/** `const NAME = 'literal';` (or `NAME = "literal"` in Python) at the top level: a named string constant. */
+const STRING_CONSTANT = /^(?:export\s+)?(?:(?:const|let|var|final)\s+)?([A-Z][A-Z0-9_]*)\s*(?::\s*[^=]+)?=\s*(['"`].*['"`])\s*;?\s*$/;
+
+/**
+ * A named string constant added at the top level (possibly spelled over several lines): the same
+ * string where it is still written out, or one nearly the same (a long query a word apart: 90% of
+ * its characters alike), becomes the constant.
+ */
+export function namedConstantRule(added: readonly string[]): Rule | undefined {
+  const code = added.filter((line) => line.trim() && !/^\s*(?:\/\/|\/\*|\*|#)/.test(line));
+  const joined = code.length > 0 && /=\s*$/.test(code[0]!) ? `${code[0]!.trimEnd()} ${code.slice(1).map((line) => line.trim()).join(' ')}` : code.length === 1 ? code[0]! : '';
+  const match = STRING_CONSTANT.exec(joined);
+  if (!match) return undefined;
+  const [, name, literal] = match;
+  const value = stringLiterals(literal!);
+  if (value.length !== 1 || value[0]!.text !== literal || literal!.length < 8) return undefined;
+  return (document, exclude) => {
+    const out = [];
+    const text = document.text;
+    for (let lineStart = 0; lineStart < text.length; ) {
+      let lineEnd = text.indexOf('\n', lineStart);
+      if (lineEnd < 0) lineEnd = text.length;
+      const line = text.slice(lineStart, lineEnd);
+      if (line.includes(literal![0]!)) {
+        for (const found of stringLiterals(line)) {
+          const start = lineStart + found.start;
+          if (overlaps(start, start + found.text.length, exclude)) continue;
+          const alike = found.text === literal || (literal!.length >= 40 && editSimilarity(found.text, literal!) >= 0.9);
+          if (alike) out.push(proposal(document, [{ start, end: start + found.text.length, newText: name! }], `constant ${name} for ${found.text.slice(0, 30)}`));
+        }
+      }
+      lineStart = lineEnd + 1;
     }
     return out;
   };

@@ -10,7 +10,7 @@
 // time, nearest to the cursor first. Pure: documents and the edit in, proposals out.
 import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, leadingWhitespace, type TokenSpan, tokenSpans } from '../text.js';
-import { commentRemovalRule, commentSpacingRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
+import { commentRemovalRule, commentSpacingRule, namedConstantRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
 import { fieldMirrorRule } from './field-rules.js';
 import { importListRule } from './import-rules.js';
 import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
@@ -109,7 +109,7 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   if (lines) {
     const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
     const editLine = lineCount(text, lineStart);
-    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, editLine), multi, extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added));
+    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, editLine), multi, extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added), namedConstantRule(lines.added));
   }
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
