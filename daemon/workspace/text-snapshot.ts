@@ -187,7 +187,7 @@ export class TextSnapshot {
   }
 }
 
-/** Splits text into chunks of whole lines of about TARGET_CHUNK characters (one chunk at least). */
+/** Splits text into chunks of whole lines of TARGET_CHUNK characters or more (one chunk at least). */
 function splitIntoChunks(text: string): Chunk[] {
   const chunks: Chunk[] = [];
   let start = 0;
@@ -197,7 +197,10 @@ function splitIntoChunks(text: string): Chunk[] {
     if (code !== 10 && code !== 13) continue;
     if (code === 13 && text.charCodeAt(i + 1) === 10) i++;
     breaks.push(i + 1 - start);
-    if (i + 1 - start >= TARGET_CHUNK && i + 1 < text.length) {
+    // Cut only where half a chunk or more remains: a region that grew a little past the target
+    // stays whole rather than shedding a sliver (typing at one place would leave one behind
+    // every few dozen characters).
+    if (i + 1 - start >= TARGET_CHUNK && text.length - (i + 1) >= TARGET_CHUNK / 2) {
       chunks.push({ text: text.slice(start, i + 1), breaks });
       start = i + 1;
       breaks = [];

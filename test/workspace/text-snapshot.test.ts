@@ -140,6 +140,26 @@ test('a keystroke re-splits one region: other chunks and other versions stay as 
   assert.deepEqual(cr.positionAt(3001, 'utf-16'), { line: 0, character: 3000 });
 });
 
+test('chunks stay large under typing at one place and under scattered edits', () => {
+  const chunkCount = (snapshot: TextSnapshot) => (snapshot as unknown as { chunks: unknown[] }).chunks.length;
+  const lines = Array.from({ length: 5000 }, (_, i) => `  const value${i} = await store.get(request.params.id${i % 13});`);
+  let snapshot = TextSnapshot.of(lines.join('\n') + '\n');
+  const before = chunkCount(snapshot);
+  for (let i = 0; i < 20_000; i++) {
+    const at = snapshot.lineStart(2500) + 5;
+    snapshot = snapshot.replace(at, at, i % 50 === 0 ? '\n' : 'y');
+  }
+  // 20,000 characters typed make new chunks of 512 characters or more, not slivers.
+  assert.ok(chunkCount(snapshot) - before <= 20_000 / 512, `${chunkCount(snapshot) - before} new chunks`);
+  let seed = 7;
+  const random = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) % n;
+  for (let i = 0; i < 20_000; i++) {
+    const at = random(snapshot.length + 1);
+    snapshot = i % 2 ? snapshot.replace(at, Math.min(snapshot.length, at + random(20)), '') : snapshot.replace(at, at, i % 3 ? 'z' : '\n');
+  }
+  assert.ok(snapshot.length / chunkCount(snapshot) >= 512, `${chunkCount(snapshot)} chunks for ${snapshot.length} characters`);
+});
+
 test('out-of-range positions clamp to the line and the document end, as before', () => {
   const snapshot = TextSnapshot.of('ab\r\ncd');
   assert.equal(snapshot.offsetAt({ line: 0, character: 99 }, 'utf-16'), 2);
