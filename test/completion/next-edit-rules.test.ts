@@ -267,3 +267,17 @@ test('next edit: a named string constant added takes the place of its string, or
   const py = short + "send(body, type='application/jsonp')\nsend(body, type='application/json')\n";
   assert.deepEqual(proposalsAfter(py, 0, '', short).map((p) => apply(py, p.edits)), [py.replace("type='application/json')", 'type=JSON_TYPE)')]);
 });
+
+test('next edit: a comment rewritten to name something else in code renames the code still spelling the old name', () => {
+  const before = '// The syntax pass (syntaxPass) re-chunks files.\n// It runs last.\nexport function syntaxPass() {}\n// see syntaxPass\nrun(syntaxPass);\n';
+  const oldComment = '// The syntax pass (syntaxPass) re-chunks files.\n// It runs last.';
+  const newComment = '// The second pass (secondPass) adds trigrams and re-chunks files\n// when nothing more urgent waits.';
+  const after = before.replace(oldComment, newComment);
+  const proposals = proposalsAfter(after, 0, oldComment, newComment);
+  // Code only, nearest first; the other comment is left to the user.
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('function syntaxPass', 'function secondPass'), after.replace('run(syntaxPass)', 'run(secondPass)')]);
+  // Words of prose swapped (`syntax` to `second`) rename nothing.
+  const [oldProse, newProse] = ['// The syntax pass runs last,\n// after the scan.', '// The second pass runs first,\n// before anything.'];
+  const prose = `${newProse}\nconst syntax = 1;\n`;
+  assert.deepEqual(proposalsAfter(prose, 0, oldProse, newProse), []);
+});

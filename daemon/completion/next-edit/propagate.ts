@@ -109,7 +109,7 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   if (lines) {
     const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
     const editLine = lineCount(text, lineStart);
-    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, editLine), multi, extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added), namedConstantRule(lines.added));
+    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, editLine), multi, mentionedRenameRule(lines.removed, lines.added), extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added), namedConstantRule(lines.added));
   }
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
@@ -420,6 +420,41 @@ function swappedNameRule(oldLine: string, newLine: string): Rule | undefined {
   // A block comment's line (`/**`, ` * @param`) is prose throughout.
   const prose = swapped && (/^\s*(?:\/\*|\*)/.test(oldLine) || inStringOrComment(oldLine, swapped.at));
   return swapped && !prose ? renameRule(swapped.from, swapped.to) : undefined;
+}
+
+/** A name as code spells it: camelCase, snake_case, or with digits (`syntaxPass`, `max_size`), not an English word. */
+const CODE_SHAPED = /^(?:[a-z]+[A-Z][\w$]*|[A-Za-z]+_[\w$]*|[A-Z][a-z]+[A-Z][\w$]*)$/;
+
+/**
+ * Comments rewritten to name something else in code (`(syntaxPass)` to `(secondPass)`): the
+ * code still spelling the old name is renamed. Only names shaped like code (camelCase,
+ * snake_case), never words of the prose around them, and only a single such swap.
+ */
+function mentionedRenameRule(removed: readonly string[], added: readonly string[]): Rule | undefined {
+  const comment = (line: string) => !line.trim() || COMMENT_LINE.test(line);
+  if (removed.length === 0 || !removed.every(comment) || !added.every(comment)) return undefined;
+  const a = tokenSpans(removed.join('\n')).map((t) => t.text);
+  const b = tokenSpans(added.join('\n')).map((t) => t.text);
+  const [oldWords, newWords] = [new Set(a), new Set(b)];
+  const swaps = new Map<string, string>();
+  const parts = diffArrays(a, b);
+  for (let i = 0; i + 1 < parts.length; i++) {
+    const [gone, come] = [parts[i]!, parts[i + 1]!];
+    if (!gone.removed || !come.added) continue;
+    const from = gone.value.filter((t) => CODE_SHAPED.test(t) && !newWords.has(t));
+    const to = come.value.filter((t) => CODE_SHAPED.test(t) && !oldWords.has(t));
+    if (from.length === 1 && to.length === 1) swaps.set(from[0]!, to[0]!);
+  }
+  if (swaps.size !== 1) return undefined;
+  const [from, to] = [...swaps][0]!;
+  const rename = renameRule(from, to);
+  // Only the code's uses: the prose elsewhere may still mean the old thing.
+  return rename && ((document, exclude) => rename(document, exclude).filter((p) => {
+    const start = p.edits[0]!.start;
+    const lineStart = document.text.lastIndexOf('\n', start - 1) + 1;
+    const head = document.text.slice(lineStart, start);
+    return !COMMENT_LINE.test(head) && !inStringOrComment(head, head.length);
+  }));
 }
 
 /** How many tokens two sequences share, counted as multisets: a bound on what a diff keeps. */
