@@ -93,3 +93,27 @@ test('next edit: a field added to a declaration is passed on where its siblings 
   const inBody = propagateEdit({ edit: { uri: document.uri, offset: bodyAt, deletedText: '', insertedText: `${statement}\n` }, document: { ...document, text: body }, cursorOffset: bodyAt, others: [] });
   assert.deepEqual(inBody.filter((p) => p.reason.startsWith('pass')), []);
 });
+
+test('next edit: a name imported that the file still defines: the local definition, with its comment, goes', () => {
+  const after = [
+    "import { join } from 'node:path';",
+    "export { isLoopbackUrl } from './loopback.js';",
+    '',
+    '/** True for loopback hosts. */',
+    'export function isLoopbackUrl(url: string): boolean {',
+    "  return url.startsWith('http://127.');",
+    '}',
+    '',
+    'export const base = join(root, "x");',
+    '',
+  ].join('\n');
+  const proposals = afterInsertedLine(after, "export { isLoopbackUrl } from './loopback.js';");
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace("/** True for loopback hosts. */\nexport function isLoopbackUrl(url: string): boolean {\n  return url.startsWith('http://127.');\n}\n\n", '')]);
+  // Python: the function's indented body goes with it.
+  const py = 'from .loopback import is_loopback\n\ndef is_loopback(url):\n    return url.startswith("http://127.")\n\nBASE = 1\n';
+  const pyProposals = afterInsertedLine(py, 'from .loopback import is_loopback', 'python');
+  assert.deepEqual(pyProposals.map((p) => apply(py, p.edits)), ['from .loopback import is_loopback\n\nBASE = 1\n']);
+  // A name imported that the file only uses: nothing to remove.
+  const used = "import { join } from 'node:path';\nexport const base = join(root, 'x');\n";
+  assert.deepEqual(afterInsertedLine(used, "import { join } from 'node:path';"), []);
+});

@@ -1,6 +1,7 @@
 // Next-edit rules that start from an import the user added:
 //   - a module imported beside siblings that a list names one by one (`[documentRoutes,
-//     workspaceRoutes]`, `[lifecycle, documents]`) joins that list.
+//     workspaceRoutes]`, `[lifecycle, documents]`) joins that list;
+//   - a name imported (or re-exported) that the file still defines: the local definition goes.
 // Each returns a Rule (see rule.ts) or undefined when the edit is not its kind. Pure.
 import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
@@ -84,6 +85,91 @@ export function importListRule(change: LineChange): Rule | undefined {
       // After the last item, before any blank ahead of the `]`.
       const last = start + match[0].slice(0, -1).trimEnd().length;
       out.push(proposal(document, [{ start: last, end: last, newText: joining.map((name) => `, ${name}`).join('') }], `list ${joining.join(', ')} beside ${items[items.length - 1]}`));
+    }
+    return out;
+  };
+}
+
+/** The names an added line brings in from elsewhere: imported, or re-exported (`export { a } from`). */
+function broughtIn(line: string): string[] {
+  const reexport = /^\s*export\s+\{([^}]*)\}\s*from\s*['"]/.exec(line);
+  if (reexport) return reexport[1]!.split(',').map((item) => /([A-Za-z_$][\w$]*)\s*$/.exec(item.trim())?.[1]).filter((name): name is string => !!name);
+  return importedNames(line).map((found) => found.name);
+}
+
+/** Where a top-level definition of `name` starts: a function, class or variable (not an import). */
+function definitionPattern(name: string): RegExp {
+  const escaped = name.replace(/\$/g, '\\$');
+  return new RegExp(`^(?:export\\s+)?(?:default\\s+)?(?:async\\s+)?(?:function\\*?\\s+${escaped}\\s*[(<]|class\\s+${escaped}\\b|(?:const|let|var)\\s+${escaped}\\s*(?::[^=]+)?=(?!\\s*require\\()|def\\s+${escaped}\\s*\\()`, 'm');
+}
+
+/** The offset just past the line where a definition starting at `start` ends (its braces or indented body). */
+function definitionEnd(text: string, start: number): number {
+  const lineEnd = (at: number) => {
+    const end = text.indexOf('\n', at);
+    return end < 0 ? text.length : end + 1;
+  };
+  const first = text.slice(start, lineEnd(start));
+  if (/^def\s/.test(first)) {
+    // Python: the lines indented below it (blank lines inside included).
+    let at = lineEnd(start);
+    let end = at;
+    while (at < text.length) {
+      const next = lineEnd(at);
+      const line = text.slice(at, next);
+      if (line.trim() && !/^\s/.test(line)) break;
+      if (line.trim()) end = next;
+      at = next;
+    }
+    return end;
+  }
+  let depth = 0;
+  let opened = false;
+  let quote: string | undefined;
+  for (let i = start; i < text.length; i++) {
+    const char = text[i]!;
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+      continue;
+    }
+    if (char === '"' || char === "'" || char === '`') quote = char;
+    else if (char === '{' || char === '(' || char === '[') {
+      depth++;
+      opened = true;
+    } else if (char === '}' || char === ')' || char === ']') depth--;
+    // The statement ends at the line where its brackets close (or at its first line, if none open).
+    if (char === '\n' && depth <= 0 && (opened || i >= start)) return i + 1;
+  }
+  return text.length;
+}
+
+/**
+ * A name imported or re-exported from elsewhere while the file still defines it at the top level
+ * (`export { isLoopbackUrl } from './loopback.js'` above `export function isLoopbackUrl(…)`): the
+ * definition moved out, so the local one, with the comment right above it, is deleted.
+ */
+export function movedDefinitionRule(change: LineChange): Rule | undefined {
+  const before = new Set(change.oldLines.flatMap(broughtIn));
+  const names = change.newLines.flatMap(broughtIn).filter((name) => !before.has(name) && name.length >= 3);
+  if (names.length === 0) return undefined;
+  return (document, exclude) => {
+    const text = document.text;
+    const out = [];
+    for (const name of names) {
+      const found = definitionPattern(name).exec(text);
+      if (!found || overlaps(found.index, found.index, exclude)) continue;
+      let start = found.index;
+      // The comment right above it goes with it.
+      for (;;) {
+        const previousStart = text.lastIndexOf('\n', start - 2) + 1;
+        if (start === 0 || !/^\s*(?:\/\/|\/\*|\*|#)/.test(text.slice(previousStart, start))) break;
+        start = previousStart;
+      }
+      let end = definitionEnd(text, found.index);
+      // One blank line after it too, so no double blank is left behind.
+      if (text[end] === '\n' && (start === 0 || text[start - 2] === '\n' || text[start - 1] === '\n')) end++;
+      out.push(proposal(document, [{ start, end, newText: '' }], `remove ${name}, now imported`));
     }
     return out;
   };

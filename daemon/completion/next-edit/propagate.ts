@@ -12,7 +12,7 @@ import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, leadingWhitespace, type TokenSpan, tokenSpans } from '../text.js';
 import { commentRemovalRule, commentSpacingRule, namedConstantRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
 import { fieldMirrorRule } from './field-rules.js';
-import { importListRule } from './import-rules.js';
+import { importListRule, movedDefinitionRule } from './import-rules.js';
 import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
 export interface EditDocument {
@@ -96,8 +96,9 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   // Edits judged by their lines as text: whitespace, comments, identical copies.
   const textual = trailingWhitespaceRule(change) ?? commentSpacingRule(change) ?? commentRemovalRule(change, deletedText, insertedText);
   if (textual) return textual;
-  // An import added: the list that names its siblings names it too; otherwise the rules below.
-  const imported = importListRule(change);
+  // An import added: the list that names its siblings names it too, a local definition of the
+  // name goes; otherwise the rules below.
+  const imported = inTurn(importListRule(change), movedDefinitionRule(change));
 
   const lines = newLines.includes('\n') || oldLines.includes('\n') ? changedLines(oldLines.split('\n'), newLines.split('\n')) : undefined;
   if (insertedText === '' && deletedText.includes('\n') && lines && lines.added.length === 0) {
