@@ -2,7 +2,7 @@
 // hunks for review, and model rewriting (speculative edits, Predicted Outputs) when asked.
 export { mergeSketch, closesOutside, alignLines, longestIncreasing, nearestLines, type MergeResult, type UnresolvedRegion, type NearLines, type MergeRefusal } from './merge.js';
 export { looksLikeElision, leakedMarkers } from './markers.js';
-export { placeRunByContext, type RunPlacement } from './run-placement.js';
+export { placeBetweenContexts, placeRunByContext, type ContextPairPlacement, type RunPlacement } from './run-placement.js';
 export { edgeDeletionIsSafe, definedNames } from './edge-lines.js';
 export { lineSimilarity, isTrivialLine, maxSimilarity, profile, profileSimilarity, squash } from './similarity.js';
 export { detectIndent, Reindenter, type IndentStyle } from './indentation.js';

@@ -21,7 +21,7 @@ import { diffTexts, dominantEol, lineContent, lineTerminator, splitLines } from 
 import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from './indentation.js';
 import { looksLikeElision } from './markers.js';
 import { edgeDeletionIsSafe } from './edge-lines.js';
-import { placeRunByContext } from './run-placement.js';
+import { placeBetweenContexts, placeRunByContext } from './run-placement.js';
 import { slideOntoContext } from './context-shift.js';
 import { isTrivialLine, lineSimilarity, maxSimilarity, ProfileCache, profile, profileSimilarity, squash } from './similarity.js';
 
@@ -76,6 +76,8 @@ const AMBIGUITY_WINDOW = 400;
  */
 const SMALL_DELETION = 3;
 const ISLAND_RUN = 2;
+/** A line a context placement removes must be this alike to a line the run adds to count as reworked. */
+const REWORK_SIMILARITY = 0.4;
 /** A line placing a sketch by similarity alone must beat every other document line by this much. */
 const CLEAR_MARGIN = 0.25;
 /** A sketch without markers that covers this share of the file's lines is the whole new file. */
@@ -133,8 +135,16 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
   // A region left unresolved may be context that alignment gave to the new code's own equal lines
   // (context-shift.ts): read with those anchors slid onto the context, the sketch may place fully.
   if (chosen.unresolved.length > 0) {
-    const slid = mergeFrom(new Set(), true);
+    const slid = mergeFrom(new Set(), 'slide');
     if (slid && slid.result.unresolved.length < chosen.unresolved.length && !slid.result.refusal) chosen = slid.result;
+  }
+  // One run between two markers whose alignment left something unresolved (a line of new code
+  // that happens to be unique elsewhere anchored it there): placed by the context at both its ends.
+  // It may move only anchors that are islands in new code: a run of anchored lines that says
+  // more (two lines with letters) is context the placement must agree with.
+  if (chosen.unresolved.length > 0) {
+    const placed = mergeFrom(new Set(), 'contexts');
+    if (placed && placed.result.unresolved.length === 0 && !placed.result.refusal && movesOnlyIslands(first.match, placed.match)) chosen = placed.result;
   }
   return flagNoChange(chosen);
 
@@ -223,7 +233,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       }
       if (best >= 0 && bestScore >= REPLACE_SIMILARITY && bestScore < 1 && second < bestScore - CLEAR_MARGIN && (!pivot || bestScore > pivot.score)) pivot = { s: t, o: best, score: bestScore };
     }
-    if (!pivot) return [];
+    if (!pivot) return anchorsBetweenContexts(isMarker);
     const before = run.filter((t) => t < pivot.s);
     const after = run.filter((t) => t > pivot.s);
     if (before.every((t) => sk[t]!.trim() === '') || after.every((t) => sk[t]!.trim() === '')) return [];
@@ -234,9 +244,67 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     return left && right ? [...left, [pivot.s, pivot.o], ...right] : [];
   }
 
-  function mergeFrom(initialBanned: ReadonlySet<number>): { result: MergeResult; conflicts: number[] };
-  function mergeFrom(initialBanned: ReadonlySet<number>, slide: true): { result: MergeResult; conflicts: number[] } | undefined;
-  function mergeFrom(initialBanned: ReadonlySet<number>, slide = false): { result: MergeResult; conflicts: number[] } | undefined {
+  /** Whether every run of consecutively anchored lines in `before` that has two lines with letters is anchored the same in `after`. */
+  function movesOnlyIslands(before: Int32Array, after: Int32Array): boolean {
+    for (let s = 0; s < sk.length; ) {
+      if (before[s]! < 0) {
+        s++;
+        continue;
+      }
+      let end = s + 1;
+      while (end < sk.length && before[end]! >= 0 && before[end] === before[end - 1]! + 1) end++;
+      let informative = 0;
+      for (let t = s; t < end; t++) if (!isTrivialLine(sk[t]!)) informative++;
+      if (informative >= ISLAND_RUN) for (let t = s; t < end; t++) if (after[t] !== before[t]) return false;
+      s = end;
+    }
+    return true;
+  }
+
+  /**
+   * A sketch that is one run of code between two markers, placed by its first and last lines as
+   * unchanged context (run-placement.ts placeBetweenContexts); [] when it is not such a sketch or
+   * no single place is the smallest edit.
+   */
+  function anchorsBetweenContexts(isMarker: readonly boolean[], aligned?: Int32Array): Array<[number, number]> {
+    const code: number[] = [];
+    for (let s = 0; s < sk.length; s++) if (!isMarker[s] && sk[s]!.trim() !== '') code.push(s);
+    if (code.length < 3) return [];
+    const from = code[0]!;
+    const to = code[code.length - 1]!;
+    if (!isMarker.slice(0, from).some(Boolean) || !isMarker.slice(to + 1).some(Boolean) || isMarker.slice(from, to).some(Boolean)) return [];
+    const lines = sk.slice(from, to + 1);
+    const placement = placeBetweenContexts(lines.map(squash), lines.map((line) => line.trimEnd()), docKeys.loose, docKeys.exact);
+    if (!placement) return [];
+    // Where alignment anchored one context line at the same place and nothing else of the run,
+    // the rest may also be new code beside it. A placement that removes lines must then be the
+    // smaller edit, or rework what it removes: each removed line resembles a line the run adds
+    // (`end: () => socket.end(...)` becoming a block), not a line dropped for an unrelated one.
+    // One that only inserts is that reading's own insertion.
+    const alignedInRun = aligned ? lines.filter((_, k) => aligned[from + k]! >= 0).length : 0;
+    if (aligned && placement.removed > 0 && alignedInRun === 1 && (aligned[from] === placement.start || aligned[to] === placement.end - 1)) {
+      let unanchored = 0;
+      for (let s = from; s <= to; s++) if (aligned[s]! < 0 && sk[s]!.trim() !== '') unanchored++;
+      if (placement.cost >= unanchored && !removalsReworked(lines, placement)) return [];
+    }
+    return [...placement.matches].map(([k, o]): [number, number] => [from + k, o]).sort((x, y) => x[0] - y[0]);
+  }
+
+  /** Whether every document line a context placement removes resembles some line the run adds. */
+  function removalsReworked(lines: readonly string[], placement: { start: number; end: number; matches: ReadonlyMap<number, number> }): boolean {
+    const kept = new Set(placement.matches.values());
+    const added = lines.filter((line, k) => !placement.matches.has(k) && line.trim() !== '').map(profile);
+    for (let o = placement.start + 1; o < placement.end - 1; o++) {
+      if (kept.has(o) || docKeys.loose[o] === '') continue;
+      const theirs = docProfiles.get(o);
+      if (added.some((mine) => profileSimilarity(mine, theirs) >= REWORK_SIMILARITY)) return true;
+    }
+    return false;
+  }
+
+  function mergeFrom(initialBanned: ReadonlySet<number>): Reading;
+  function mergeFrom(initialBanned: ReadonlySet<number>, reading: 'slide' | 'contexts'): Reading | undefined;
+  function mergeFrom(initialBanned: ReadonlySet<number>, reading: 'align' | 'slide' | 'contexts' = 'align'): Reading | undefined {
     // Anchors inside new code are demoted and the alignment redone without them, so that the
     // places they stole from (by being unique) go back to the lines that really anchor there.
     const isMarker = [...baseIsMarker];
@@ -251,10 +319,15 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       match = alignLines(sk, isMarker, doc, banned, dropped, docKeys);
     }
     for (let s = 0; s < sk.length; s++) if (looksMarker[s] && match[s]! < 0) isMarker[s] = true;
-    if (slide) {
+    if (reading === 'slide') {
       const slid = slideOntoContext(sk.map((line) => line.trimEnd()), isMarker, match);
       if (!slid) return undefined;
       match = slid;
+    } else if (reading === 'contexts') {
+      const pairs = anchorsBetweenContexts(isMarker, match);
+      if (pairs.length === 0) return undefined;
+      match = new Int32Array(sk.length).fill(-1);
+      for (const [s, o] of pairs) match[s] = o;
     }
     if (!match.some((o) => o >= 0)) for (const [s, o] of anchorsByContext(isMarker)) match[s] = o;
     const markerCount = isMarker.filter(Boolean).length;
@@ -263,7 +336,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     if (anchors.length === 0) {
       const firstCode = sk.findIndex((line, i) => !isMarker[i] && line.trim() !== '');
       const block = codeBlockAround(sk, isMarker, firstCode);
-      return { conflicts: [], result: refuse(
+      return { conflicts: [], match, result: refuse(
         'noAnchors',
         'No line of the sketch matches the document, so there is nowhere to put it. Is the sketch for another file, or another language? Nearest lines are listed.',
         nearestLines(block.map((s) => sk[s]!), doc, 0, doc.length),
@@ -675,7 +748,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const conflicts = anchors
       .filter(([s, o]) => dropped.some(([ds, dO]) => match[ds]! < 0 && ((s < ds && o > dO) || (s > ds && o < dO))))
       .map(([s]) => s);
-    return { result: { text, unresolved, anchors: anchors.length, markers: markerCount }, conflicts };
+    return { result: { text, unresolved, anchors: anchors.length, markers: markerCount }, conflicts, match };
 
   }
 }
@@ -700,6 +773,13 @@ export function closesOutside(lines: readonly string[]): boolean {
     }
   }
   return tripleQuotes % 2 === 1;
+}
+
+/** One reading of a sketch: its merge, the anchors it used, and those the longest chain chose over disagreeing unique lines. */
+interface Reading {
+  result: MergeResult;
+  conflicts: number[];
+  match: Int32Array;
 }
 
 interface Item {

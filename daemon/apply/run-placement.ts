@@ -132,3 +132,99 @@ function commonLines(code: ReadonlyArray<readonly [string, number]>, doc: readon
   }
   return matches;
 }
+
+/** A run placed by the context lines at both its ends: document line `start` is its first line, `end - 1` its last. */
+export interface ContextPairPlacement {
+  start: number;
+  end: number;
+  /** Run index -> document line it reproduces (the two context lines, and common lines between). */
+  matches: Map<number, number>;
+  /** Non-blank lines inserted plus removed, a line edited in place counting once. */
+  cost: number;
+  /** Non-blank document lines it removes (edited ones included). */
+  removed: number;
+}
+
+/**
+ * A run between two markers whose first and last lines are unchanged context that is not unique
+ * in the file: it stands where the document has its first line, then (within what the run could
+ * replace) its last line, and between them the run replaces the document literally. `runExact` /
+ * `docExact`: the lines without trailing whitespace (the context lines must match with their
+ * indentation); `run` / `doc`: whitespace-free keys ('' for blank) for the lines between. The
+ * place where that replacement is the smallest edit wins: it must cost less than any other place,
+ * counting a removed line that the run edits in place (same position in its stretch, alike) as
+ * one change, and no more than any other counting non-blank lines inserted plus removed (the
+ * longest common subsequence kept). Where the two counts disagree (a new test that copies its
+ * neighbour reads as an insertion one way and as an edit of the neighbour the other), nothing is
+ * placed. A removal of more than twice the run's lines is never considered.
+ */
+export function placeBetweenContexts(run: readonly string[], runExact: readonly string[], doc: readonly string[], docExact: readonly string[]): ContextPairPlacement | undefined {
+  const code: number[] = [];
+  for (let k = 0; k < run.length; k++) if (run[k] !== '') code.push(k);
+  if (code.length < 3) return undefined;
+  const first = code[0]!;
+  const last = code[code.length - 1]!;
+  const middle = code.slice(1, -1);
+  const maxRemoved = 2 * code.length;
+  const candidates: Array<{ a: number; b: number; matches: Map<number, number>; raw: number; floor: number; removed: number }> = [];
+  for (let a = 0; a < doc.length; a++) {
+    if (docExact[a] !== runExact[first]) continue;
+    // The document's non-blank lines after `a`, as far as the run could replace.
+    const lines: number[] = [];
+    for (let o = a + 1; o < doc.length && lines.length <= maxRemoved; o++) if (doc[o] !== '') lines.push(o);
+    // lcs[i * width + j]: common lines of middle[0..i) and lines[0..j).
+    const width = lines.length + 1;
+    const lcs = new Uint16Array((middle.length + 1) * width);
+    for (let i = 1; i <= middle.length; i++) {
+      for (let j = 1; j < width; j++) {
+        lcs[i * width + j] = run[middle[i - 1]!] === doc[lines[j - 1]!] ? lcs[(i - 1) * width + j - 1]! + 1 : Math.max(lcs[(i - 1) * width + j]!, lcs[i * width + j - 1]!);
+      }
+    }
+    const backtrack = (b: number, removed: number): Map<number, number> => {
+      const matches = new Map<number, number>([[first, a], [last, b]]);
+      for (let i = middle.length, j = removed; i > 0 && j > 0; ) {
+        if (run[middle[i - 1]!] === doc[lines[j - 1]!] && lcs[i * width + j] === lcs[(i - 1) * width + j - 1]! + 1) {
+          matches.set(middle[i - 1]!, lines[j - 1]!);
+          i--;
+          j--;
+        } else if (lcs[(i - 1) * width + j]! >= lcs[i * width + j - 1]!) i--;
+        else j--;
+      }
+      return matches;
+    };
+    for (let j = 0; j < lines.length; j++) {
+      const b = lines[j]!;
+      if (docExact[b] !== runExact[last]) continue;
+      // Lines [a + 1, b) are replaced: j non-blank document lines there.
+      const common = lcs[middle.length * width + j]!;
+      const inserted = middle.length - common;
+      const removed = j - common;
+      candidates.push({ a, b, matches: backtrack(b, j), raw: inserted + removed, floor: Math.max(inserted, removed), removed });
+    }
+  }
+  if (candidates.length === 0) return undefined;
+  const bestRaw = Math.min(...candidates.map((c) => c.raw));
+  // Edits counted once can only lower a cost down to its floor: only candidates whose floor is
+  // within reach of the best raw cost need the line-by-line look.
+  const scored = candidates.filter((c) => c.floor <= bestRaw).map((c) => ({ ...c, cost: c.raw - editsInPlace(run, doc, c.matches) }));
+  const best = scored.reduce((x, y) => (y.cost < x.cost ? y : x));
+  if (best.raw !== bestRaw || scored.some((other) => other !== best && other.cost === best.cost)) return undefined;
+  return { start: best.a, end: best.b + 1, matches: best.matches, cost: best.cost, removed: best.removed };
+}
+
+/** Removed lines that the run edits in place: in each stretch between reproduced lines, the k-th added and k-th removed line alike. */
+function editsInPlace(run: readonly string[], doc: readonly string[], matches: ReadonlyMap<number, number>): number {
+  const reproduced = [...matches].sort((x, y) => x[0] - y[0]);
+  let edits = 0;
+  for (let i = 0; i + 1 < reproduced.length; i++) {
+    const added: string[] = [];
+    for (let k = reproduced[i]![0] + 1; k < reproduced[i + 1]![0]; k++) if (run[k] !== '') added.push(run[k]!);
+    const removed: string[] = [];
+    for (let o = reproduced[i]![1] + 1; o < reproduced[i + 1]![1]; o++) if (doc[o] !== '') removed.push(doc[o]!);
+    for (let k = 0; k < Math.min(added.length, removed.length); k++) if (lineSimilarity(added[k]!, removed[k]!) >= IN_PLACE_SIMILARITY) edits++;
+  }
+  return edits;
+}
+
+/** How alike a run line and the document line in its place must be to count as one edit. */
+const IN_PLACE_SIMILARITY = 0.6;

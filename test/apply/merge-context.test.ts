@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { slideOntoContext } from '../../daemon/apply/context-shift.js';
-import { mergeSketch } from '../../daemon/apply/index.js';
+import { mergeSketch, placeBetweenContexts } from '../../daemon/apply/index.js';
 
 const merged = (original: string, sketch: string) => {
   const result = mergeSketch(original, sketch);
@@ -46,4 +46,58 @@ test('edge: a run whose only context is a bracket is appended after the file\'s 
   // Mirrored at the file's start.
   const block = "{\n  \"name\": \"demo\",\n  \"private\": true\n}\n";
   assert.equal(merged(block, `const header = 1;\n{\n// ...\n`), `const header = 1;\n${block}`);
+});
+
+const cls = (name: string, beforeDispose: string) =>
+  `class ${name} {\n  load() {\n    return read('${name}');\n  }\n${beforeDispose}  async dispose() {\n    this.worker = undefined;\n  }\n}\n`;
+const stats = '  async stats() {\n    return this.worker.stats();\n  }\n\n';
+const statsSketch = `  // ...\n  }\n\n${stats}  async dispose() {\n  // ...\n`;
+
+test('both contexts: a run between markers with no unique line stands where its first and last lines are the smallest edit', () => {
+  // Only class A has `}` right before `async dispose() {`; in B a comment stands between them.
+  const doc = `${cls('A', '\n')}\n${cls('B', '\n  /** Frees the worker. */\n')}`;
+  assert.equal(merged(doc, statsSketch), doc.replace('  }\n\n  async dispose', `  }\n\n${stats}  async dispose`));
+  // Both classes fit equally well: refused as before.
+  assert.equal(mergeSketch(`${cls('A', '\n')}\n${cls('B', '\n')}`, statsSketch).refusal?.kind, 'noAnchors');
+});
+
+test('both contexts: a line of the new code that is unique elsewhere does not hold the run there', () => {
+  const doc = "class Model {\n  async clearCache(): Promise<void> {\n    if (!this.loading) return;\n    const worker = await this.ready();\n    await worker.call({ type: 'clearCache' });\n  }\n\n  async dispose(): Promise<void> {\n    this.worker = undefined;\n  }\n}\n\nclass Encoder {\n  load() {\n    this.loading = true;\n  }\n\n  /** Frees the session. */\n  async dispose(): Promise<void> {\n    this.session = undefined;\n  }\n}\n";
+  // `const worker = await this.ready();` is unique in the file and anchors alone inside new code.
+  const added = "  async cacheStats(): Promise<number> {\n    if (!this.loading) return 0;\n    const worker = await this.ready();\n    return worker.call({ type: 'cacheStats' });\n  }\n\n";
+  assert.equal(merged(doc, `  // ...\n  }\n\n${added}  async dispose(): Promise<void> {\n  // ...\n`), doc.replace('  }\n\n  async dispose', `  }\n\n${added}  async dispose`));
+});
+
+test('both contexts: placement counts edits both ways and refuses where the two disagree', () => {
+  const keys = (lines: string[]) => lines.map((line) => line.replace(/\s+/g, ''));
+  const exact = (lines: string[]) => lines.map((line) => line.trimEnd());
+  const place = (run: string[], doc: string[]) => {
+    const placed = placeBetweenContexts(keys(run), exact(run), keys(doc), exact(doc));
+    return placed && { start: placed.start, end: placed.end, cost: placed.cost };
+  };
+  // The run edits the middle line of the first block: the smallest edit however counted.
+  const doc = ['});', "  check('alpha', 1);", '});', '  x();', '});', "  other('beta');", "  more('gamma');", '});'];
+  const run = ['});', "  check('alpha', 2);", '});'];
+  assert.deepEqual(place(run, doc), { start: 0, end: 3, cost: 1 });
+  // An edit of one line against inserting it where `});` meets `});`: a tie, refused.
+  assert.equal(place(run, ['});', "  check('alpha', 1);", '});', '});']), undefined);
+  // Three lines edited around a kept one (an edit costs 3, as lines 6) against inserting four
+  // lines where `});` meets `});` (4 either way): the counts disagree, so nothing is placed.
+  const edited = ['});', "  check('alpha', 2);", '  keep();', "  check('beta', 2);", "  check('gamma', 2);", '});'];
+  assert.equal(place(edited, ['});', "  check('alpha', 1);", '  keep();', "  check('beta', 1);", "  check('gamma', 1);", '});', '});']), undefined);
+  // Where no insertion competes, the edit is placed.
+  assert.deepEqual(place(edited, ['});', "  check('alpha', 1);", '  keep();', "  check('beta', 1);", "  check('gamma', 1);", '});', '  x();', '  y();', '});']), { start: 0, end: 6, cost: 3 });
+  // Context lines match with their indentation only.
+  const indented = ['  });', "  check('alpha', 1);", '  });'];
+  assert.equal(place(run, indented), undefined);
+});
+
+test('both contexts: beside a unique line, the run replaces what it reworks, up to its repeated closing context', () => {
+  const doc = 'def build(url):\n    path = url.path\n\n    if url.query:\n        sep = "?"\n        path += sep + url.query\n\n    self.app = app\n    return path\n\n\ndef other(app):\n    self.app = app\n';
+  const sketch = '    # ...\n    if url.query:\n        path = f"{path}?{url.query}"\n\n    self.app = app\n    # ...\n';
+  assert.equal(merged(doc, sketch), doc.replace('        sep = "?"\n        path += sep + url.query\n', '        path = f"{path}?{url.query}"\n'));
+  // Nothing it removes resembles what it adds: it may as well be new code beside the unique line.
+  const unrelated = mergeSketch(doc, sketch.replace('path = f"{path}?{url.query}"', 'log.debug("query given")'));
+  assert.equal(unrelated.text, doc);
+  assert.equal(unrelated.unresolved.length, 1);
 });
