@@ -302,6 +302,21 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     return false;
   }
 
+  /**
+   * A sketch without markers in which no line anchors is still the whole file rewritten when its
+   * lines are, in order and one for one, visible modifications of the document's lines (a file
+   * of a few lines, each edited). Its text with the document's line endings; undefined otherwise.
+   */
+  function wholeFileRewrite(): string | undefined {
+    const mine = sk.filter((line) => line.trim() !== '');
+    const theirs = doc.filter((line) => line.trim() !== '');
+    if (mine.length !== theirs.length || mine.length === 0) return undefined;
+    if (!mine.every((line, k) => !isTrivialLine(line) && lineSimilarity(line, theirs[k]!) >= REPLACE_SIMILARITY)) return undefined;
+    let last = sk.length;
+    while (last > 0 && sk[last - 1]!.trim() === '') last--;
+    return sk.slice(0, last).join(eol) + (endsWithEol(original) ? eol : '');
+  }
+
   function mergeFrom(initialBanned: ReadonlySet<number>): Reading;
   function mergeFrom(initialBanned: ReadonlySet<number>, reading: 'slide' | 'contexts'): Reading | undefined;
   function mergeFrom(initialBanned: ReadonlySet<number>, reading: 'align' | 'slide' | 'contexts' = 'align'): Reading | undefined {
@@ -334,6 +349,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     const anchors: Array<[number, number]> = [];
     for (let s = 0; s < sk.length; s++) if (match[s]! >= 0) anchors.push([s, match[s]!]);
     if (anchors.length === 0) {
+      const rewrite = markerCount === 0 ? wholeFileRewrite() : undefined;
+      if (rewrite !== undefined) return { conflicts: [], match, result: { text: rewrite, unresolved: [], anchors: 0, markers: 0 } };
       const firstCode = sk.findIndex((line, i) => !isMarker[i] && line.trim() !== '');
       const block = codeBlockAround(sk, isMarker, firstCode);
       return { conflicts: [], match, result: refuse(

@@ -101,3 +101,13 @@ test('both contexts: beside a unique line, the run replaces what it reworks, up 
   assert.equal(unrelated.text, doc);
   assert.equal(unrelated.unresolved.length, 1);
 });
+
+test('whole file: a marker-less sketch with no anchor that edits every line one for one is the file rewritten', () => {
+  assert.equal(merged('from flaskr import app\n', 'from .flaskr import app\n'), 'from .flaskr import app\n');
+  assert.equal(merged('import os\r\nimport sys\r\n', 'import os  # noqa\r\nimport sys  # noqa\r\n'), 'import os  # noqa\r\nimport sys  # noqa\r\n');
+  // A line that is no edit of its counterpart, or another number of lines: another file's code.
+  assert.equal(mergeSketch('from flaskr import app\n', 'print(total)\n').refusal?.kind, 'noAnchors');
+  assert.equal(mergeSketch('from flaskr import app\n', 'from .flaskr import app\napp.run()\n').refusal?.kind, 'noAnchors');
+  // With markers, the sketch elides code: not a rewrite of the whole file.
+  assert.equal(mergeSketch('from flaskr import app\n', '# ...\nfrom .flaskr import app\n').refusal?.kind, 'noAnchors');
+});
