@@ -6,7 +6,7 @@ import { leadingWhitespace } from '../text.js';
 import { inStringOrComment, overlaps, proposal, type Rule } from './rule.js';
 
 /** `name?: Type;`, `readonly name: Type`: a field of an interface, a type literal or a class. */
-const FIELD = /^\s+(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*:\s*[^=;]+;?\s*$/;
+const FIELD = /^\s+(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*:[^=;]+;?$/;
 
 /** Comment lines (doc comments included) and blank lines: what may surround an added field. */
 const isCommentOrBlank = (line: string) => !line.trim() || /^\s*(?:\/\/|\/\*|\*)/.test(line);
@@ -34,7 +34,7 @@ const PASSED = /^\s*([A-Za-z_$][\w$]*)\s*:\s*([A-Za-z_$][\w$.]*?)\.([A-Za-z_$][\
  * every entry passes a sibling field on from the same source (`{ a: options.a ?? false }`) pass
  * the new field on the same way, after the others.
  */
-export function fieldMirrorRule(removed: readonly string[], added: readonly string[], editLine: number): Rule | undefined {
+export function fieldMirrorRule(removed: readonly string[], added: readonly string[], editStart: number): Rule | undefined {
   if (removed.some((line) => line.trim())) return undefined;
   const fields = added.filter((line) => !isCommentOrBlank(line));
   const declared = fields.length === 1 ? FIELD.exec(fields[0]!) : null;
@@ -43,9 +43,11 @@ export function fieldMirrorRule(removed: readonly string[], added: readonly stri
   const indent = leadingWhitespace(fields[0]!).length;
   return (document, exclude) => {
     const text = document.text;
+    const at = text.indexOf(`${fields[0]}\n`, editStart);
+    if (at < 0) return [];
     const lines = text.split('\n');
-    const fieldLine = lines.findIndex((line, i) => i >= editLine && line === fields[0]);
-    if (fieldLine < 0) return [];
+    let fieldLine = 0;
+    for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) fieldLine++;
     const siblings = siblingFields(lines, fieldLine, indent);
     siblings.delete(name);
     if (siblings.size === 0) return [];

@@ -67,15 +67,17 @@ export function importListRule(change: LineChange): Rule | undefined {
   const added = change.newLines.flatMap(importedNames).filter((found) => !before.has(found.name));
   if (added.length === 0) return undefined;
   return (document, exclude) => {
-    const imports = importsOf(document.text);
+    // Read the imports only once a candidate list turns up (most files have none).
+    let imports: Map<string, ImportForm> | undefined;
     const out = [];
     for (const match of document.text.matchAll(NAME_LIST)) {
       const start = match.index;
       const end = start + match[0].length;
       if (overlaps(start, end, exclude)) continue;
       const items = match[1]!.split(',').map((item) => item.trim());
-      const form = imports.get(items[0]!);
-      if (!form || items.some((item) => imports.get(item) !== form)) continue;
+      const known = (imports ??= importsOf(document.text));
+      const form = known.get(items[0]!);
+      if (!form || items.some((item) => known.get(item) !== form)) continue;
       const joining = added.filter((found) => found.form === form && !items.includes(found.name)).map((found) => found.name);
       if (joining.length === 0) continue;
       // Code, not a list written in a comment or a string.
@@ -97,10 +99,23 @@ function broughtIn(line: string): string[] {
   return importedNames(line).map((found) => found.name);
 }
 
-/** Where a top-level definition of `name` starts: a function, class or variable (not an import). */
-function definitionPattern(name: string): RegExp {
-  const escaped = name.replace(/\$/g, '\\$');
-  return new RegExp(`^(?:export\\s+)?(?:default\\s+)?(?:async\\s+)?(?:function\\*?\\s+${escaped}\\s*[(<]|class\\s+${escaped}\\b|(?:const|let|var)\\s+${escaped}\\s*(?::[^=]+)?=(?!\\s*require\\()|def\\s+${escaped}\\s*\\()`, 'm');
+/** A top-level definition of the name that ends the match: a function, class or variable (not an import). */
+const DEFINITION_HEAD = /^(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\*?\s+|class\s+|(?:const|let|var)\s+|def\s+)$/;
+
+/** Where the file defines `name` at the top level (its line's start), or -1. */
+function definitionOf(text: string, name: string): number {
+  // Found through the name's occurrences: a scan of the whole text per line would cost more.
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + name.length)) {
+    const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+    if (!DEFINITION_HEAD.test(text.slice(lineStart, at))) continue;
+    let lineEnd = text.indexOf('\n', at);
+    if (lineEnd < 0) lineEnd = text.length;
+    const rest = text.slice(at + name.length, lineEnd);
+    const head = text.slice(lineStart, at);
+    const fits = /\b(?:function\*?|def)\s+$/.test(head) ? /^\s*[(<]/.test(rest) : /\bclass\s+$/.test(head) ? /^(?![\w$])/.test(rest) : /^\s*(?::[^=]+)?=(?!=)(?!\s*require\()/.test(rest);
+    if (fits) return lineStart;
+  }
+  return -1;
 }
 
 /** The offset just past the line where a definition starting at `start` ends (its braces or indented body). */
@@ -157,16 +172,16 @@ export function movedDefinitionRule(change: LineChange): Rule | undefined {
     const text = document.text;
     const out = [];
     for (const name of names) {
-      const found = definitionPattern(name).exec(text);
-      if (!found || overlaps(found.index, found.index, exclude)) continue;
-      let start = found.index;
+      const found = definitionOf(text, name);
+      if (found < 0 || overlaps(found, found, exclude)) continue;
+      let start = found;
       // The comment right above it goes with it.
       for (;;) {
         const previousStart = text.lastIndexOf('\n', start - 2) + 1;
         if (start === 0 || !/^\s*(?:\/\/|\/\*|\*|#)/.test(text.slice(previousStart, start))) break;
         start = previousStart;
       }
-      let end = definitionEnd(text, found.index);
+      let end = definitionEnd(text, found);
       // One blank line after it too, so no double blank is left behind.
       if (text[end] === '\n' && (start === 0 || text[start - 2] === '\n' || text[start - 1] === '\n')) end++;
       out.push(proposal(document, [{ start, end, newText: '' }], `remove ${name}, now imported`));

@@ -109,20 +109,12 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   }
   if (lines) {
     const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
-    const editLine = lineCount(text, lineStart);
-    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, editLine), multi, mentionedRenameRule(lines.removed, lines.added), extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added), namedConstantRule(lines.added));
+    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, lineStart), multi, mentionedRenameRule(lines.removed, lines.added), extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added), namedConstantRule(lines.added));
   }
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
   // ones before it find no site.
   return inTurn(imported, sameLineRule(change), stringLiteralRule(change), parameterRenameRule(oldLines, newLines), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines), wrappedValueRule(oldLines, newLines));
-}
-
-/** The number of the line that starts at `offset` (0-based). */
-function lineCount(text: string, offset: number): number {
-  let count = 0;
-  for (let at = text.indexOf('\n'); at >= 0 && at < offset; at = text.indexOf('\n', at + 1)) count++;
-  return count;
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */
@@ -324,7 +316,7 @@ const COMMENT_LINE = /^\s*(?:\/\/|#|\/\*|\*)/;
 function renamedDeclaration(removed: string[], added: string[], oldText: string, newText: string): { from: string; to: string } | undefined {
   const code = (lines: string[]) => lines.filter((line) => line.trim() && !COMMENT_LINE.test(line));
   const [before, after] = [code(removed), code(added)];
-  if (before.length !== after.length) return sameInitializer(before, after, oldText, newText);
+  if (before.length !== after.length) return before.length <= 5 && after.length <= 5 ? sameInitializer(before, after, oldText, newText) : undefined;
   if (before.length === 0 || before.length !== after.length || before.length > 3) return undefined;
   let found: { from: string; to: string } | undefined;
   for (let i = 0; i < before.length; i++) {
@@ -438,7 +430,9 @@ function mentionedRenameRule(removed: readonly string[], added: readonly string[
   const b = tokenSpans(added.join('\n')).map((t) => t.text);
   const [oldWords, newWords] = [new Set(a), new Set(b)];
   const swaps = new Map<string, string>();
-  const parts = diffArrays(a, b);
+  // A comment rewritten through and through names nothing in particular (and costs the most to diff).
+  const parts = diffArrays(a, b, { maxEditLength: 60 });
+  if (!parts) return undefined;
   for (let i = 0; i + 1 < parts.length; i++) {
     const [gone, come] = [parts[i]!, parts[i + 1]!];
     if (!gone.removed || !come.added) continue;
