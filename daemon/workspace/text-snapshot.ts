@@ -1,11 +1,12 @@
-// One version of a document's text, kept as chunks of whole lines (about 2 KB each) so that an
+// One version of a document's text, kept as chunks of whole lines (2 to 3 KB each) so that an
 // edit and the reads a keystroke needs cost what they touch, not the document's size. Immutable:
 // an edit returns a new snapshot that shares every chunk it did not touch, so holding on to a
 // version (a suggestion's text, a request in flight) costs a few pointers. The whole text is
 // joined on first use and kept, for the callers that need it.
 //
 // Why not one string: V8 makes each edited version a rope of the old text's pieces that the
-// first read flattens, a 150 KB copy (and its garbage) on every keystroke.
+// first read flattens, a 150 KB copy (and its garbage) on every keystroke, and every version
+// needed its line starts found again by a scan of the whole text.
 import type { Position, PositionEncodingKind } from '../../protocol/index.js';
 import { offsetInLine, unitsInLine } from './positions.js';
 
