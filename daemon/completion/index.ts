@@ -12,3 +12,4 @@ export { renderRegionPrompt, parseRegionOutput, filterRegionEdits, zetaFormat, t
 export { renderChatCompletion, parseChatCompletion } from './prompts/chat.js';
 export { templateForModel, modelCompletion, modelRewrite, collectText } from './model-engine.js';
 export { editSimilarity } from './text.js';
+export { SplicedView, stillReads, type TextView, viewOf } from './text-view.js';

@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { CompletionCache, CompletionService } from '../../daemon/completion/index.js';
-import { SplicedView, stillReads, viewOf } from '../../daemon/completion/text-view.js';
+import { CompletionCache, CompletionService, SplicedView, stillReads, viewOf } from '../../daemon/completion/index.js';
 import type { GenerationStream, ModelProvider, ModelResolver } from '../../daemon/models/index.js';
 import { DocumentStore, EditHistory, TextSnapshot } from '../../daemon/workspace/index.js';
 
