@@ -179,7 +179,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
    * document line (the best match by far), with context on both sides placing the lines around it.
    * The lines so placed become the anchors.
    */
-  function anchorsByContext(isMarker: readonly boolean[]): Array<[number, number]> {
+  function anchorsByContext(isMarker: readonly boolean[], aligned?: Int32Array): Array<[number, number]> {
     const code: number[] = [];
     for (let s = 0; s < sk.length; s++) if (!isMarker[s] && sk[s]!.trim() !== '') code.push(s);
     if (code.length === 0 || code.some((s, k) => k > 0 && isMarker.slice(code[k - 1]!, s).some(Boolean))) return [];
@@ -233,7 +233,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       }
       if (best >= 0 && bestScore >= REPLACE_SIMILARITY && bestScore < 1 && second < bestScore - CLEAR_MARGIN && (!pivot || bestScore > pivot.score)) pivot = { s: t, o: best, score: bestScore };
     }
-    if (!pivot) return anchorsBetweenContexts(isMarker);
+    if (!pivot) return anchorsBetweenContexts(isMarker, aligned);
     const before = run.filter((t) => t < pivot.s);
     const after = run.filter((t) => t > pivot.s);
     if (before.every((t) => sk[t]!.trim() === '') || after.every((t) => sk[t]!.trim() === '')) return [];
@@ -339,7 +339,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if (!slid) return undefined;
       match = slid;
     } else if (reading === 'contexts') {
-      const pairs = anchorsBetweenContexts(isMarker, match);
+      let pairs = anchorsBetweenContexts(isMarker, match);
+      if (pairs.length === 0) pairs = anchorsByContext(isMarker, match);
       if (pairs.length === 0) return undefined;
       match = new Int32Array(sk.length).fill(-1);
       for (const [s, o] of pairs) match[s] = o;

@@ -111,3 +111,10 @@ test('whole file: a marker-less sketch with no anchor that edits every line one 
   // With markers, the sketch elides code: not a rewrite of the whole file.
   assert.equal(mergeSketch('from flaskr import app\n', '# ...\nfrom .flaskr import app\n').refusal?.kind, 'noAnchors');
 });
+
+test('edge: a run reaching the file\'s end is placed from there even when one of its new lines is unique elsewhere', () => {
+  // `  assert.equal(` stands once in the file and anchors alone inside the new assertion.
+  const doc = "test('render', () => {\n  assert.equal(\n    render({ count: 1 }),\n    'one item',\n  );\n});\n";
+  const added = "  assert.equal(\n    render({ count: 2 }),\n    'two items',\n  );\n";
+  assert.equal(merged(doc, `  // ...\n  );\n${added}});\n`), doc.replace('  );\n});', `  );\n${added}});`));
+});
