@@ -48,6 +48,12 @@ export function createFuseOps(
   native: FuseNative,
   fuse: () => FuseInstance | undefined,
   onChange: () => void = () => {},
+  /**
+   * Drops what the kernel caches for a path (null: everything) once the current request is
+   * answered (kernel-cache.ts), for what a change through the mount does to *other* names: the
+   * kernel gives each name of a hard-linked file an inode of its own, so their link counts lag.
+   */
+  invalidate: (path: string | null) => void = () => {},
 ) {
   const handles = new Map<number, Handle>();
   let nextHandle = 1;
@@ -316,6 +322,7 @@ export function createFuseOps(
         const relative = fuseToRelative(path);
         const resolved = existing(relative);
         if (resolved.stat.isDirectory()) throw new OverlayError('EISDIR', relative);
+        if (resolved.stat.nlink > 1n) invalidate(null); // its other names' link counts
         if (resolved.layer === 'upper') fs.unlinkSync(resolved.path);
         else recordLowerBase(relative, resolved.path, resolved.stat);
         layers.invalidate();
@@ -358,6 +365,7 @@ export function createFuseOps(
         const upperSource = layers.copyUp(fuseToRelative(from));
         const { path: upper } = prepareNew(fuseToRelative(to));
         fs.linkSync(upperSource, upper);
+        invalidate(fuseToRelative(from)); // the other name's link count
       });
     },
     rename(from: string, to: string, cb: Callback) {
@@ -372,6 +380,7 @@ export function createFuseOps(
           if (isDir && !destIsDir) throw new OverlayError('ENOTDIR', target);
           if (!isDir && destIsDir) throw new OverlayError('EISDIR', target);
           if (destIsDir && !layers.isEmptyDir(target)) throw new OverlayError('ENOTEMPTY', target);
+          if (!destIsDir && destination.stat.nlink > 1n) invalidate(null); // the replaced file's other names
         }
         if (isDir) layers.copyUpTree(source);
         else layers.copyUp(source);

@@ -115,3 +115,23 @@ test('mount points are read from mountinfo with their escapes decoded', () => {
   assert.deepEqual(mountPoints(join(dir, 'missing')), []);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('each change names the path it concerns (kernel cache invalidation needs it)', async () => {
+  const root = tree();
+  const paths: Array<string | undefined> = [];
+  const watcher = new TreeWatcher(root, (path) => paths.push(path));
+  try {
+    await watcher.ready;
+    fs.writeFileSync(join(root, 'a/b/c/file.txt'), 'changed');
+    fs.mkdirSync(join(root, 'a/made'));
+    for (let i = 0; i < 200 && !(paths.includes(join(root, 'a/b/c/file.txt')) && paths.includes(join(root, 'a/made'))); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(paths.includes(join(root, 'a/b/c/file.txt')), `the changed file was not named: ${paths.join(', ')}`);
+    assert.ok(paths.includes(join(root, 'a/made')), 'the new directory was not named');
+    assert.deepEqual(watcher.mountsInside, []);
+  } finally {
+    watcher.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
