@@ -35,7 +35,8 @@ const PASSED = /^\s*([A-Za-z_$][\w$]*)\s*:\s*([A-Za-z_$][\w$.]*?)\.([A-Za-z_$][\
  * the new field on the same way, after the others.
  */
 export function fieldMirrorRule(removed: readonly string[], added: readonly string[], editStart: number): Rule | undefined {
-  if (removed.some((line) => line.trim())) return undefined;
+  // One field, with its doc comment: a few lines.
+  if (added.length > 12 || removed.some((line) => line.trim())) return undefined;
   const fields = added.filter((line) => !isCommentOrBlank(line));
   const declared = fields.length === 1 ? FIELD.exec(fields[0]!) : null;
   if (!declared) return undefined;

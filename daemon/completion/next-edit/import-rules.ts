@@ -52,6 +52,10 @@ function importsOf(text: string): Map<string, ImportForm> {
   return out;
 }
 
+/** Whether an edit may bring a name in: a few lines, one of them an import (cheap: every edit asks). */
+const bringsIn = (change: LineChange) =>
+  change.newLines.length <= 12 && change.newLines.some((line) => /\b(?:import|require|from)\b/.test(line));
+
 /** `[a, b, c]` on one line: identifiers only, two or more. */
 const NAME_LIST = /\[\s*([A-Za-z_$][\w$]*(?:\s*,\s*[A-Za-z_$][\w$]*)+)\s*\]/g;
 
@@ -63,6 +67,7 @@ const NAME_LIST = /\[\s*([A-Za-z_$][\w$]*(?:\s*,\s*[A-Za-z_$][\w$]*)+)\s*\]/g;
  * nothing until the list names it.
  */
 export function importListRule(change: LineChange): Rule | undefined {
+  if (!bringsIn(change)) return undefined;
   const before = new Set(change.oldLines.flatMap((line) => importedNames(line).map((found) => found.name)));
   const added = change.newLines.flatMap(importedNames).filter((found) => !before.has(found.name));
   if (added.length === 0) return undefined;
@@ -165,6 +170,7 @@ function definitionEnd(text: string, start: number): number {
  * definition moved out, so the local one, with the comment right above it, is deleted.
  */
 export function movedDefinitionRule(change: LineChange): Rule | undefined {
+  if (!bringsIn(change)) return undefined;
   const before = new Set(change.oldLines.flatMap(broughtIn));
   const names = change.newLines.flatMap(broughtIn).filter((name) => !before.has(name) && name.length >= 3);
   if (names.length === 0) return undefined;

@@ -254,6 +254,7 @@ const STRING_CONSTANT = /^(?:export\s+)?(?:(?:const|let|var|final)\s+)?([A-Z][A-
  * its characters alike), becomes the constant.
  */
 export function namedConstantRule(added: readonly string[]): Rule | undefined {
+  if (added.length > 12) return undefined;
   const code = added.filter((line) => line.trim() && !/^\s*(?:\/\/|\/\*|\*|#)/.test(line));
   const joined = code.length > 0 && /=\s*$/.test(code[0]!) ? `${code[0]!.trimEnd()} ${code.slice(1).map((line) => line.trim()).join(' ')}` : code.length === 1 ? code[0]! : '';
   const match = STRING_CONSTANT.exec(joined);

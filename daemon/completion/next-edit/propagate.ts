@@ -409,6 +409,9 @@ function swappedName(oldText: string, newText: string): { from: string; to: stri
  * `{array}` in a doc comment) is a changed value or text at one place, not a rename.
  */
 function swappedNameRule(oldLine: string, newLine: string): Rule | undefined {
+  // Asked of every one-line edit: a line without a name gone from it needs no diff.
+  const newWords = new Set(newLine.match(/[A-Za-z_$][\w$]{2,}/g));
+  if (!(oldLine.match(/[A-Za-z_$][\w$]{2,}/g) ?? []).some((word) => !newWords.has(word))) return undefined;
   const swapped = swappedName(oldLine, newLine);
   // A block comment's line (`/**`, ` * @param`) is prose throughout.
   const prose = swapped && (/^\s*(?:\/\*|\*)/.test(oldLine) || inStringOrComment(oldLine, swapped.at));
@@ -551,7 +554,8 @@ const DEFINED = /^(\s*)(?:(?:export|default|async|public|private|protected|stati
  * written to be used in the old call's place.
  */
 function wrapperRule(removed: readonly string[], added: readonly string[]): Rule | undefined {
-  if (removed.some((line) => line.trim())) return undefined;
+  // A small function added (a wrapper is a few lines), nothing removed.
+  if (added.length > 20 || removed.some((line) => line.trim())) return undefined;
   const head = added.findIndex((line) => DEFINED.test(line));
   if (head < 0) return undefined;
   const match = DEFINED.exec(added[head]!)!;
@@ -775,6 +779,7 @@ function parameterNames(line: string): { names: string[]; close: number } | unde
  * beyond the body, where the same word is another function's business.
  */
 function parameterRenameRule(oldLine: string, newLine: string): Rule | undefined {
+  if (!PARAMETERS_OPEN.test(oldLine)) return undefined;
   // A plain rename of the line's one name is the rename rule's (all its uses, other files too).
   if (renameBetween(oldLine, newLine)) return undefined;
   const before = parameterNames(oldLine);
