@@ -142,7 +142,7 @@ export const ShadowConfig = Type.Object(
     maxShadows: Type.Optional(Type.Integer({ minimum: 1, default: 8, description: 'Most shadows alive at once, over all workspaces.', ...userScope })),
     maxUpperBytes: Type.Optional(Type.Integer({ minimum: 1048576, default: 4 * 1024 * 1024 * 1024, description: "Most bytes one shadow's changes (or copy) may take on disk; exec and create fail beyond it.", ...userScope })),
     idleMinutes: Type.Optional(Type.Integer({ minimum: 0, default: 240, description: 'A shadow unused for this long is discarded (0: never). Its changes are lost unless accepted.', ...userScope })),
-    cacheSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 60, default: 1, description: 'How long the kernel caches attributes and names of a FUSE shadow; bounds how late your edits to the real tree show in a shadow.', ...userScope })),
+    cacheSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 60, default: 1, description: 'How long the kernel caches attributes and names of a FUSE shadow where changes cannot be invalidated (the real tree is not completely watched); bounds how late your edits show there. Otherwise caching is long and each change is invalidated at once.', ...userScope })),
     execTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, default: 600000, description: 'Default time limit of a command run in a shadow; its whole process tree is killed after it.' })),
     maxOutputBytes: Type.Optional(Type.Integer({ minimum: 1024, default: 1048576, description: 'Bytes of stdout and of stderr kept per command; the rest is dropped and `truncated` set.' })),
     sandbox: Type.Optional(
