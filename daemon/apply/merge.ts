@@ -23,6 +23,9 @@ import { looksLikeElision } from './markers.js';
 import { edgeDeletionIsSafe } from './edge-lines.js';
 import { placeBetweenContexts, placeRunByContext } from './run-placement.js';
 import { slideOntoContext } from './context-shift.js';
+import { closesOutside } from './brackets.js';
+
+export { closesOutside };
 import { isTrivialLine, lineSimilarity, maxSimilarity, ProfileCache, profile, profileSimilarity, squash } from './similarity.js';
 
 export interface NearLines {
@@ -769,28 +772,6 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     return { result: { text, unresolved, anchors: anchors.length, markers: markerCount }, conflicts, match };
 
   }
-}
-
-/**
- * Whether new lines beside a marker close a bracket or a triple-quoted string they did not open
- * (`]`, `}` or `"""` ending something the document opened): then they resume the document at a
- * closing line that may be any of several in the elided region, so where they go is a guess.
- */
-export function closesOutside(lines: readonly string[]): boolean {
-  let depth = 0;
-  let tripleQuotes = 0;
-  for (const line of lines) {
-    tripleQuotes += (line.match(/"""|'''/g) ?? []).length;
-    // Brackets inside string literals do not count.
-    const code = line.replace(/"""|'''/g, '').replace(/(["'`])(?:\\.|(?!\1).)*\1/g, '');
-    for (const ch of code) {
-      if (ch === '(' || ch === '[' || ch === '{') depth++;
-      else if (ch === ')' || ch === ']' || ch === '}') {
-        if (--depth < 0) return true;
-      }
-    }
-  }
-  return tripleQuotes % 2 === 1;
 }
 
 /** One reading of a sketch: its merge, the anchors it used, and those the longest chain chose over disagreeing unique lines. */

@@ -6,6 +6,7 @@
 // document literally (no marker stands there). Of the places where the context occurs, the one
 // whose replacement is the smallest edit wins; a tie, a place that needs more separate changes
 // than another, or no place beating "everything is new", is no placement. Pure.
+import { closesOutside, opensOutside } from './brackets.js';
 import { lineSimilarity } from './similarity.js';
 
 export interface RunPlacement {
@@ -209,6 +210,16 @@ export function placeBetweenContexts(run: readonly string[], runExact: readonly 
   const scored = candidates.filter((c) => c.floor <= bestRaw).map((c) => ({ ...c, cost: c.raw - editsInPlace(run, doc, c.matches) }));
   const best = scored.reduce((x, y) => (y.cost < x.cost ? y : x));
   if (best.raw !== bestRaw || scored.some((other) => other !== best && other.cost === best.cost)) return undefined;
+  // The line beside a marker may itself be new code: the end of a self-contained new block (a new
+  // test ending in `});`) inserted after the first context line, or the start of one inserted
+  // before the last. Where the run reads so, the placement must beat reading everything but that
+  // one context line as new (code.length - 1). A last line that closes a bracket the run did not
+  // open (or a first that opens one it does not close) is the document's, not new code. Only a
+  // context line of brackets alone is read so: a line that says something is taken as context.
+  const lines = code.map((k) => runExact[k]!);
+  const newAfter = !/[A-Za-z0-9_]/.test(run[last]!) && !closesOutside(lines.slice(1));
+  const newBefore = !/[A-Za-z0-9_]/.test(run[first]!) && !opensOutside(lines.slice(0, -1));
+  if ((newAfter || newBefore) && best.cost >= code.length - 1) return undefined;
   return { start: best.a, end: best.b + 1, matches: best.matches, cost: best.cost, removed: best.removed };
 }
 
@@ -228,3 +239,4 @@ function editsInPlace(run: readonly string[], doc: readonly string[], matches: R
 
 /** How alike a run line and the document line in its place must be to count as one edit. */
 const IN_PLACE_SIMILARITY = 0.6;
+

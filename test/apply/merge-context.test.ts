@@ -118,3 +118,13 @@ test('edge: a run reaching the file\'s end is placed from there even when one of
   const added = "  assert.equal(\n    render({ count: 2 }),\n    'two items',\n  );\n";
   assert.equal(merged(doc, `  // ...\n  );\n${added}});\n`), doc.replace('  );\n});', `  );\n${added}});`));
 });
+
+test('both contexts: a closing bracket beside the marker that closes the run\'s own block may be new code', () => {
+  // A new test shown after one line of context and followed by a marker, no context after it:
+  // its own `});` could be the file's `});` (replacing the second test) or new (an insertion).
+  const doc = "test('first', () => {\n  const engine = makeEngine();\n  items.forEach((item) => {\n    engine.feed(item);\n  });\n  log('first done');\n});\n\ntest('second', () => {\n  const beta = 2;\n  assert.equal(beta, 2);\n});\n";
+  const sketch = "// ...\n});\n\ntest('third', () => {\n  const gamma = makeGamma();\n  gamma.forEach((item) => {\n    engine.feed(item);\n  });\n  finish(gamma);\n});\n// ...\n";
+  const result = mergeSketch(doc, sketch);
+  assert.equal(result.text, doc);
+  assert.ok(result.unresolved.length > 0 || result.refusal);
+});

@@ -195,10 +195,13 @@ test('a big deletion beside a short run of anchors inside new code (copied lines
     '});',
     '',
   ].join('\n');
-  const result = mergeSketch(tests, sketch);
-  assert.ok(result.unresolved.length > 0, 'flagged');
-  assert.match(result.unresolved[0]!.message, /new code/);
+  // (The file goes on after the second test, so the sketch's end is not placed from the file's end.)
+  const result = mergeSketch(`${tests}run();\n`, sketch);
+  assert.ok(result.unresolved.some((region) => /surrounded by new code/.test(region.message)), 'flagged');
   assert.ok(result.text.includes("test('second'"), 'nothing deleted');
+  // Where the file ends with the second test, the new test is appended after it (placed from the
+  // file's end past the copied lines: merge-context.test.ts).
+  assert.equal(merged(tests, sketch), tests + sketch.split('\n').slice(2).join('\n'));
   // The same short anchors next to markers are context: the deletion between them is made.
   const context = "// ...\n    engine.feed(item);\n  });\n});\n\ntest('second', () => {\n// ...\n";
   assert.equal(merged(tests, context), tests.replace("  assert.equal(engine.count, 3);\n  engine.flush();\n  engine.close();\n  log('first done');\n", ''));
@@ -290,9 +293,12 @@ def test_shutdown_event():
     finally:
         events.shutdown.unsubscribe(on_shutdown, server)
 `;
-  const result = mergeSketch(source, sketch);
+  // (The file goes on after the test, so the sketch's end is not placed from the file's end.)
+  const result = mergeSketch(`${source}\n\ndef test_last():\n    pass\n`, sketch);
   assert.ok(result.unresolved.some((region) => /show some of them again as new code/.test(region.message)), JSON.stringify(result.unresolved));
   assert.ok(result.text.includes('events.notice_sent.subscribe(listener, server)'), 'the deleted lines are kept');
+  // Where the file ends with that test, the new one is appended after it.
+  assert.equal(merged(source, sketch), source + sketch.split('\n').slice(2).join('\n'));
 });
 
 test('a fragment without markers that ends (or starts) with new code pairing with nothing beyond it is ambiguous', () => {
