@@ -411,6 +411,11 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
 
     const bounds: Array<[number, number]> = [[-1, -1], ...anchors, [sk.length, doc.length]];
     const moved = movedDeletions(bounds);
+    // A sketch whose every line of code anchors inserts nothing, so no new code can have copied
+    // existing lines: a deletion it shows between two runs of context that each say something
+    // (two lines with letters) is what it means, even where the deleted lines repeat that context.
+    const insertsNothing = sk.every((line, s) => isMarker[s] || line.trim() === '' || match[s]! >= 0);
+    const shownDeletion = (i: number) => insertsNothing && runInformative(i, -1) >= ISLAND_RUN && runInformative(i + 1, 1) >= ISLAND_RUN;
     for (let i = 0; i + 1 < bounds.length; i++) {
       const [sa, oa] = bounds[i]!;
       const [sb, ob] = bounds[i + 1]!;
@@ -429,7 +434,7 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
       if (guardEnd) flagUnshownEdge(oa + 1, doc.length, sa + 1);
       const fragmentEdge = (i === 0 && implicitStart && items[0]?.s === -1) || (i + 2 === bounds.length && implicitEnd && items[items.length - 1]?.s === sk.length);
       if (fragmentEdge && newCodeAtFragmentEdge(inner, oa + 1, ob, i === 0 ? 'start' : 'end')) flagFragmentEdge(inner, oa + 1, ob);
-      else if (moved.has(i)) flagMovedDeletion(inner, oa + 1, ob);
+      else if (moved.has(i) && !shownDeletion(i)) flagMovedDeletion(inner, oa + 1, ob);
       else if (!items.some((item) => item.marker) && deletedLines(inner, oa + 1, ob) > SMALL_DELETION && (islandBound(i, -1) || islandBound(i + 1, 1))) flagIslandDeletion(inner, oa + 1, ob);
       else resolveGap(items, oa + 1, ob);
       if (i + 2 < bounds.length) emitAnchor(sb, ob);
@@ -461,6 +466,16 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
      */
     function islandBound(k: number, step: -1 | 1): boolean {
       if (k <= 0 || k >= bounds.length - 1) return false;
+      const { informative, end: j } = anchoredRun(k, step);
+      if (informative >= ISLAND_RUN) return false;
+      // The sketch line just beyond the run: new code (not a marker, not anchored) makes it an island.
+      let t = bounds[j]![0] + step;
+      while (t >= 0 && t < sk.length && sk[t]!.trim() === '') t += step;
+      return t >= 0 && t < sk.length && !isMarker[t] && match[t]! < 0;
+    }
+
+    /** Lines with letters in the run of adjacent anchors from bounds[k] read away from a gap (step), and where it ends. */
+    function anchoredRun(k: number, step: -1 | 1): { informative: number; end: number } {
       let informative = 0;
       let j = k;
       for (;;) {
@@ -472,11 +487,11 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
         if (!adjacent) break;
         j += step;
       }
-      if (informative >= ISLAND_RUN) return false;
-      // The sketch line just beyond the run: new code (not a marker, not anchored) makes it an island.
-      let t = bounds[j]![0] + step;
-      while (t >= 0 && t < sk.length && sk[t]!.trim() === '') t += step;
-      return t >= 0 && t < sk.length && !isMarker[t] && match[t]! < 0;
+      return { informative, end: j };
+    }
+
+    function runInformative(k: number, step: -1 | 1): number {
+      return k <= 0 || k >= bounds.length - 1 ? 0 : anchoredRun(k, step).informative;
     }
 
     /**

@@ -128,3 +128,14 @@ test('both contexts: a closing bracket beside the marker that closes the run\'s 
   assert.equal(result.text, doc);
   assert.ok(result.unresolved.length > 0 || result.refusal);
 });
+
+test('shown deletion: a sketch that inserts nothing deletes what it leaves out between two runs of context, repeated lines and all', () => {
+  const doc = 'def test_a():\n    app = make_app()\n    assert app.ok\n\n\ndef test_b():\n    app = make_app()\n    assert app.ready\n\n\ndef test_c():\n    app = make_app()\n    assert app.done\n';
+  // test_b's `app = make_app()` stands again in the context on both sides.
+  const sketch = '# ...\ndef test_a():\n    app = make_app()\n    assert app.ok\n\n\ndef test_c():\n    app = make_app()\n    assert app.done\n';
+  assert.equal(merged(doc, sketch), doc.replace('def test_b():\n    app = make_app()\n    assert app.ready\n\n\n', ''));
+  // A sketch that also adds a line may be new code copying existing lines: flagged as before.
+  const adding = mergeSketch(doc, sketch.replace('    assert app.done\n', '    assert app.done\n    app.close()\n'));
+  assert.equal(adding.text, doc);
+  assert.match(adding.unresolved[0]!.message, /show some of them again as new code/);
+});

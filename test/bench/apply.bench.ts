@@ -144,10 +144,11 @@ function accuracy(options: Options): void {
     total[outcome]++;
   }
   const elapsed = performance.now() - started;
-  const pct = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
+  const pct = (n: number, of: number) => `${((100 * n) / Math.max(1, of)).toFixed(2)}%`;
   const row = (label: string, t: Tally) => {
     const n = t.exact + t.declined + t.wrong;
-    console.log(`${label.padEnd(48)} n=${String(n).padStart(5)}  exact ${pct(t.exact, n).padStart(6)}  declined ${pct(t.declined, n).padStart(6)}  wrong ${pct(t.wrong, n).padStart(6)}`);
+    const of = (count: number) => `${pct(count, n).padStart(6)} (${count})`;
+    console.log(`${label.padEnd(48)} n=${String(n).padStart(5)}  exact ${of(t.exact)}  declined ${of(t.declined)}  wrong ${of(t.wrong)}`);
   };
   for (const [style, tally] of byStyle) row(style, tally);
   row('all styles', total);
