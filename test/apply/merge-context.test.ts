@@ -136,6 +136,6 @@ test('shown deletion: a sketch that inserts nothing deletes what it leaves out b
   assert.equal(merged(doc, sketch), doc.replace('def test_b():\n    app = make_app()\n    assert app.ready\n\n\n', ''));
   // A sketch that also adds a line may be new code copying existing lines: flagged as before.
   const adding = mergeSketch(doc, sketch.replace('    assert app.done\n', '    assert app.done\n    app.close()\n'));
-  assert.equal(adding.text, doc);
+  assert.ok(adding.text.includes('def test_b():\n    app = make_app()\n    assert app.ready\n'), 'the deletion is not made');
   assert.match(adding.unresolved[0]!.message, /show some of them again as new code/);
 });
