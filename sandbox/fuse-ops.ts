@@ -81,6 +81,19 @@ export function createFuseOps(
     };
   }
 
+  /**
+   * A regular file that resolves to the lower layer: a read-only open of it needs nothing from
+   * here but opening that file, which the binding then does itself (no round trips into this
+   * loop for open, read and release). Valid until the upper layer changes: OverlayLayers.invalidate
+   * (every change through the mount, every upper-layer change the watcher reports, every exec)
+   * makes the binding forget them all. Paths near PATH_MAX stay here (the binding's buffers).
+   */
+  function rememberLower(path: string, real: string): void {
+    const instance = fuse();
+    if (!instance?.rememberLower || path.length > 1000 || real.length > 1000) return;
+    if (Buffer.byteLength(path) < 4000 && Buffer.byteLength(real) < 4000) instance.rememberLower(path, real);
+  }
+
   function caller() {
     return fuse()?.context ?? { uid: 0, gid: 0, pid: 0, umask: 0 };
   }
@@ -161,6 +174,7 @@ export function createFuseOps(
     getattr(path: string, cb: Callback) {
       try {
         const resolved = existing(fuseToRelative(path));
+        if (resolved.layer === 'lower' && resolved.stat.isFile()) rememberLower(path, resolved.path);
         cb(0, toStat(resolved.stat, resolved.layer));
       } catch (error) {
         cb(toErrno(error));

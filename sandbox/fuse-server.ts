@@ -81,6 +81,9 @@ function mount(request: MountRequest): void {
   fs.mkdirSync(request.mountPath, { recursive: true });
   const journal = new Journal(request.metaDir);
   layers = new OverlayLayers({ lower: request.lower, upper: request.upper }, Fuse, journal);
+  // Whatever changes the upper layer may change which file a path means: the binding's direct
+  // read-only opens (fuse-ops.ts, rememberLower) are forgotten with the layers' own caches.
+  layers.onInvalidate = () => instance?.forgetLower?.();
   let changeNotified = false;
   const ops = createFuseOps(layers, journal, Fuse, () => instance, () => {
     // Synchronously, before the kernel gets the reply, so a command started after the write sees it.
@@ -139,6 +142,7 @@ function mount(request: MountRequest): void {
     }, { exclude: [request.mountPath] });
     upperWatcher = new TreeWatcher(request.upper, (path) => {
       upperGeneration++;
+      layers!.invalidate(); // a command on exec's overlay changed the upper layer behind this server
       heard(request.upper, true, () => upperWatcher)(path);
     }, { exclude: [request.mountPath] });
     const lower = lowerWatcher;

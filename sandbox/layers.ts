@@ -114,9 +114,13 @@ export class OverlayLayers {
     return hides;
   }
 
+  /** Called by invalidate(): others who keep what depends on the upper layer drop it too. */
+  onInvalidate: (() => void) | undefined;
+
   /** Forgets cached directory states; call after every change to the upper layer. */
   invalidate(): void {
     this.hiddenCache.clear();
+    this.onInvalidate?.();
   }
 
   isOpaque(relative: string): boolean {

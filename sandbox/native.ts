@@ -31,6 +31,9 @@ export interface FuseInstance {
   setLongCache?(seconds: number): number;
   invalidate?(path: string | null): number;
   cacheStats?(): { nodes: number; sent: number; broken: boolean; longSeconds: number };
+  /** Read-only opens of view path `path` may open lower file `real` without the JavaScript (fuse-ops.ts). */
+  rememberLower?(path: string, real: string): number;
+  forgetLower?(): number;
 }
 
 export type NativeStatus = { ok: true; fuse: FuseNative } | { ok: false; reason: string; fix: string };
