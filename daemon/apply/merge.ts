@@ -17,6 +17,9 @@
 // 3. The ends of a fragment are elided implicitly; a sketch that covers most of the file and does
 //    not start (or end) with a marker is taken to mean what it shows there (short unshown edges
 //    without imports or definitions are deleted: edge-lines.ts).
+// 4. When a region stays unresolved, two more readings are tried: anchors that new code repeats
+//    slid back onto the context beside the marker (context-shift.ts), and the sketch placed by
+//    its context lines alone (run-placement.ts), moving only anchors that are islands in new code.
 import { diffTexts, dominantEol, lineContent, lineTerminator, splitLines } from '../diff/index.js';
 import { detectIndent, indentColumns, leadingWhitespace, mode, Reindenter } from './indentation.js';
 import { looksLikeElision } from './markers.js';
