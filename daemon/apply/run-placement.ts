@@ -167,13 +167,10 @@ export function placeBetweenContexts(run: readonly string[], runExact: readonly 
   const last = code[code.length - 1]!;
   const middle = code.slice(1, -1);
   const maxRemoved = 2 * code.length;
-  const candidates: Array<{ a: number; b: number; matches: Map<number, number>; raw: number; floor: number; removed: number }> = [];
-  for (let a = 0; a < doc.length; a++) {
-    if (docExact[a] !== runExact[first]) continue;
-    // The document's non-blank lines after `a`, as far as the run could replace.
+  /** Common lines of the run's middle and the document's non-blank lines after `a`: lcs[i * width + j] for middle[0..i), lines[0..j). */
+  const table = (a: number) => {
     const lines: number[] = [];
     for (let o = a + 1; o < doc.length && lines.length <= maxRemoved; o++) if (doc[o] !== '') lines.push(o);
-    // lcs[i * width + j]: common lines of middle[0..i) and lines[0..j).
     const width = lines.length + 1;
     const lcs = new Uint16Array((middle.length + 1) * width);
     for (let i = 1; i <= middle.length; i++) {
@@ -181,18 +178,12 @@ export function placeBetweenContexts(run: readonly string[], runExact: readonly 
         lcs[i * width + j] = run[middle[i - 1]!] === doc[lines[j - 1]!] ? lcs[(i - 1) * width + j - 1]! + 1 : Math.max(lcs[(i - 1) * width + j]!, lcs[i * width + j - 1]!);
       }
     }
-    const backtrack = (b: number, removed: number): Map<number, number> => {
-      const matches = new Map<number, number>([[first, a], [last, b]]);
-      for (let i = middle.length, j = removed; i > 0 && j > 0; ) {
-        if (run[middle[i - 1]!] === doc[lines[j - 1]!] && lcs[i * width + j] === lcs[(i - 1) * width + j - 1]! + 1) {
-          matches.set(middle[i - 1]!, lines[j - 1]!);
-          i--;
-          j--;
-        } else if (lcs[(i - 1) * width + j]! >= lcs[i * width + j - 1]!) i--;
-        else j--;
-      }
-      return matches;
-    };
+    return { lines, width, lcs };
+  };
+  const candidates: Array<{ a: number; b: number; j: number; raw: number; floor: number; removed: number }> = [];
+  for (let a = 0; a < doc.length; a++) {
+    if (docExact[a] !== runExact[first]) continue;
+    const { lines, width, lcs } = table(a);
     for (let j = 0; j < lines.length; j++) {
       const b = lines[j]!;
       if (docExact[b] !== runExact[last]) continue;
@@ -200,14 +191,20 @@ export function placeBetweenContexts(run: readonly string[], runExact: readonly 
       const common = lcs[middle.length * width + j]!;
       const inserted = middle.length - common;
       const removed = j - common;
-      candidates.push({ a, b, matches: backtrack(b, j), raw: inserted + removed, floor: Math.max(inserted, removed), removed });
+      candidates.push({ a, b, j, raw: inserted + removed, floor: Math.max(inserted, removed), removed });
     }
   }
   if (candidates.length === 0) return undefined;
   const bestRaw = Math.min(...candidates.map((c) => c.raw));
   // Edits counted once can only lower a cost down to its floor: only candidates whose floor is
-  // within reach of the best raw cost need the line-by-line look.
-  const scored = candidates.filter((c) => c.floor <= bestRaw).map((c) => ({ ...c, cost: c.raw - editsInPlace(run, doc, c.matches) }));
+  // within reach of the best raw cost need the line-by-line look. Where many places are that
+  // close (an insertion between two lines that recur all over the file), none is clear.
+  const close = candidates.filter((c) => c.floor <= bestRaw);
+  if (close.length > MAX_CLOSE_PLACES) return undefined;
+  const scored = close.map((c) => {
+    const matches = commonMatches(c.a, c.b, c.j);
+    return { ...c, matches, cost: c.raw - editsInPlace(run, doc, matches) };
+  });
   const best = scored.reduce((x, y) => (y.cost < x.cost ? y : x));
   if (best.raw !== bestRaw || scored.some((other) => other !== best && other.cost === best.cost)) return undefined;
   // The line beside a marker may itself be new code: the end of a self-contained new block (a new
@@ -221,7 +218,25 @@ export function placeBetweenContexts(run: readonly string[], runExact: readonly 
   const newBefore = !/[A-Za-z0-9_]/.test(run[first]!) && !opensOutside(lines.slice(0, -1));
   if ((newAfter || newBefore) && best.cost >= code.length - 1) return undefined;
   return { start: best.a, end: best.b + 1, matches: best.matches, cost: best.cost, removed: best.removed };
+
+  /** Run index -> document line for the context lines at a and b and the common lines between (j non-blank lines replaced). */
+  function commonMatches(a: number, b: number, removed: number): Map<number, number> {
+    const { lines, width, lcs } = table(a);
+    const matches = new Map<number, number>([[first, a], [last, b]]);
+    for (let i = middle.length, j = removed; i > 0 && j > 0; ) {
+      if (run[middle[i - 1]!] === doc[lines[j - 1]!] && lcs[i * width + j] === lcs[(i - 1) * width + j - 1]! + 1) {
+        matches.set(middle[i - 1]!, lines[j - 1]!);
+        i--;
+        j--;
+      } else if (lcs[(i - 1) * width + j]! >= lcs[i * width + j - 1]!) i--;
+      else j--;
+    }
+    return matches;
+  }
 }
+
+/** Places that close to the smallest edit, beyond which a both-contexts placement is not attempted. */
+const MAX_CLOSE_PLACES = 32;
 
 /** Removed lines that the run edits in place: in each stretch between reproduced lines, the k-th added and k-th removed line alike. */
 function editsInPlace(run: readonly string[], doc: readonly string[], matches: ReadonlyMap<number, number>): number {

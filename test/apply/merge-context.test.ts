@@ -87,6 +87,12 @@ test('both contexts: placement counts edits both ways and refuses where the two 
   assert.equal(place(edited, ['});', "  check('alpha', 1);", '  keep();', "  check('beta', 1);", "  check('gamma', 1);", '});', '});']), undefined);
   // Where no insertion competes, the edit is placed.
   assert.deepEqual(place(edited, ['});', "  check('alpha', 1);", '  keep();', "  check('beta', 1);", "  check('gamma', 1);", '});', '  x();', '  y();', '});']), { start: 0, end: 6, cost: 3 });
+  // More than 32 places within reach of the smallest edit (`});` meeting `});` all over a long
+  // file): none is clear, and the scan stays cheap.
+  const crowded = [...['});', "  check('alpha', 1);", '  keep();', '});'], ...Array.from({ length: 40 }, () => ['  x();', '});', '});']).flat()];
+  const near = ['});', "  check('alpha', 2);", '  keep();', '});'];
+  assert.deepEqual(place(near, crowded.slice(0, 7)), { start: 0, end: 4, cost: 1 });
+  assert.equal(place(near, crowded), undefined);
   // Context lines match with their indentation only.
   const indented = ['  });', "  check('alpha', 1);", '  });'];
   assert.equal(place(run, indented), undefined);
