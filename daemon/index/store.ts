@@ -9,7 +9,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as sqliteVec from 'sqlite-vec';
 import { CHUNKER_VERSION } from './chunk.js';
-import type { IndexedChunk } from './process-file.js';
+import type { IndexedChunk, ProcessResult } from './process-file.js';
 import type { FileStat, SkipReason } from './scan.js';
 import type { SymbolDefinition } from './syntax.js';
 
@@ -94,6 +94,13 @@ function configure(db: Db, readonly: boolean): void {
   if (!readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // Checkpoint every 64 MB of WAL instead of every 4 MB (the default): each checkpoint waits on
+    // two fsyncs and copies pages that the next batches rewrite anyway (FTS5 segments merge), and
+    // the one writer waits with it. On a 29,000-file tree the lexical pass took 40 s with the
+    // default and 20 s with this, no slower than with no checkpoint at all (whose WAL reached
+    // twice the database's size). The WAL file is cut back to that size after a checkpoint.
+    db.pragma('wal_autocheckpoint = 16384');
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   }
   db.pragma('cache_size = -16000');
 }
@@ -202,6 +209,13 @@ export function ensureVectorTable(db: Db, modelId: string, dimensions: number): 
   return true;
 }
 
+/** One file's outcome for `IndexWriter.writeBatch`; `known`: the database may hold rows for it. */
+export interface BatchItem {
+  path: string;
+  result: ProcessResult;
+  known: boolean;
+}
+
 /** Row counts that `caret/index/status` reports (what `countRows` would answer). */
 export interface IndexCounts {
   /** Indexed files (not skipped). */
@@ -256,11 +270,13 @@ export class IndexWriter {
       fileRow: db.prepare('SELECT id, pending, skip_reason IS NULL AS indexed FROM files WHERE path = ?'),
       pendingChunks: db.prepare('SELECT c.id, c.content FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.id = ? AND f.pending = 1'),
       markDone: db.prepare('UPDATE files SET pending = 0 WHERE id = ? AND pending != 0'),
-      upsertFile: db.prepare(
-        `INSERT INTO files(path, hash, size, mtime_ms, ino, language, skip_reason, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime_ms = excluded.mtime_ms, ino = excluded.ino,
-           language = excluded.language, skip_reason = excluded.skip_reason, pending = excluded.pending RETURNING id`,
-      ).pluck(),
+      // A new file and a known one take separate plain statements, not one upsert: an upsert opens
+      // a statement savepoint, and every savepoint makes FTS5 flush the words it holds in memory
+      // as a new segment (then merge the segments). With the upsert, a batch of 96 files wrote
+      // 96 tiny segments instead of one, and the lexical pass spent more than half its SQLite
+      // time flushing and merging them.
+      insertFile: db.prepare('INSERT INTO files(path, hash, size, mtime_ms, ino, language, skip_reason, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      updateFile: db.prepare('UPDATE files SET hash = ?, size = ?, mtime_ms = ?, ino = ?, language = ?, skip_reason = ?, pending = ? WHERE id = ?'),
       updateStat: db.prepare('UPDATE files SET size = ?, mtime_ms = ?, ino = ? WHERE path = ?'),
       chunkRows: db.prepare('SELECT id, content, embedded FROM chunks WHERE file_id = ?'),
       deleteChunks: db.prepare('DELETE FROM chunks WHERE file_id = ?'),
@@ -348,6 +364,14 @@ export class IndexWriter {
     live.symbols -= s.deleteSymbols.run(fileId).changes;
   }
 
+  /** Writes a file's row (see `insertFile`); returns its id. */
+  private putFile(existing: FileRow | undefined, path: string, hash: string | null, stat: FileStat, language: string | null, reason: SkipReason | null, pending: SecondPass): number {
+    const s = this.statements;
+    if (existing === undefined) return Number(s.insertFile.run(path, hash, stat.size, stat.mtimeMs, stat.ino, language, reason, pending).lastInsertRowid);
+    s.updateFile.run(hash, stat.size, stat.mtimeMs, stat.ino, language, reason, pending, existing.id);
+    return existing.id;
+  }
+
   /** Counts a file row going from `before` (absent when new) to indexed or skipped, and what it owes. */
   private countFile(before: FileRow | undefined, indexed: boolean, pending: SecondPass): void {
     const live = this.live;
@@ -371,7 +395,7 @@ export class IndexWriter {
     const s = this.statements;
     const existing = this.existing(path);
     if (existing !== undefined) this.clearFileRows(existing);
-    const fileId = s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, language, null, pending) as number;
+    const fileId = this.putFile(existing, path, hash, stat, language, null, pending);
     this.countFile(existing, true, pending);
     this.live.chunks += chunks.length;
     this.live.symbols += symbols.length;
@@ -388,12 +412,41 @@ export class IndexWriter {
     }
   }
 
+  /**
+   * Writes a batch of files' outcomes. Call inside a transaction. The rows of known files are
+   * all deleted before anything is inserted: FTS5 flushes the words it holds in memory before
+   * every delete, so deletes between inserts wrote one segment per file (then merged them);
+   * this way a batch flushes once, at commit.
+   */
+  writeBatch(items: readonly BatchItem[]): void {
+    for (const { path, result, known } of items) {
+      if (!known || result.kind === 'unchanged') continue;
+      const existing = this.existing(path);
+      if (existing !== undefined) this.clearFileRows(existing);
+    }
+    for (const { path, result } of items) {
+      switch (result.kind) {
+        case 'gone':
+          this.removeFile(path);
+          break;
+        case 'skipped':
+          this.writeSkipped(path, result, result.reason, result.hash ?? null);
+          break;
+        case 'unchanged':
+          this.updateStat(path, result);
+          break;
+        case 'indexed':
+          this.writeFile(path, result, result.hash, result.language, result.chunks, result.symbols, result.pending);
+          break;
+      }
+    }
+  }
+
   /** Records a file the index keeps no content for (binary, unreadable, grown too large). */
   writeSkipped(path: string, stat: FileStat, reason: SkipReason, hash: string | null): void {
-    const s = this.statements;
     const existing = this.existing(path);
     if (existing !== undefined) this.clearFileRows(existing);
-    s.upsertFile.get(path, hash, stat.size, stat.mtimeMs, stat.ino, null, reason, SecondPass.Done);
+    this.putFile(existing, path, hash, stat, null, reason, SecondPass.Done);
     this.countFile(existing, false, SecondPass.Done);
   }
 

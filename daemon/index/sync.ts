@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import type { IgnoreRules } from './ignore-rules.js';
 import { buildMerkleTree, diffMerkleTrees, type MerkleTree } from './merkle.js';
 import type { ParsePool } from './parse-pool.js';
-import { type IndexPass, processFile, type ProcessRequest, type ProcessResult } from './process-file.js';
+import { type IndexPass, processFile, type ProcessRequest } from './process-file.js';
 import { type FileStat, scanWorkspace, type SkipReason } from './scan.js';
-import { getMeta, type IndexWriter, readStoredDirs, readStoredFiles, SecondPass, setMeta, type StoredFile } from './store.js';
+import { type BatchItem, getMeta, type IndexWriter, readStoredDirs, readStoredFiles, SecondPass, setMeta, type StoredFile } from './store.js';
 
 export interface SyncProgress {
   phase: 'scanning' | 'indexing' | 'finishing' | 'syntax';
@@ -93,25 +93,8 @@ async function processPaths(
   const { writer, pool } = context;
   const counts = { indexed: 0, unchanged: 0, bytes: 0, hashChanged: 0, yielded: false };
   let batchBytes = 0;
-  let batch: Array<{ path: string; result: ProcessResult }> = [];
-  const writeBatch = writer.transaction((items: Array<{ path: string; result: ProcessResult }>) => {
-    for (const { path, result } of items) {
-      switch (result.kind) {
-        case 'gone':
-          writer.removeFile(path);
-          break;
-        case 'skipped':
-          writer.writeSkipped(path, result, result.reason, result.hash ?? null);
-          break;
-        case 'unchanged':
-          writer.updateStat(path, result);
-          break;
-        case 'indexed':
-          writer.writeFile(path, result, result.hash, result.language, result.chunks, result.symbols, result.pending);
-          break;
-      }
-    }
-  });
+  let batch: BatchItem[] = [];
+  const writeBatch = writer.transaction((items: BatchItem[]) => writer.writeBatch(items));
   const flush = () => {
     if (batch.length) writeBatch(batch);
     batch = [];
@@ -167,7 +150,7 @@ async function processPaths(
         if (result.hash !== item.knownHash) counts.hashChanged++;
       } else if (result.kind === 'unchanged') counts.unchanged++;
       else counts.hashChanged++;
-      batch.push({ path: item.path, result });
+      batch.push({ path: item.path, result, known: item.knownHash !== undefined });
       if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) flush();
       progress.done++;
       progress.bytes = counts.bytes;
