@@ -418,7 +418,8 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
     // existing lines: a deletion it shows between two runs of context that each say something
     // (two lines with letters) is what it means, even where the deleted lines repeat that context.
     const insertsNothing = sk.every((line, s) => isMarker[s] || line.trim() === '' || match[s]! >= 0);
-    const shownDeletion = (i: number) => insertsNothing && runInformative(i, -1) >= ISLAND_RUN && runInformative(i + 1, 1) >= ISLAND_RUN;
+    const shownDeletion = (i: number) =>
+      insertsNothing && runInformative(i, -1) >= ISLAND_RUN && runInformative(i + 1, 1) >= ISLAND_RUN && !contextFitsGap(i);
     for (let i = 0; i + 1 < bounds.length; i++) {
       const [sa, oa] = bounds[i]!;
       const [sb, ob] = bounds[i + 1]!;
@@ -491,6 +492,36 @@ export function mergeSketch(original: string, sketch: string): MergeResult {
         j += step;
       }
       return { informative, end: j };
+    }
+
+    /**
+     * Whether the context on one side of gap i, less its first lines (after the gap) or last lines
+     * (before it), is exactly the document's lines at that end of the gap: then those first (last)
+     * lines may be new code that a unique twin elsewhere anchored, the rest of the context standing
+     * right there, and the gap no deletion at all (`rv.close()` added before `finally:`).
+     */
+    function contextFitsGap(i: number): boolean {
+      const keysOf = (from: number, to: number) => {
+        const keys: string[] = [];
+        for (let j = from; j <= to; j++) if (docKeys.loose[bounds[j]![1]] !== '') keys.push(docKeys.loose[bounds[j]![1]]!);
+        return keys;
+      };
+      const docRun = (from: number, step: 1 | -1, count: number) => {
+        const keys: string[] = [];
+        for (let o = from; keys.length < count && o > bounds[i]![1] && o < bounds[i + 1]![1]; o += step) if (docKeys.loose[o] !== '') keys.push(docKeys.loose[o]!);
+        return keys;
+      };
+      const after = keysOf(i + 1, anchoredRun(i + 1, 1).end);
+      for (let k = 1; k < after.length; k++) {
+        const rest = after.slice(k);
+        if (rest.join('\n') === docRun(bounds[i]![1] + 1, 1, rest.length).join('\n')) return true;
+      }
+      const before = keysOf(anchoredRun(i, -1).end, i);
+      for (let k = 1; k < before.length; k++) {
+        const rest = before.slice(0, before.length - k);
+        if (rest.join('\n') === docRun(bounds[i + 1]![1] - 1, -1, rest.length).reverse().join('\n')) return true;
+      }
+      return false;
     }
 
     function runInformative(k: number, step: -1 | 1): number {

@@ -144,4 +144,11 @@ test('shown deletion: a sketch that inserts nothing deletes what it leaves out b
   const adding = mergeSketch(doc, sketch.replace('    assert app.done\n', '    assert app.done\n    app.close()\n'));
   assert.ok(adding.text.includes('def test_b():\n    app = make_app()\n    assert app.ready\n'), 'the deletion is not made');
   assert.match(adding.unresolved[0]!.message, /show some of them again as new code/);
+  // A new line that is unique elsewhere (`rv.close()` of test_b) anchors there, and the context
+  // after it would delete test_b's start; but that context, less the new line, is exactly what
+  // stands where the deletion would begin: no deletion is shown, the lines are kept and flagged.
+  const tries = 'def test_a(self):\n    try:\n        check(a)\n        self.assert_equal(cc, 1)\n    finally:\n        reset()\n\ndef test_b(self):\n    try:\n        check(b)\n        rv.close()\n    finally:\n        reset()\n';
+  const closing = mergeSketch(tries, '...\n        check(a)\n        self.assert_equal(cc, 1)\n        rv.close()\n    finally:\n        reset()\n...\n');
+  assert.equal(closing.text, tries);
+  assert.match(closing.unresolved[0]!.message, /show some of them again as new code/);
 });
