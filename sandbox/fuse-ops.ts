@@ -24,6 +24,9 @@ export function toErrno(error: unknown): number {
 interface Handle {
   fd: number;
   path: string;
+  wrote?: boolean;
+  /** Inode number to invalidate after each write: the file has other names (hard links). */
+  linkedIno?: number;
 }
 
 export interface FuseStat {
@@ -48,12 +51,6 @@ export function createFuseOps(
   native: FuseNative,
   fuse: () => FuseInstance | undefined,
   onChange: () => void = () => {},
-  /**
-   * Drops what the kernel caches for a path (null: everything) once the current request is
-   * answered (kernel-cache.ts), for what a change through the mount does to *other* names: the
-   * kernel gives each name of a hard-linked file an inode of its own, so their link counts lag.
-   */
-  invalidate: (path: string | null) => void = () => {},
 ) {
   const handles = new Map<number, Handle>();
   let nextHandle = 1;
@@ -92,6 +89,24 @@ export function createFuseOps(
     const instance = fuse();
     if (!instance?.rememberLower || path.length > 1000 || real.length > 1000) return;
     if (Buffer.byteLength(path) < 4000 && Buffer.byteLength(real) < 4000) instance.rememberLower(path, real);
+  }
+
+  /**
+   * The kernel gives each name of a hard-linked file a node of its own, so a change through one
+   * name leaves the others' link count, mode and times stale: drop them, synchronously, so the
+   * reply to this request comes after (the patched binding; attributes only, which is safe while
+   * the request is pending).
+   */
+  function otherNamesChanged(ino: number): void {
+    fuse()?.invalidateInode?.(ino);
+  }
+
+  const multiplyLinked = (st: fs.BigIntStats) => !st.isDirectory() && st.nlink > 1n;
+
+  /** After a change to the upper file at `path`: its other names, if it has any. */
+  function changedInPlace(path: string): void {
+    const st = fs.lstatSync(path, { bigint: true });
+    if (multiplyLinked(st)) otherNamesChanged(toStat(st, 'upper').ino);
   }
 
   function caller() {
@@ -234,7 +249,15 @@ export function createFuseOps(
         } else real = existing(relative).path;
         const fd = openReal(real, flags);
         if (flags & fs.constants.O_TRUNC) fs.ftruncateSync(fd, 0);
-        cb(0, addHandle(fd, real));
+        const id = addHandle(fd, real);
+        if (writing) {
+          const st = fs.fstatSync(fd, { bigint: true });
+          if (multiplyLinked(st)) {
+            handles.get(id)!.linkedIno = toStat(st, 'upper').ino;
+            if (flags & fs.constants.O_TRUNC) otherNamesChanged(handles.get(id)!.linkedIno!);
+          }
+        }
+        cb(0, id);
       } catch (error) {
         cb(toErrno(error));
       }
@@ -262,7 +285,10 @@ export function createFuseOps(
       const handle = handles.get(fh);
       if (!handle) return cb(-errnos.EBADF!);
       try {
-        cb(fs.writeSync(handle.fd, buffer, 0, length, position));
+        const written = fs.writeSync(handle.fd, buffer, 0, length, position);
+        if (handle.linkedIno !== undefined) otherNamesChanged(handle.linkedIno);
+        cb(written);
+        handle.wrote = true;
         onChange();
       } catch (error) {
         cb(toErrno(error));
@@ -272,6 +298,10 @@ export function createFuseOps(
       const handle = handles.get(fh);
       handles.delete(fh);
       try {
+        if (handle?.wrote) {
+          const st = fs.fstatSync(handle.fd, { bigint: true });
+          if (multiplyLinked(st)) otherNamesChanged(toStat(st, 'upper').ino);
+        }
         if (handle) fs.closeSync(handle.fd);
         cb(0);
       } catch (error) {
@@ -296,13 +326,18 @@ export function createFuseOps(
     },
     truncate(path: string, size: number, cb: Callback) {
       mutate(cb, () => {
-        fs.truncateSync(layers.copyUp(fuseToRelative(path)), size);
+        const upper = layers.copyUp(fuseToRelative(path));
+        fs.truncateSync(upper, size);
+        changedInPlace(upper);
       });
     },
     ftruncate(path: string, fh: number, size: number, cb: Callback) {
       const handle = handles.get(fh);
       if (!handle || !handle.path.startsWith(layers.paths.upper)) return this.truncate(path, size, cb);
-      mutate(cb, () => fs.ftruncateSync(handle.fd, size));
+      mutate(cb, () => {
+        fs.ftruncateSync(handle.fd, size);
+        changedInPlace(handle.path);
+      });
     },
     readlink(path: string, cb: Callback) {
       try {
@@ -316,12 +351,14 @@ export function createFuseOps(
       mutate(cb, () => {
         const upper = layers.copyUp(fuseToRelative(path));
         fs.lchownSync(upper, uid === 0xffffffff ? -1 : uid, gid === 0xffffffff ? -1 : gid);
+        changedInPlace(upper);
       });
     },
     chmod(path: string, mode: number, cb: Callback) {
       mutate(cb, () => {
         const upper = layers.copyUp(fuseToRelative(path));
         fs.chmodSync(upper, mode & 0o7777);
+        changedInPlace(upper);
       });
     },
     utimens(path: string, atime: TimeSpec, mtime: TimeSpec, cb: Callback) {
@@ -329,6 +366,7 @@ export function createFuseOps(
         const upper = layers.copyUp(fuseToRelative(path));
         const result = native.utimensat(upper, atime, mtime);
         if (result < 0) return result;
+        changedInPlace(upper);
       });
     },
     unlink(path: string, cb: Callback) {
@@ -336,11 +374,11 @@ export function createFuseOps(
         const relative = fuseToRelative(path);
         const resolved = existing(relative);
         if (resolved.stat.isDirectory()) throw new OverlayError('EISDIR', relative);
-        if (resolved.stat.nlink > 1n) invalidate(null); // its other names' link counts
         if (resolved.layer === 'upper') fs.unlinkSync(resolved.path);
         else recordLowerBase(relative, resolved.path, resolved.stat);
         layers.invalidate();
         layers.whiteoutIfLower(relative);
+        if (multiplyLinked(resolved.stat)) otherNamesChanged(toStat(resolved.stat, resolved.layer).ino);
       });
     },
     rmdir(path: string, cb: Callback) {
@@ -379,7 +417,7 @@ export function createFuseOps(
         const upperSource = layers.copyUp(fuseToRelative(from));
         const { path: upper } = prepareNew(fuseToRelative(to));
         fs.linkSync(upperSource, upper);
-        invalidate(fuseToRelative(from)); // the other name's link count
+        otherNamesChanged(toStat(source.stat, source.layer).ino);
       });
     },
     rename(from: string, to: string, cb: Callback) {
@@ -394,7 +432,6 @@ export function createFuseOps(
           if (isDir && !destIsDir) throw new OverlayError('ENOTDIR', target);
           if (!isDir && destIsDir) throw new OverlayError('EISDIR', target);
           if (destIsDir && !layers.isEmptyDir(target)) throw new OverlayError('ENOTEMPTY', target);
-          if (!destIsDir && destination.stat.nlink > 1n) invalidate(null); // the replaced file's other names
         }
         if (isDir) layers.copyUpTree(source);
         else layers.copyUp(source);
@@ -413,6 +450,7 @@ export function createFuseOps(
         journal.recordRename(source, target);
         layers.invalidate();
         layers.whiteoutIfLower(source);
+        if (destination.layer !== 'none' && multiplyLinked(destination.stat)) otherNamesChanged(toStat(destination.stat, destination.layer).ino);
       });
     },
     mknod(path: string, mode: number, _dev: number, cb: Callback) {
@@ -434,6 +472,7 @@ export function createFuseOps(
         const upper = layers.copyUp(fuseToRelative(path));
         const result = native.lsetxattr(upper, name, Buffer.from(value), flags);
         if (result < 0) return result;
+        changedInPlace(upper);
       });
     },
     getxattr(path: string, name: string, _position: number, cb: Callback) {
@@ -467,6 +506,7 @@ export function createFuseOps(
         const upper = layers.copyUp(fuseToRelative(path));
         const result = native.lremovexattr(upper, name);
         if (result < 0) return result;
+        changedInPlace(upper);
       });
     },
   };

@@ -95,7 +95,7 @@ function mount(request: MountRequest): void {
       changeNotified = false;
       send({ type: 'changed' });
     }, 500).unref();
-  }, (path) => kernelCache?.changed(path));
+  });
   const seconds = request.cacheSeconds;
   instance = new Fuse(request.mountPath, ops as unknown as Record<string, unknown>, {
     allowOther: true,

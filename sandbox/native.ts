@@ -34,6 +34,8 @@ export interface FuseInstance {
   /** Read-only opens of view path `path` may open lower file `real` without the JavaScript (fuse-ops.ts). */
   rememberLower?(path: string, real: string): number;
   forgetLower?(): number;
+  /** Drops the kernel's attributes for every name of inode `ino`, synchronously (hard links). */
+  invalidateInode?(ino: number): number;
 }
 
 export type NativeStatus = { ok: true; fuse: FuseNative } | { ok: false; reason: string; fix: string };
