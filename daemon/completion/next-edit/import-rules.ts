@@ -112,7 +112,8 @@ function definitionOf(text: string, name: string): number {
   // Found through the name's occurrences: a scan of the whole text per line would cost more.
   for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + name.length)) {
     const lineStart = text.lastIndexOf('\n', at - 1) + 1;
-    if (!DEFINITION_HEAD.test(text.slice(lineStart, at))) continue;
+    // At the top level, after a keyword or two (most occurrences are uses, deeper in).
+    if (at - lineStart > 40 || text.charCodeAt(lineStart) <= 32 || !DEFINITION_HEAD.test(text.slice(lineStart, at))) continue;
     let lineEnd = text.indexOf('\n', at);
     if (lineEnd < 0) lineEnd = text.length;
     const rest = text.slice(at + name.length, lineEnd);

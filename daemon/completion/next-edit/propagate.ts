@@ -410,8 +410,10 @@ function swappedName(oldText: string, newText: string): { from: string; to: stri
  */
 function swappedNameRule(oldLine: string, newLine: string): Rule | undefined {
   // Asked of every one-line edit: a line without a name gone from it needs no diff.
-  const newWords = new Set(newLine.match(/[A-Za-z_$][\w$]{2,}/g));
-  if (!(oldLine.match(/[A-Za-z_$][\w$]{2,}/g) ?? []).some((word) => !newWords.has(word))) return undefined;
+  const oldWords = oldLine.match(/[A-Za-z_$][\w$]{2,}/g) ?? [];
+  const newWords = newLine.match(/[A-Za-z_$][\w$]{2,}/g) ?? [];
+  const [inOld, inNew] = [new Set(oldWords), new Set(newWords)];
+  if (!oldWords.some((word) => !inNew.has(word)) || !newWords.some((word) => !inOld.has(word))) return undefined;
   const swapped = swappedName(oldLine, newLine);
   // A block comment's line (`/**`, ` * @param`) is prose throughout.
   const prose = swapped && (/^\s*(?:\/\*|\*)/.test(oldLine) || inStringOrComment(oldLine, swapped.at));
@@ -779,7 +781,8 @@ function parameterNames(line: string): { names: string[]; close: number } | unde
  * beyond the body, where the same word is another function's business.
  */
 function parameterRenameRule(oldLine: string, newLine: string): Rule | undefined {
-  if (!PARAMETERS_OPEN.test(oldLine)) return undefined;
+  // A definition's line opens its body (`{`, or `:` in Python): checked before the costlier pattern.
+  if (!/[{:]\s*$/.test(oldLine) || !PARAMETERS_OPEN.test(oldLine)) return undefined;
   // A plain rename of the line's one name is the rename rule's (all its uses, other files too).
   if (renameBetween(oldLine, newLine)) return undefined;
   const before = parameterNames(oldLine);
