@@ -8,7 +8,7 @@ import { EmbeddingCache } from './embedding-cache.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { ParsePool } from './parse-pool.js';
 import { RootMissingError } from './scan.js';
-import { type Db, ensureVectorTable, getMeta, IndexWriter, openIndexDatabase } from './store.js';
+import { type Db, ensureVectorTable, getMeta, IndexWriter, openIndexDatabase, trimWal } from './store.js';
 import { fullSync, pathSync, refreshTree, type SkipSummary, type SyncContext, secondPass } from './sync.js';
 import { lowerThisThreadPriority } from './thread-priority.js';
 import type { FromIndexer, IndexerOptions, IndexProgress, IndexState, ToIndexer } from './worker-protocol.js';
@@ -143,7 +143,10 @@ async function runSyncs(): Promise<void> {
             post({ type: 'warning', message: `embeddings: ${(error as Error).message}; semantic search covers only what was embedded so far` });
           }
         }
-        if (!pending) setState('ready');
+        if (!pending) {
+          trimIdleWal();
+          setState('ready');
+        }
       } catch (error) {
         if (error instanceof StoppedError || stopping) break;
         if (error instanceof CancelledError) {
@@ -179,6 +182,14 @@ function scheduleTreeRefresh(): void {
     }
   }, 1000);
   treeTimer.unref();
+}
+
+function trimIdleWal(): void {
+  try {
+    trimWal(db, options.dbFile);
+  } catch (error) {
+    log('warn', 'WAL checkpoint failed', { error: (error as Error).message });
+  }
 }
 
 const emptyStats = () => ({ full: false, scanned: 0, reread: 0, indexed: 0, unchanged: 0, removed: 0, changed: 0, visitedDirs: 0, rootHash: '', bytes: 0, durationMs: 0 });

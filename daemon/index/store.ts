@@ -5,7 +5,7 @@
 // at any point leaves the previous state of each file, which the next resync brings up to date.
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as sqliteVec from 'sqlite-vec';
 import { CHUNKER_VERSION } from './chunk.js';
@@ -156,6 +156,31 @@ export function openIndexDatabase(file: string, root: string): OpenResult {
         rmSync(file, { force: true });
       }
     }
+  }
+}
+
+/** WAL the indexer leaves on disk when it goes idle (between checkpoints it may reach 64 MB). */
+export const IDLE_WAL_BYTES = 4 * 1024 * 1024;
+
+/**
+ * When the indexer goes idle with a large WAL: checkpoints it and truncates the file, so the
+ * index does not keep 64 MB of WAL next to it. Never waits: if a reader holds the WAL, the
+ * next idle moment tries again. Returns true when the WAL is now empty.
+ */
+export function trimWal(db: Db, file: string): boolean {
+  let size: number;
+  try {
+    size = statSync(`${file}-wal`).size;
+  } catch {
+    return false;
+  }
+  if (size <= IDLE_WAL_BYTES) return false;
+  db.pragma('busy_timeout = 0');
+  try {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    return result?.busy === 0;
+  } finally {
+    db.pragma('busy_timeout = 5000');
   }
 }
 

@@ -2,8 +2,9 @@
 // is checkpointed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BatchItem, IndexWriter, openIndexDatabase, SecondPass } from '../../daemon/index/store.js';
+import { type BatchItem, IDLE_WAL_BYTES, IndexWriter, openIndexDatabase, openReader, SecondPass, trimWal } from '../../daemon/index/store.js';
 import { tempDir } from './helpers.js';
 
 /** The segment count of an FTS5 index, from its structure record (version 2 layout). */
@@ -55,6 +56,38 @@ test('the writer checkpoints the WAL every 64 MB and cuts it back to that size',
   try {
     assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 16384);
     assert.equal(db.pragma('journal_size_limit', { simple: true }), 64 * 1024 * 1024);
+  } finally {
+    db.close();
+    dir.cleanup();
+  }
+});
+
+test('an idle indexer truncates a large WAL, and never waits for a reader to do it', () => {
+  const dir = tempDir();
+  const file = join(dir.dir, 'index.db');
+  const { db } = openIndexDatabase(file, dir.dir);
+  try {
+    const writer = new IndexWriter(db);
+    const stat = { size: 10, mtimeMs: 1, ino: 1 };
+    const content = 'x'.repeat(64 * 1024);
+    writer.transaction(() => {
+      for (let i = 0; i < 100; i++) {
+        writer.writeFile(`f${i}.ts`, stat, `h${i}`, 'typescript', [{ id: `c${i}`, startLine: 0, endLine: 0, container: [], defines: [], content, words: `w${i}` }], []);
+      }
+    })();
+    const walBytes = () => statSync(`${file}-wal`).size;
+    assert.ok(walBytes() > IDLE_WAL_BYTES);
+    // A reader in the middle of a read: the trim gives up at once instead of waiting.
+    const reader = openReader(file);
+    const rows = reader.prepare('SELECT id FROM chunks').pluck().iterate();
+    rows.next();
+    assert.equal(trimWal(db, file), false);
+    assert.ok(walBytes() > IDLE_WAL_BYTES);
+    rows.return?.();
+    reader.close();
+    assert.equal(trimWal(db, file), true);
+    assert.equal(walBytes(), 0);
+    assert.equal(db.prepare('SELECT count(*) FROM chunks').pluck().get(), 100);
   } finally {
     db.close();
     dir.cleanup();
