@@ -113,6 +113,10 @@ test('next edit: a name imported that the file still defines: the local definiti
   const py = 'from .loopback import is_loopback\n\ndef is_loopback(url):\n    return url.startswith("http://127.")\n\nBASE = 1\n';
   const pyProposals = afterInsertedLine(py, 'from .loopback import is_loopback', 'python');
   assert.deepEqual(pyProposals.map((p) => apply(py, p.edits)), ['from .loopback import is_loopback\n\nBASE = 1\n']);
+  // Quotes inside a regular expression do not hide where the function ends.
+  const quoted = "import { quotes } from './quotes.js';\n\nexport function quotes(line) {\n  return (line.match(/\"\"\"|'''/g) ?? []).length;\n}\n\nexport const after = 1;\n";
+  const quotedProposals = afterInsertedLine(quoted, "import { quotes } from './quotes.js';");
+  assert.deepEqual(quotedProposals.map((p) => apply(quoted, p.edits)), ["import { quotes } from './quotes.js';\n\nexport const after = 1;\n"]);
   // A name imported that the file only uses: nothing to remove.
   const used = "import { join } from 'node:path';\nexport const base = join(root, 'x');\n";
   assert.deepEqual(afterInsertedLine(used, "import { join } from 'node:path';"), []);

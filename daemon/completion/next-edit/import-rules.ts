@@ -144,6 +144,14 @@ function definitionEnd(text: string, start: number): number {
     }
     return end;
   }
+  if (/\{\s*$/.test(first)) {
+    // A top-level block ends at the first line that closes a brace at the top level again
+    // (indentation says where, whatever strings and regular expressions hold inside).
+    for (let at = lineEnd(start); at < text.length; at = lineEnd(at)) {
+      if (text[at] === '}') return lineEnd(at);
+      if (text[at] !== undefined && text[at] !== '\n' && text[at] !== '\r' && !/\s/.test(text[at]!)) break;
+    }
+  }
   let depth = 0;
   let opened = false;
   let quote: string | undefined;
