@@ -12,9 +12,13 @@ export interface Generations {
 }
 const UNKNOWN: Generations = { view: null, upper: null };
 
-/** The kernel cache's state in the server (kernel-cache.ts): long validities on, nodes tracked, notifications sent. */
+/**
+ * The kernel cache's state in the server (kernel-cache.ts): long validities on, both trees fully
+ * watched, nodes tracked, notifications sent.
+ */
 export interface KernelCacheState {
   long: boolean;
+  watched: boolean;
   nodes: number;
   sent: number;
 }
@@ -47,7 +51,7 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
         this.pending.get(message.request)?.({ view: message.value, upper: message.upper });
         this.pending.delete(message.request);
       } else if (message.type === 'cache') {
-        this.pendingCache.get(message.request)?.({ long: message.long, nodes: message.nodes, sent: message.sent });
+        this.pendingCache.get(message.request)?.({ long: message.long, watched: message.watched, nodes: message.nodes, sent: message.sent });
         this.pendingCache.delete(message.request);
       }
     });

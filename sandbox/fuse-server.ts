@@ -34,7 +34,7 @@ export type ServerMessage =
   | { type: 'error'; message: string }
   | { type: 'changed' }
   | { type: 'generation'; request: number; value: number | null; upper: number | null }
-  | { type: 'cache'; request: number; long: boolean; nodes: number; sent: number };
+  | { type: 'cache'; request: number; long: boolean; watched: boolean; nodes: number; sent: number };
 
 /**
  * `generation` asks for a number (`value`) that grows whenever the view may have changed behind a
@@ -174,7 +174,8 @@ process.on('message', (message: ClientMessage) => {
   }
   else if (message.type === 'cache') {
     const stats = (instance as { cacheStats?: () => { nodes: number; sent: number } } | undefined)?.cacheStats?.() ?? { nodes: 0, sent: 0 };
-    send({ type: 'cache', request: message.request, long: kernelCache?.long ?? false, nodes: stats.nodes, sent: stats.sent });
+    const watched = !!lowerWatcher?.complete && !!upperWatcher?.complete;
+    send({ type: 'cache', request: message.request, long: kernelCache?.long ?? false, watched, nodes: stats.nodes, sent: stats.sent });
   }
   else if (message.type === 'unmount') stop(0);
 });

@@ -149,6 +149,32 @@ describe('kernel caches on a FUSE shadow mount', () => {
     }
   });
 
+  test('no long validities while a file system is mounted inside the user tree (its changes go unseen)', async () => {
+    const dir = join(base, 'mounted-inside');
+    const lower = join(dir, 'lower');
+    fs.mkdirSync(join(lower, 'inner'), { recursive: true });
+    makeUserTree(lower);
+    for (const name of ['upper', 'meta', 'mnt', 'inner-lower', 'inner-upper', 'inner-meta']) fs.mkdirSync(join(dir, name));
+    // Another file system at lower/inner: here a second shadow mount, which needs no more rights than the first.
+    const inner = await FuseMount.start({ lower: join(dir, 'inner-lower'), upper: join(dir, 'inner-upper'), metaDir: join(dir, 'inner-meta'), mountPath: join(lower, 'inner'), cacheSeconds: 1 });
+    try {
+      const mount = await FuseMount.start({ lower, upper: join(dir, 'upper'), metaDir: join(dir, 'meta'), mountPath: join(dir, 'mnt'), cacheSeconds: 1 });
+      try {
+        let state = await mount.kernelCache();
+        for (let i = 0; i < 100 && !state?.watched; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          state = await mount.kernelCache();
+        }
+        assert.equal(state?.watched, true, 'the trees were never fully watched');
+        assert.equal(state?.long, false);
+      } finally {
+        await mount.stop();
+      }
+    } finally {
+      await inner.stop();
+    }
+  });
+
   test('the user tree stays byte-identical while the kernel caches a shadow', async () => {
     const dir = join(base, 'identical');
     const lower = join(dir, 'lower');
