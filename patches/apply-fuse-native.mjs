@@ -3,8 +3,10 @@
 // workspaces get: nanosecond timestamps (upstream truncates to ms), utimens with the real mtime
 // (upstream passes atime twice), 64-bit inode numbers plus the use_ino/readdir_ino/big_writes/
 // max_write/negative_timeout mount options, the calling process's uid/gid/pid/umask
-// (fuse_get_context) so files are created with the caller's ownership, and a nanosecond
-// utimensat(2) that Node's fs lacks. See docs/shadow.md.
+// (fuse_get_context) so files are created with the caller's ownership, a nanosecond
+// utimensat(2) that Node's fs lacks, kernel cache control (a channel of its own between libfuse and
+// /dev/fuse that learns the kernel's node ids, so single paths can be invalidated and validities
+// lengthened), and read-only opens of lower files served without the JavaScript. See docs/shadow.md.
 //
 // Idempotent: a marker file records the patch's hash. Builds with node-gyp against the libfuse
 // 2.9 headers bundled in fuse-shared-library-linux (no libfuse-dev needed) and Node's own headers.
