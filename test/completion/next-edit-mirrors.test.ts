@@ -121,3 +121,29 @@ test('next edit: a name imported that the file still defines: the local definiti
   const used = "import { join } from 'node:path';\nexport const base = join(root, 'x');\n";
   assert.deepEqual(afterInsertedLine(used, "import { join } from 'node:path';"), []);
 });
+
+test('next edit: a property added beside a spread base joins the other literals spreading it, at the same place', () => {
+  const line = '      sources: [request.uri],';
+  const after = [
+    'function run(request) {',
+    '  if (chat) {',
+    '    stream = provider.chat({',
+    '      ...generation,',
+    '      messages: toMessages(request),',
+    line,
+    '      ...(cached && { prediction: request.original }),',
+    '    });',
+    '  } else {',
+    '    stream = provider.complete({ ...generation, prompt: toPrompt(request), stop: [END] });',
+    '    other({ ...defaults, prompt: toPrompt(request) });',
+    '    again({ ...generation, sources: [], prompt: x });',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  const at = after.indexOf(`${line}\n`);
+  const document = { uri: 'file:///run.ts', languageId: 'typescript', version: 2, text: after };
+  const proposals = propagateEdit({ edit: { uri: document.uri, offset: at, deletedText: '', insertedText: `${line}\n` }, document, cursorOffset: at, others: [] });
+  // After one entry, as in the edited literal; not another base's literal, not one that has it.
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('prompt: toPrompt(request), stop: [END]', 'prompt: toPrompt(request), sources: [request.uri], stop: [END]')]);
+});

@@ -1,6 +1,8 @@
 // Next-edit rules that mirror a declaration where its siblings are mirrored:
 //   - a field added to an interface or type (`rotary?: boolean;`) is passed along where an object
-//     passes its sibling fields one by one (`{ float16Io: options.float16Io ?? false }`).
+//     passes its sibling fields one by one (`{ float16Io: options.float16Io ?? false }`);
+//   - a property added to an object literal that spreads a base (`...generation,`) is added, at
+//     the same place, to the other literals spreading that base.
 // Each returns a Rule (see rule.ts) or undefined when the edit is not its kind. Pure.
 import { leadingWhitespace } from '../text.js';
 import { inStringOrComment, overlaps, proposal, type Rule } from './rule.js';
@@ -71,4 +73,76 @@ export function fieldMirrorRule(removed: readonly string[], added: readonly stri
     }
     return out;
   };
+}
+
+/** `key: value,` on a line of its own: a property written into a multi-line object literal. */
+const PROPERTY_LINE = /^\s*([A-Za-z_$][\w$]*)\s*:\s*(.+?),?\s*$/;
+
+/**
+ * A property added to an object literal that spreads a common base (`...generation,` above it):
+ * the other object literals spreading the same base, without that property, get it too, after
+ * the spread (`{ ...generation, prompt, stop }`): options built from one base for sibling calls.
+ */
+export function spreadSiblingRule(removed: readonly string[], added: readonly string[], editStart: number): Rule | undefined {
+  if (added.length > 3 || removed.some((line) => line.trim())) return undefined;
+  const code = added.filter((line) => !isCommentOrBlank(line));
+  const property = code.length === 1 ? PROPERTY_LINE.exec(code[0]!) : null;
+  if (!property || /[{}]/.test(property[2]!.replace(/\{[^{}]*\}/g, ''))) return undefined;
+  const [, key, value] = property;
+  return (document, exclude) => {
+    const text = document.text;
+    // The literal's spread: the nearest `...base,` line above the edit, in the same literal (same indentation).
+    const indent = leadingWhitespace(code[0]!).length;
+    let base: string | undefined;
+    // How many entries stand between the spread and the new property: the same place in the others.
+    let before = 0;
+    for (let end = editStart - 1, lines = 0; end > 0 && lines < 30; lines++) {
+      const start = text.lastIndexOf('\n', end - 1) + 1;
+      const line = text.slice(start, end);
+      if (line.trim() && leadingWhitespace(line).length < indent) break;
+      const spread = /^\s*\.\.\.([A-Za-z_$][\w$.]*),\s*$/.exec(line);
+      if (spread && leadingWhitespace(line).length === indent) {
+        base = spread[1];
+        break;
+      }
+      if (line.trim() && leadingWhitespace(line).length === indent) before++;
+      end = start - 1;
+    }
+    if (!base) return [];
+    const out = [];
+    const pattern = new RegExp(`\\{\\s*\\.\\.\\.${base.replace(/[.$]/g, (c) => `\\${c}`)}\\s*,([^{}\\n]*)\\}`, 'g');
+    for (const match of text.matchAll(pattern)) {
+      const start = match.index;
+      if (overlaps(start, start + match[0].length, exclude)) continue;
+      if (new RegExp(`(?:^|,)\\s*${key}\\s*[:,}]|(?:^|,)\\s*${key}\\s*$`).test(match[1]!)) continue;
+      // After the spread and as many entries as stood before it in the edited literal.
+      const commas = topLevelCommas(match[1]!);
+      const bodyStart = start + match[0].indexOf(',') + 1;
+      if (before > commas.length + 1) continue;
+      // Entry `before` starts after comma `before - 1` (the spread's own comma for the first).
+      const inside = before <= commas.length;
+      const at = !inside ? bodyStart + match[1]!.trimEnd().length : before === 0 ? bodyStart : bodyStart + commas[before - 1]! + 1;
+      const newText = inside ? ` ${key}: ${value},` : `, ${key}: ${value}`;
+      out.push(proposal(document, [{ start: at, end: at, newText }], `spread ${key} beside ...${base}`));
+    }
+    return out;
+  };
+}
+
+/** Offsets of the commas that separate a literal's entries (outside brackets and strings). */
+function topLevelCommas(body: string): number[] {
+  const out: number[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < body.length; i++) {
+    const char = body[i]!;
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'" || char === '`') quote = char;
+    else if (char === '(' || char === '[' || char === '{') depth++;
+    else if (char === ')' || char === ']' || char === '}') depth--;
+    else if (char === ',' && depth === 0) out.push(i);
+  }
+  return out;
 }

@@ -11,7 +11,7 @@
 import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, leadingWhitespace, type TokenSpan, tokenSpans } from '../text.js';
 import { commentRemovalRule, commentSpacingRule, namedConstantRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
-import { fieldMirrorRule } from './field-rules.js';
+import { fieldMirrorRule, spreadSiblingRule } from './field-rules.js';
 import { importListRule, movedDefinitionRule } from './import-rules.js';
 import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
@@ -109,7 +109,7 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   }
   if (lines) {
     const multi = multiLineRename(oldLines.split('\n'), newLines.split('\n'), lines);
-    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, lineStart), multi, mentionedRenameRule(lines.removed, lines.added), extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added), namedConstantRule(lines.added));
+    return inTurn(imported, fieldMirrorRule(lines.removed, lines.added, lineStart), spreadSiblingRule(lines.removed, lines.added, lineStart), multi, mentionedRenameRule(lines.removed, lines.added), extractedVariableRule(lines.added, lineStart), wrapperRule(lines.removed, lines.added), namedConstantRule(lines.added));
   }
   // An identical copy of the line is the strongest sign of an analogous site, then an identical
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
