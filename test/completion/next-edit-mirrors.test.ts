@@ -147,3 +147,16 @@ test('next edit: a property added beside a spread base joins the other literals 
   // After one entry, as in the edited literal; not another base's literal, not one that has it.
   assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('prompt: toPrompt(request), stop: [END]', 'prompt: toPrompt(request), sources: [request.uri], stop: [END]')]);
 });
+
+test('next edit: a constant imported beside a function the file calls once with no arguments becomes its argument', () => {
+  const before = "import { lowerPriority } from './priority.js';\n\nlowerPriority();\nstart();\n";
+  const after = before.replace('{ lowerPriority }', '{ lowerPriority, PARSE_NICE }');
+  const at = after.indexOf(', PARSE_NICE');
+  const document = { uri: 'file:///w.ts', languageId: 'typescript', version: 2, text: after };
+  const proposals = propagateEdit({ edit: { uri: document.uri, offset: at, deletedText: '', insertedText: ', PARSE_NICE' }, document, cursorOffset: at, others: [] });
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('lowerPriority();', 'lowerPriority(PARSE_NICE);')]);
+  // Called twice: which call takes it is not known.
+  const twice = after.replace('start();', 'lowerPriority();');
+  const again = propagateEdit({ edit: { uri: document.uri, offset: at, deletedText: '', insertedText: ', PARSE_NICE' }, document: { ...document, text: twice }, cursorOffset: at, others: [] });
+  assert.deepEqual(again.filter((p) => p.reason.startsWith('pass')), []);
+});

@@ -1,7 +1,8 @@
 // Next-edit rules that start from an import the user added:
 //   - a module imported beside siblings that a list names one by one (`[documentRoutes,
 //     workspaceRoutes]`, `[lifecycle, documents]`) joins that list;
-//   - a name imported (or re-exported) that the file still defines: the local definition goes.
+//   - a name imported (or re-exported) that the file still defines: the local definition goes;
+//   - a constant imported beside a function the file calls once with no arguments: its argument.
 // Each returns a Rule (see rule.ts) or undefined when the edit is not its kind. Pure.
 import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
@@ -202,5 +203,38 @@ export function movedDefinitionRule(change: LineChange): Rule | undefined {
       out.push(proposal(document, [{ start, end, newText: '' }], `remove ${name}, now imported`));
     }
     return out;
+  };
+}
+
+/** `import { a, B } from 'module'`: the names a line imports by name, and from where. */
+function namedFrom(line: string): { names: string[]; module: string } | undefined {
+  const match = /^\s*import\s+(?!type\s)\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/.exec(line);
+  if (!match) return undefined;
+  const names = match[1]!.split(',').map((item) => /^\s*(?!type\s)([A-Za-z_$][\w$]*)\s*$/.exec(item)?.[1]).filter((name): name is string => !!name);
+  return { names, module: match[2]! };
+}
+
+/**
+ * A constant (`PARSE_THREAD_NICE`) added to an import beside a function of the same module that
+ * the file calls once, with no arguments (`lowerThisThreadPriority()`): the constant is that
+ * call's argument; a module exports such a pair for the call to take it.
+ */
+export function constantArgumentRule(change: LineChange): Rule | undefined {
+  if (change.oldLines.length !== 1 || change.newLines.length !== 1) return undefined;
+  const [before, after] = [namedFrom(change.oldLines[0]!), namedFrom(change.newLines[0]!)];
+  if (!before || !after || before.module !== after.module) return undefined;
+  const added = after.names.filter((name) => !before.names.includes(name));
+  if (added.length !== 1 || !/^[A-Z][A-Z0-9_]+$/.test(added[0]!)) return undefined;
+  const constant = added[0]!;
+  const functions = before.names.filter((name) => /^[a-z]/.test(name));
+  return (document, exclude) => {
+    const calls = functions.flatMap((name) => {
+      const out: number[] = [];
+      const pattern = new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}\\(\\s*\\)`, 'g');
+      for (const match of document.text.matchAll(pattern)) if (!overlaps(match.index, match.index, exclude)) out.push(match.index + match[0].indexOf('(') + 1);
+      return out;
+    });
+    if (calls.length !== 1) return [];
+    return [proposal(document, [{ start: calls[0]!, end: calls[0]!, newText: constant }], `pass ${constant}`)];
   };
 }

@@ -12,7 +12,7 @@ import { diffArrays } from 'diff';
 import { isIdentifier, isWordChar, leadingWhitespace, type TokenSpan, tokenSpans } from '../text.js';
 import { commentRemovalRule, commentSpacingRule, namedConstantRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
 import { fieldMirrorRule, spreadSiblingRule } from './field-rules.js';
-import { importListRule, movedDefinitionRule } from './import-rules.js';
+import { constantArgumentRule, importListRule, movedDefinitionRule } from './import-rules.js';
 import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
 export interface EditDocument {
@@ -98,7 +98,7 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   if (textual) return textual;
   // An import added: the list that names its siblings names it too, a local definition of the
   // name goes; otherwise the rules below.
-  const imported = inTurn(importListRule(change), movedDefinitionRule(change));
+  const imported = inTurn(importListRule(change), movedDefinitionRule(change), constantArgumentRule(change));
 
   const lines = newLines.includes('\n') || oldLines.includes('\n') ? changedLines(oldLines.split('\n'), newLines.split('\n')) : undefined;
   if (insertedText === '' && deletedText.includes('\n') && lines && lines.added.length === 0) {
