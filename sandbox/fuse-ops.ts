@@ -87,8 +87,7 @@ export function createFuseOps(
    */
   function rememberLower(path: string, real: string): void {
     const instance = fuse();
-    if (!instance?.rememberLower || path.length > 1000 || real.length > 1000) return;
-    if (Buffer.byteLength(path) < 4000 && Buffer.byteLength(real) < 4000) instance.rememberLower(path, real);
+    if (instance?.rememberLower && Buffer.byteLength(path) < 4000 && Buffer.byteLength(real) < 4000) instance.rememberLower(path, real);
   }
 
   /**

@@ -173,7 +173,7 @@ process.on('message', (message: ClientMessage) => {
     );
   }
   else if (message.type === 'cache') {
-    const stats = (instance as { cacheStats?: () => { nodes: number; sent: number } } | undefined)?.cacheStats?.() ?? { nodes: 0, sent: 0 };
+    const stats = instance?.cacheStats?.() ?? { nodes: 0, sent: 0 };
     const watched = !!lowerWatcher?.complete && !!upperWatcher?.complete;
     send({ type: 'cache', request: message.request, long: kernelCache?.long ?? false, watched, nodes: stats.nodes, sent: stats.sent });
   }
