@@ -160,3 +160,20 @@ test('next edit: a constant imported beside a function the file calls once with 
   const again = propagateEdit({ edit: { uri: document.uri, offset: at, deletedText: '', insertedText: ', PARSE_NICE' }, document: { ...document, text: twice }, cursorOffset: at, others: [] });
   assert.deepEqual(again.filter((p) => p.reason.startsWith('pass')), []);
 });
+
+test('next edit: a list of calls of one module\'s functions, all passing the same arguments, gains a call of the new one', () => {
+  const before = [
+    "import { listRule, movedRule } from './import-rules.js';",
+    "import { fieldRule } from './field-rules.js';",
+    '',
+    'const imported = inTurn(listRule(change), movedRule(change));',
+    'const fields = inTurn(fieldRule(change), movedRule(change));',
+    '',
+  ].join('\n');
+  const after = before.replace('{ listRule, movedRule }', '{ constantRule, listRule, movedRule }');
+  const at = after.indexOf('constantRule');
+  const document = { uri: 'file:///p.ts', languageId: 'typescript', version: 2, text: after };
+  const proposals = propagateEdit({ edit: { uri: document.uri, offset: at, deletedText: '', insertedText: 'constantRule, ' }, document, cursorOffset: at, others: [] });
+  // Not the list mixing another module's function (`fieldRule`).
+  assert.deepEqual(proposals.map((p) => apply(after, p.edits)), [after.replace('inTurn(listRule(change), movedRule(change))', 'inTurn(listRule(change), movedRule(change), constantRule(change))')]);
+});

@@ -42,16 +42,20 @@ export function importedNames(statement: string): Array<{ name: string; form: Im
 }
 
 /** Every name the document's import statements bind, with how (multi-line brace lists joined). */
-function importsOf(text: string): Map<string, ImportForm> {
-  const out = new Map<string, ImportForm>();
+function importsOf(text: string): Map<string, { form: ImportForm; module: string }> {
+  const out = new Map<string, { form: ImportForm; module: string }>();
   // A brace list over several lines is read as one statement.
   const joined = text.replace(/\bimport\s+(?:type\s+)?\{[^}]*\}/g, (match) => match.replace(/\s*\n\s*/g, ' '));
   for (const line of joined.split('\n')) {
     if (!/\b(?:import|require)\b/.test(line)) continue;
-    for (const { name, form } of importedNames(line)) out.set(name, form);
+    const module = moduleOf(line);
+    for (const { name, form } of importedNames(line)) out.set(name, { form, module });
   }
   return out;
 }
+
+/** The module an import statement names (`'./x.js'`, `require('x')`, `from .x import`), or ''. */
+const moduleOf = (line: string) => /(?:from|require\()\s*['"]([^'"]+)['"]/.exec(line)?.[1] ?? /^\s*from\s+([\w.]+)\s+import\b/.exec(line)?.[1] ?? '';
 
 /** Whether an edit may bring a name in: a few lines, one of them an import (cheap: every edit asks). */
 const bringsIn = (change: LineChange) =>
@@ -60,39 +64,67 @@ const bringsIn = (change: LineChange) =>
 /** `[a, b, c]` on one line: identifiers only, two or more. */
 const NAME_LIST = /\[\s*([A-Za-z_$][\w$]*(?:\s*,\s*[A-Za-z_$][\w$]*)+)\s*\]/g;
 
+/** `(a(x), b(x))` or `[a(x), b(x)]` on one line: the whole list calls, two or more. */
+const CALL_LIST = /[([]\s*((?:[A-Za-z_$][\w$]*\([^()\n]*\)\s*,\s*)+[A-Za-z_$][\w$]*\([^()\n]*\))\s*[)\]]/g;
+
+/** A list's items: names, or calls that all pass the same arguments (then `args` says which). */
+interface NameList {
+  start: number;
+  /** Where the closing bracket stands. */
+  close: number;
+  items: string[];
+  args?: string;
+}
+
+function* namedLists(text: string): Generator<NameList> {
+  for (const match of text.matchAll(NAME_LIST)) {
+    yield { start: match.index, close: match.index + match[0].length - 1, items: match[1]!.split(',').map((item) => item.trim()) };
+  }
+  for (const match of text.matchAll(CALL_LIST)) {
+    const calls = [...match[1]!.matchAll(/([A-Za-z_$][\w$]*)\(([^()]*)\)/g)];
+    const args = calls[0]![2]!.trim();
+    if (calls.some((call) => call[2]!.trim() !== args)) continue;
+    yield { start: match.index, close: match.index + match[0].length - 1, items: calls.map((call) => call[1]!), args };
+  }
+}
+
 /**
  * An import added (a new import line, or a name added to one): where the file lists, one by
  * one, names imported the same way as the new one (every item of the list imported, two or
  * more, none of them the new name), the new name joins the end of that list. That is how a
  * module registers its parts (route groups, method tables, plugins): the import alone does
- * nothing until the list names it.
+ * nothing until the list names it. A list of calls that all pass the same arguments
+ * (`inTurn(listRule(change), movedRule(change))`) gains a call of the new name with them.
  */
 export function importListRule(change: LineChange): Rule | undefined {
   if (!bringsIn(change)) return undefined;
   const before = new Set(change.oldLines.flatMap((line) => importedNames(line).map((found) => found.name)));
-  const added = change.newLines.flatMap(importedNames).filter((found) => !before.has(found.name));
+  const added = change.newLines.flatMap((line) => importedNames(line).map((found) => ({ ...found, module: moduleOf(line) }))).filter((found) => !before.has(found.name));
   if (added.length === 0) return undefined;
   return (document, exclude) => {
     // Read the imports only once a candidate list turns up (most files have none).
-    let imports: Map<string, ImportForm> | undefined;
+    let imports: Map<string, { form: ImportForm; module: string }> | undefined;
     const out = [];
-    for (const match of document.text.matchAll(NAME_LIST)) {
-      const start = match.index;
-      const end = start + match[0].length;
-      if (overlaps(start, end, exclude)) continue;
-      const items = match[1]!.split(',').map((item) => item.trim());
+    for (const { start, close, items, args } of namedLists(document.text)) {
+      if (overlaps(start, close + 1, exclude)) continue;
       const known = (imports ??= importsOf(document.text));
-      const form = known.get(items[0]!);
-      if (!form || items.some((item) => known.get(item) !== form)) continue;
-      const joining = added.filter((found) => found.form === form && !items.includes(found.name)).map((found) => found.name);
+      const first = known.get(items[0]!);
+      if (!first || items.some((item) => known.get(item)?.form !== first.form)) continue;
+      // Calls of the same module's functions (rules, factories): a call of another module's is
+      // another kind of thing.
+      if (args !== undefined && items.some((item) => known.get(item)!.module !== first.module)) continue;
+      const joining = added
+        .filter((found) => found.form === first.form && !items.includes(found.name) && (args === undefined || found.module === first.module))
+        .map((found) => found.name);
       if (joining.length === 0) continue;
       // Code, not a list written in a comment or a string.
       const lineStart = document.text.lastIndexOf('\n', start - 1) + 1;
       const head = document.text.slice(lineStart, start);
       if (/^\s*(?:\/\*|\*)/.test(head) || inStringOrComment(head, head.length)) continue;
-      // After the last item, before any blank ahead of the `]`.
-      const last = start + match[0].slice(0, -1).trimEnd().length;
-      out.push(proposal(document, [{ start: last, end: last, newText: joining.map((name) => `, ${name}`).join('') }], `list ${joining.join(', ')} beside ${items[items.length - 1]}`));
+      // After the last item, before any blank ahead of the closing bracket.
+      const last = start + document.text.slice(start, close).trimEnd().length;
+      const named = joining.map((name) => (args === undefined ? name : `${name}(${args})`));
+      out.push(proposal(document, [{ start: last, end: last, newText: named.map((item) => `, ${item}`).join('') }], `list ${named.join(', ')} beside ${items[items.length - 1]}`));
     }
     return out;
   };
