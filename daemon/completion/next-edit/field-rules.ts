@@ -14,16 +14,26 @@ const FIELD = /^\s+(?:readonly\s+)?([A-Za-z_$][\w$]*)\??\s*:[^=;]+;?$/;
 const isCommentOrBlank = (line: string) => !line.trim() || /^\s*(?:\/\/|\/\*|\*)/.test(line);
 
 /** The fields declared beside line `at` (same indentation, up to the block's edges), by name. */
-function siblingFields(lines: readonly string[], at: number, indent: number): Set<string> {
+function siblingFields(text: string, lineStart: number, indent: number): Set<string> {
   const out = new Set<string>();
-  for (const step of [-1, 1]) {
-    for (let i = at + step; i >= 0 && i < lines.length; i += step) {
-      const line = lines[i]!;
-      if (isCommentOrBlank(line)) continue;
-      if (leadingWhitespace(line).length !== indent) break;
-      const field = FIELD.exec(line);
-      if (field) out.add(field[1]!);
-    }
+  const visit = (line: string) => {
+    if (isCommentOrBlank(line)) return true;
+    if (leadingWhitespace(line).length !== indent) return false;
+    const field = FIELD.exec(line);
+    if (field) out.add(field[1]!);
+    return true;
+  };
+  // Upwards, then downwards, line by line from the field's own line (the block is near).
+  for (let end = lineStart - 1; end >= 0; ) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    if (!visit(text.slice(start, end))) break;
+    end = start - 1;
+  }
+  for (let start = text.indexOf('\n', lineStart) + 1; start > 0 && start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (!visit(text.slice(start, end))) break;
+    start = end + 1;
   }
   return out;
 }
@@ -48,10 +58,7 @@ export function fieldMirrorRule(removed: readonly string[], added: readonly stri
     const text = document.text;
     const at = text.indexOf(`${fields[0]}\n`, editStart);
     if (at < 0) return [];
-    const lines = text.split('\n');
-    let fieldLine = 0;
-    for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) fieldLine++;
-    const siblings = siblingFields(lines, fieldLine, indent);
+    const siblings = siblingFields(text, at, indent);
     siblings.delete(name);
     if (siblings.size === 0) return [];
     const out = [];

@@ -44,10 +44,23 @@ export function importedNames(statement: string): Array<{ name: string; form: Im
 /** Every name the document's import statements bind, with how (multi-line brace lists joined). */
 function importsOf(text: string): Map<string, { form: ImportForm; module: string }> {
   const out = new Map<string, { form: ImportForm; module: string }>();
-  // A brace list over several lines is read as one statement.
-  const joined = text.replace(/\bimport\s+(?:type\s+)?\{[^}]*\}/g, (match) => match.replace(/\s*\n\s*/g, ' '));
-  for (const line of joined.split('\n')) {
-    if (!/\b(?:import|require)\b/.test(line)) continue;
+  // Only the lines that hold an import word are read (a large file has few).
+  const seen = new Set<number>();
+  for (const match of text.matchAll(/\b(?:import|require)\b/g)) {
+    const lineStart = text.lastIndexOf('\n', match.index - 1) + 1;
+    if (seen.has(lineStart)) continue;
+    seen.add(lineStart);
+    let lineEnd = text.indexOf('\n', match.index);
+    if (lineEnd < 0) lineEnd = text.length;
+    let line = text.slice(lineStart, lineEnd);
+    // A brace list over several lines is read as one statement.
+    if (/\bimport\s+(?:type\s+)?\{[^}]*$/.test(line)) {
+      const close = text.indexOf('}', lineEnd);
+      if (close >= 0 && close - lineEnd < 4000) {
+        const end = text.indexOf('\n', close);
+        line = text.slice(lineStart, end < 0 ? text.length : end).replace(/\s*\n\s*/g, ' ');
+      }
+    }
     const module = moduleOf(line);
     for (const { name, form } of importedNames(line)) out.set(name, { form, module });
   }
@@ -76,15 +89,15 @@ interface NameList {
   args?: string;
 }
 
-function* namedLists(text: string): Generator<NameList> {
+function* namedLists(text: string, offset: number): Generator<NameList> {
   for (const match of text.matchAll(NAME_LIST)) {
-    yield { start: match.index, close: match.index + match[0].length - 1, items: match[1]!.split(',').map((item) => item.trim()) };
+    yield { start: offset + match.index, close: offset + match.index + match[0].length - 1, items: match[1]!.split(',').map((item) => item.trim()) };
   }
   for (const match of text.matchAll(CALL_LIST)) {
     const calls = [...match[1]!.matchAll(/([A-Za-z_$][\w$]*)\(([^()]*)\)/g)];
     const args = calls[0]![2]!.trim();
     if (calls.some((call) => call[2]!.trim() !== args)) continue;
-    yield { start: match.index, close: match.index + match[0].length - 1, items: calls.map((call) => call[1]!), args };
+    yield { start: offset + match.index, close: offset + match.index + match[0].length - 1, items: calls.map((call) => call[1]!), args };
   }
 }
 
@@ -102,10 +115,10 @@ export function importListRule(change: LineChange): Rule | undefined {
   const added = change.newLines.flatMap((line) => importedNames(line).map((found) => ({ ...found, module: moduleOf(line) }))).filter((found) => !before.has(found.name));
   if (added.length === 0) return undefined;
   return (document, exclude) => {
-    // Read the imports only once a candidate list turns up (most files have none).
+    // Read the imports only once a candidate list turns up.
     let imports: Map<string, { form: ImportForm; module: string }> | undefined;
     const out = [];
-    for (const { start, close, items, args } of namedLists(document.text)) {
+    for (const { start, close, items, args } of namedLists(document.text, 0)) {
       if (overlaps(start, close + 1, exclude)) continue;
       const known = (imports ??= importsOf(document.text));
       const first = known.get(items[0]!);
