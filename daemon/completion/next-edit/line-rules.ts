@@ -6,7 +6,8 @@
 //   - a named string constant added: where its string is still written out, the name.
 // Each returns a Rule (see rule.ts) or undefined when the edit is not its kind. Pure.
 import { editSimilarity, leadingWhitespace, tokenSpans } from '../text.js';
-import { type LineChange, overlaps, proposal, type Rule } from './rule.js';
+import { forEachLine, type LineChange, overlaps, proposal, type Rule } from './rule.js';
+import type { EditProposal } from './propagate.js';
 
 const stripCr = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
 
@@ -68,12 +69,9 @@ export function commentSpacingRule(change: LineChange): Rule | undefined {
   const word = /[\w$]/.test(edge);
   const fits = (char: string | undefined) => char !== undefined && (word ? /[\w$]/.test(char) : char === edge);
   return (document, exclude) => {
-    const out = [];
+    const out: EditProposal[] = [];
     const text = document.text;
-    for (let lineStart = 0; lineStart < text.length; ) {
-      let lineEnd = text.indexOf('\n', lineStart);
-      if (lineEnd < 0) lineEnd = text.length;
-      const line = text.slice(lineStart, lineEnd);
+    forEachLine(text, (line, lineStart) => {
       const at = line.includes(marker) ? commentStart(line) : -1;
       if (at >= 0 && line.startsWith(marker, at)) {
         let start = -1;
@@ -88,8 +86,7 @@ export function commentSpacingRule(change: LineChange): Rule | undefined {
           out.push(proposal(document, [{ start: lineStart + start, end: lineStart + start + from.length, newText: to }], `respace comment ${JSON.stringify(from)} → ${JSON.stringify(to)}`));
         }
       }
-      lineStart = lineEnd + 1;
-    }
+    });
     return out;
   };
 }
@@ -263,12 +260,9 @@ export function namedConstantRule(added: readonly string[]): Rule | undefined {
   const value = stringLiterals(literal!);
   if (value.length !== 1 || value[0]!.text !== literal || literal!.length < 8) return undefined;
   return (document, exclude) => {
-    const out = [];
+    const out: EditProposal[] = [];
     const text = document.text;
-    for (let lineStart = 0; lineStart < text.length; ) {
-      let lineEnd = text.indexOf('\n', lineStart);
-      if (lineEnd < 0) lineEnd = text.length;
-      const line = text.slice(lineStart, lineEnd);
+    forEachLine(text, (line, lineStart) => {
       if (line.includes(literal![0]!)) {
         for (const found of stringLiterals(line)) {
           const start = lineStart + found.start;
@@ -277,8 +271,7 @@ export function namedConstantRule(added: readonly string[]): Rule | undefined {
           if (alike) out.push(proposal(document, [{ start, end: start + found.text.length, newText: name! }], `constant ${name} for ${found.text.slice(0, 30)}`));
         }
       }
-      lineStart = lineEnd + 1;
-    }
+    });
     return out;
   };
 }

@@ -13,7 +13,7 @@ import { isIdentifier, isWordChar, leadingWhitespace, type TokenSpan, tokenSpans
 import { commentRemovalRule, commentSpacingRule, namedConstantRule, sameLineRule, stringLiteralRule, trailingWhitespaceRule } from './line-rules.js';
 import { fieldMirrorRule, spreadSiblingRule } from './field-rules.js';
 import { constantArgumentRule, importListRule, movedDefinitionRule } from './import-rules.js';
-import { inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
+import { blockEnd, inStringOrComment, type LineChange, overlaps, proposal, type Rule } from './rule.js';
 
 export interface EditDocument {
   readonly uri: string;
@@ -247,14 +247,7 @@ function extractedVariableRule(added: string[], editStart: number): Rule | undef
     if (!exclude) return [];
     const text = document.text;
     // The declaration's block: from the edit to the first line indented less than it.
-    let end = text.indexOf('\n', Math.max(editStart, exclude.end - 1));
-    while (end >= 0 && end < text.length) {
-      const next = text.indexOf('\n', end + 1);
-      const body = text.slice(end + 1, next < 0 ? text.length : next);
-      if (body.trim() && body.length - body.trimStart().length < indent) break;
-      end = next < 0 ? text.length : next;
-    }
-    if (end < 0) end = text.length;
+    const end = blockEnd(text, Math.max(editStart, exclude.end - 1), indent);
     return tokenBoundedOccurrences(text, expression!)
       .filter((start) => {
         if (start <= exclude.end || start + expression!.length > end) return false;
@@ -284,14 +277,7 @@ function wrappedValueRule(oldLine: string, newLine: string): Rule | undefined {
   return (document, exclude) => {
     if (!exclude) return [];
     const text = document.text;
-    let end = text.indexOf('\n', exclude.end - 1);
-    while (end >= 0 && end < text.length) {
-      const next = text.indexOf('\n', end + 1);
-      const body = text.slice(end + 1, next < 0 ? text.length : next);
-      if (body.trim() && body.length - body.trimStart().length < indent) break;
-      end = next < 0 ? text.length : next;
-    }
-    if (end < 0) end = text.length;
+    const end = blockEnd(text, exclude.end - 1, indent);
     return wholeWordOccurrences(text.slice(0, end), source)
       .filter((start) => {
         if (start <= exclude.end) return false;

@@ -31,3 +31,28 @@ export function inStringOrComment(line: string, at: number): boolean {
   }
   return quote !== undefined;
 }
+
+/** Calls `visit` with each line of `text` (split at \n) and the offset where it starts. */
+export function forEachLine(text: string, visit: (line: string, lineStart: number) => void): void {
+  for (let lineStart = 0; lineStart < text.length; ) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    visit(text.slice(lineStart, lineEnd), lineStart);
+    lineStart = lineEnd + 1;
+  }
+}
+
+/**
+ * Where the block around `from` ends: the end of the last line before the first non-blank line
+ * indented less than `indent` (the document's end when none is).
+ */
+export function blockEnd(text: string, from: number, indent: number): number {
+  let end = text.indexOf('\n', from);
+  while (end >= 0 && end < text.length) {
+    const next = text.indexOf('\n', end + 1);
+    const body = text.slice(end + 1, next < 0 ? text.length : next);
+    if (body.trim() && body.length - body.trimStart().length < indent) break;
+    end = next < 0 ? text.length : next;
+  }
+  return end < 0 ? text.length : end;
+}
