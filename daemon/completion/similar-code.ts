@@ -35,6 +35,8 @@ export interface SimilarCodeAnswer {
 }
 
 const CONTEXT_WEIGHT = 8;
+/** How far (in lines) a sibling of the same shape is looked for. */
+const SIBLING_SPAN = 8;
 
 interface Candidate {
   index: DocumentLineIndex;
@@ -157,6 +159,21 @@ export class SimilarCodeEngine {
         tailTokens = tokenize((found.length > 0 ? found : elsewhere)[0]?.tail ?? '').length;
         tailElsewhere = found.length === 0;
       }
+    }
+    if (candidates.length === 0 && isSiblingName(head) && typed.length - head.length >= 3) {
+      // A sibling of the same shape nearby (`threads?: number;` above `kvCacheMiB?: n`): a line
+      // of this document within a few lines whose text after its own first name starts with
+      // what was typed after ours. Names only: a keyword starts another kind of statement
+      // (`return route;` is not `var route = ...`).
+      const rest = typed.slice(head.length);
+      for (let no = Math.max(0, cursorLine - SIBLING_SPAN); no <= cursorLine + SIBLING_SPAN && no < current.lines.length; no++) {
+        const line = current.lines[no]!;
+        const theirs = headOf(line.trimmed);
+        if (no === cursorLine || theirs === head || !isSiblingName(theirs) || !line.trimmed.startsWith(rest, theirs.length)) continue;
+        consider(current, line, theirs.length + rest.length, 0.5);
+      }
+      tailMatched = candidates.length > 0;
+      tailTokens = tokenize(rest).length;
     }
     if (candidates.length === 0 || candidates.length > this.maxCandidates * 4) return null;
 
@@ -375,6 +392,16 @@ function closedOutside(text: string): string[] {
     }
   }
   return outside;
+}
+
+/** Words that start a kind of statement rather than name something (the common languages'). */
+const STATEMENT_WORDS = new Set(
+  'return yield await if elif else for while do var let const def class function import from export throw raise new delete typeof case switch local assert del with async pub fn func go defer try catch finally not and or in is'.split(' '),
+);
+
+/** Whether a line's first token is a name that a sibling line may swap for its own. */
+export function isSiblingName(head: string): boolean {
+  return /^[A-Za-z_$]/.test(head) && !STATEMENT_WORDS.has(head);
 }
 
 /** A line worth using as context on its own: not a lone brace or keyword. */

@@ -102,3 +102,19 @@ test('similar code: below a lone brace, what follows the same brace after the sa
   // A brace after a different line says nothing.
   assert.equal(complete("it('a', () => {\n  res.send(a);\n});\nrequest(app);\nit('b', () => {\n  res.end();\n});\n█\n"), null);
 });
+
+test('similar code: a nearby sibling of the same shape continues a line whose first name differs', () => {
+  // No line starts with "kvCacheMiB" and the tail "?: n" holds no word to look up: the field
+  // two lines up has the same shape after its own name.
+  const answer = complete('interface Options {\n  threads?: number;\n  cpuOnly?: boolean;\n  kvCacheMiB?: n█\n}\n');
+  assert.equal(answer?.text, 'umber;');
+  assert.ok(answer.confidence >= 0.5, String(answer.confidence));
+  // Only within a few lines: the same field far away is no sibling.
+  const far = complete(`interface A {\n  threads?: number;\n}\n${'call();\n'.repeat(20)}interface B {\n  kvCacheMiB?: n█\n}\n`);
+  assert.equal(far, null);
+});
+
+test('similar code: a keyword is no sibling name (another kind of statement)', () => {
+  assert.equal(complete('var route = this.routes[key];\nother();\nreturn rou█\n'), null);
+  assert.equal(complete('if self._text is not None:\n    pass\nvalue = self._t█\n'), null);
+});
