@@ -8,3 +8,4 @@ export type { SyncStats } from './sync.js';
 export { SKIP_REASON_DOCS, type SkipReason } from './scan.js';
 export { indexDatabasePath, embeddingCachePath, openReader, SCHEMA_VERSION } from './store.js';
 export { checkIndexDatabase, checkSqliteExtensions, checkEmbedder, listIndexDatabases, indexDoctorChecks, type IndexCheck } from './doctor.js';
+export { daemonMallocEnv } from './malloc-env.js';

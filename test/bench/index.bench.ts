@@ -163,4 +163,7 @@ async function benchTree(root: string, options: Options): Promise<void> {
 
 const options = parseArgs(process.argv.slice(2));
 mkdirSync('/tmp', { recursive: true });
+// glibc's malloc settings change peak RSS (docs/index.md, Memory): say which ones this run had.
+const mallocEnv = Object.entries(process.env).filter(([name]) => name.startsWith('MALLOC_') || name === 'GLIBC_TUNABLES');
+console.log(`malloc settings: ${mallocEnv.length ? mallocEnv.map(([name, value]) => `${name}=${value}`).join(' ') : 'glibc defaults'}`);
 for (const tree of options.trees) await benchTree(tree, options);

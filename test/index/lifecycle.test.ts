@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
-import { indexDatabasePath } from '../../daemon/index/index.js';
+import { daemonMallocEnv, indexDatabasePath } from '../../daemon/index/index.js';
 import { makeService, openReady, tempDir, writeTree } from './helpers.js';
 
 const linux = process.platform === 'linux';
@@ -44,4 +44,12 @@ test('opening and closing an index twice leaves no thread and no database handle
     cleanup();
     cleanupCache();
   }
+});
+
+test('a daemon on Linux starts with a fixed malloc mmap threshold, unless malloc is already tuned', () => {
+  assert.deepEqual(daemonMallocEnv({}, 'linux'), { MALLOC_MMAP_THRESHOLD_: '131072' });
+  assert.deepEqual(daemonMallocEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 'linux'), { MALLOC_MMAP_THRESHOLD_: '131072' });
+  assert.deepEqual(daemonMallocEnv({ MALLOC_MMAP_THRESHOLD_: '65536' }, 'linux'), {});
+  assert.deepEqual(daemonMallocEnv({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=262144' }, 'linux'), {});
+  assert.deepEqual(daemonMallocEnv({}, 'darwin'), {});
 });
