@@ -1,8 +1,8 @@
 // The environment a daemon process should start with so that memory its index threads free goes
 // back to the system (docs/index.md, Memory). glibc serves blocks of 128 KB or more with their
-// own mappings, but raises that threshold with every such block freed (up to 32 MB); the index
-// moves files of up to 1 MB between threads, so those blocks then come from per-thread arenas
-// and their holes stay resident after the threads end. Setting the threshold fixes it at
+// own mappings, but raises that threshold with every such block freed (up to 32 MB); indexing
+// allocates many such blocks (batches of results sent between threads, for one), so they soon
+// come from per-thread arenas and their holes stay resident after the threads end. Setting the threshold fixes it at
 // 128 KB and turns the adjustment off. Only a process's starter can do this: glibc reads it
 // once, at start.
 
