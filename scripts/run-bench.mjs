@@ -3,6 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
+// Each benchmark runs in a process started the way the daemon is: with its malloc settings.
+const { daemonMallocEnv } = await import('../dist/daemon/index/index.js');
+const env = { ...process.env, ...daemonMallocEnv(process.env) };
+
 const [name, ...rest] = process.argv.slice(2);
 const all = readdirSync('dist/test/bench').filter((file) => file.endsWith('.bench.js')).map((file) => file.replace('.bench.js', ''));
 const selected = name && !name.startsWith('-') ? [name] : all;
@@ -12,6 +16,6 @@ for (const bench of selected) {
     process.exit(2);
   }
   console.log(`\n== bench ${bench} ==`);
-  const result = spawnSync(process.execPath, ['--enable-source-maps', `dist/test/bench/${bench}.bench.js`, ...rest], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, ['--enable-source-maps', `dist/test/bench/${bench}.bench.js`, ...rest], { stdio: 'inherit', env });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

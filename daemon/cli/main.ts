@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../log/index.js';
 import { stopModelWorkers } from '../models/index.js';
+import { daemonMallocEnv } from '../index/index.js';
 import {
   AlreadyRunningError,
   createRuntime,
@@ -64,7 +65,9 @@ function spawnBackgroundDaemon(): void {
   const child = spawn(process.execPath, [mainScript, 'daemon', '--detached'], {
     detached: true,
     stdio: 'ignore',
-    env: process.env,
+    // glibc reads its malloc settings once, at start: this is where the index's freed memory is
+    // made to go back to the system (docs/index.md, Memory).
+    env: { ...process.env, ...daemonMallocEnv(process.env) },
     cwd: '/',
   });
   child.unref();

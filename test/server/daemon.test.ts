@@ -205,6 +205,11 @@ describe('daemon process', () => {
       const doctor = JSON.parse((await caret(env, 'doctor', '--json')).stdout);
       assert.ok(doctor.checks.some((c: { name: string; status: string }) => c.name === 'daemon' && c.status === 'ok'));
       const pid = readDaemonInfo(env.paths)!.pid;
+      if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined) {
+        // glibc's malloc setting that lets the index's freed memory go back (docs/index.md, Memory).
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        assert.ok(environ.includes('MALLOC_MMAP_THRESHOLD_=131072'), 'the background daemon starts with a fixed mmap threshold');
+      }
       assert.match((await caret(env, 'stop')).stdout, /stopped/);
       await eventually(() => {
         try {
