@@ -5,26 +5,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CompletionService } from '../../daemon/completion/index.js';
 import type { GenerationStream, ModelProvider, ModelResolver } from '../../daemon/models/index.js';
+import { memoryModel } from './memory-model.js';
 
 const noHistory = { editsOf: () => [], recent: () => [] };
 const signal = () => new AbortController().signal;
 const doc = (uri: string, text: string, version = 1) => ({ uri, languageId: 'typescript', version, text });
 
-function provider(answer: (prefix: string, signal?: AbortSignal) => Promise<string> | string): ModelResolver {
-  const model: ModelProvider = {
-    kind: 'llamacpp',
-    model: 'test',
-    endpoint: 'memory:',
-    id: 'test',
-    capabilities: { fim: 'native', completion: false, chat: false, tools: false, streaming: true, embeddings: false, predictedOutputs: false, promptCaching: false, contextLength: 4096, hosted: false },
-    infill: (request): GenerationStream => (async function* () {
-      const text = await answer(request.prefix, request.signal);
-      for (let i = 0; i < text.length; i += 1000) yield { type: 'text' as const, text: text.slice(i, i + 1000) };
-      yield { type: 'done' as const, finishReason: 'stop' as const };
-    })(),
-  };
-  return { resolve: () => model, embedder: () => undefined };
-}
+const provider = memoryModel;
 
 test('the index is asked in the background when open documents have nothing, and its hits serve the next keystrokes', async () => {
   const queries: string[] = [];

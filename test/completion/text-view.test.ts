@@ -4,27 +4,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { CompletionCache, CompletionService, SplicedView, stillReads, viewOf } from '../../daemon/completion/index.js';
-import type { GenerationStream, ModelProvider, ModelResolver } from '../../daemon/models/index.js';
+import { memoryModel } from './memory-model.js';
 import { DocumentStore, EditHistory, TextSnapshot } from '../../daemon/workspace/index.js';
 
 const signal = () => new AbortController().signal;
 const joined = (snapshot: TextSnapshot) => (snapshot as unknown as { joined?: string }).joined;
 
-function instant(answer: string, calls: { count: number }): ModelResolver {
-  const model: ModelProvider = {
-    kind: 'llamacpp',
-    model: 'test',
-    endpoint: 'memory:',
-    id: 'test',
-    capabilities: { fim: 'native', completion: false, chat: false, tools: false, streaming: true, embeddings: false, predictedOutputs: false, promptCaching: false, contextLength: 4096, hosted: false },
-    infill: (): GenerationStream => (async function* () {
-      calls.count++;
-      yield { type: 'text' as const, text: answer };
-      yield { type: 'done' as const, finishReason: 'stop' as const };
-    })(),
-  };
-  return { resolve: () => model, embedder: () => undefined };
-}
+const instant = (answer: string, calls: { count: number }) =>
+  memoryModel(() => {
+    calls.count++;
+    return answer;
+  });
 
 test('a spliced view reads as the spliced string, over a string or a snapshot', () => {
   fc.assert(
@@ -109,14 +99,10 @@ test('an open document changed while the engine ran gets no suggestion', async (
   const document = store.open({ uri: 'file:///c.ts', languageId: 'typescript', version: 1, text: 'let x = \n' });
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const model: ModelResolver = {
-    resolve: () => ({ ...instant('', { count: 0 }).resolve('completion'), infill: (): GenerationStream => (async function* () {
-      await gate;
-      yield { type: 'text' as const, text: '1;' };
-      yield { type: 'done' as const, finishReason: 'stop' as const };
-    })() }),
-    embedder: () => undefined,
-  };
+  const model = memoryModel(async () => {
+    await gate;
+    return '1;';
+  });
   const service = new CompletionService({ history: new EditHistory(), openDocuments: () => [], models: model, settings: () => ({ debounceMinMs: 0 }) });
   const pending = service.inline({ sessionKey: 's', document, offset: 8, trigger: 'invoked' }, signal());
   await new Promise((resolve) => setTimeout(resolve, 5));
