@@ -1,6 +1,7 @@
 // A line index of one document for the builtin engines: every line by its first token, its first
 // three characters and its whole trimmed text. Kept up to date incrementally: an edit re-indexes
 // only the lines it touched, so typing in a 5,000-line file costs microseconds, not a rebuild.
+import { lastAtMost } from '../workspace/index.js';
 import { detach, leadingWhitespace } from './text.js';
 
 export interface IndexedLine {
@@ -54,17 +55,6 @@ function spliceLineStarts(starts: readonly number[], first: number, last: number
   return out;
 }
 
-/** Line number containing `offset`, by binary search over line starts. */
-export function lineAt(starts: readonly number[], offset: number): number {
-  let low = 0;
-  let high = starts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (starts[mid]! <= offset) low = mid;
-    else high = mid - 1;
-  }
-  return low;
-}
 
 /** Length of the common prefix, by native equality of growing then halving chunks. */
 export function commonPrefixLength(a: string, b: string): number {
@@ -139,10 +129,10 @@ export class DocumentLineIndex {
       const old = this.text;
       const prefix = commonPrefixLength(old, next);
       const suffix = commonSuffixLength(old, next, Math.min(old.length, next.length) - prefix);
-      const oldFirst = lineAt(this.starts, prefix);
-      const oldLast = lineAt(this.starts, old.length - suffix);
+      const oldFirst = lastAtMost(this.starts, prefix);
+      const oldLast = lastAtMost(this.starts, old.length - suffix);
       const nextStarts = spliceLineStarts(this.starts, oldFirst, oldLast, next, next.length - old.length);
-      const newLast = lineAt(nextStarts, next.length - suffix);
+      const newLast = lastAtMost(nextStarts, next.length - suffix);
       if (oldLast - oldFirst > 2000 || newLast - oldFirst > 2000) {
         this.rebuild(next, nextStarts);
       } else {
@@ -160,7 +150,7 @@ export class DocumentLineIndex {
   }
 
   lineAtOffset(offset: number): number {
-    return lineAt(this.starts, offset);
+    return lastAtMost(this.starts, offset);
   }
 
   get lineCount(): number {

@@ -51,14 +51,7 @@ export function positionAt(
   encoding: PositionEncodingKind,
 ): Position {
   const clamped = Math.max(0, Math.min(offset, text.length));
-  let low = 0;
-  let high = lineStarts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (lineStarts[mid]! <= clamped) low = mid;
-    else high = mid - 1;
-  }
-  const line = low;
+  const line = lastAtMost(lineStarts, clamped);
   const start = lineStarts[line]!;
   const target = Math.min(clamped, lineContentEnd(text, lineStarts, line));
   return { line, character: unitsInLine(text, start, target, encoding) };
@@ -114,4 +107,19 @@ export function negotiatePositionEncoding(offered: readonly string[] | undefined
     if (encoding === 'utf-16' || encoding === 'utf-8' || encoding === 'utf-32') return encoding;
   }
   return 'utf-16';
+}
+
+/**
+ * Index of the last value at or before `target` in an ascending array whose first value is at or
+ * below it (the line holding an offset, given line starts), by binary search.
+ */
+export function lastAtMost(values: readonly number[], target: number): number {
+  let low = 0;
+  let high = values.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (values[mid]! <= target) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }

@@ -8,7 +8,7 @@
 // first read flattens, a 150 KB copy (and its garbage) on every keystroke, and every version
 // needed its line starts found again by a scan of the whole text.
 import type { Position, PositionEncodingKind } from '../../protocol/index.js';
-import { offsetInLine, unitsInLine } from './positions.js';
+import { lastAtMost, offsetInLine, unitsInLine } from './positions.js';
 
 /** Characters a chunk aims for: edits re-split at most a few chunks of this size. */
 const TARGET_CHUNK = 2048;
@@ -217,18 +217,6 @@ function contentEnd(text: string, start: number, next: number): number {
   if (end > start && text.charCodeAt(end - 1) === 10) end--;
   if (end > start && text.charCodeAt(end - 1) === 13) end--;
   return end;
-}
-
-/** Index of the last value at or before `target` in an ascending array starting at or below it. */
-function lastAtMost(values: readonly number[], target: number): number {
-  let low = 0;
-  let high = values.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (values[mid]! <= target) low = mid;
-    else high = mid - 1;
-  }
-  return low;
 }
 
 /** How many values of an ascending array are at or before `target`. */
