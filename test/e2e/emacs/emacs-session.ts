@@ -3,8 +3,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readDaemonInfo } from '../../../daemon/server/index.js';
 import { cliPath, repoRoot, type TestEnv } from '../../helpers/index.js';
+import { shapesJs, stopDaemon, totalsJs, writeProject } from '../../helpers/editor-project.js';
+
+export { stopDaemon };
 
 export const packageFile = join(repoRoot, 'plugins/emacs/caret.el');
 export const e2eDir = join(repoRoot, 'test/e2e/emacs');
@@ -195,48 +197,13 @@ export function vcInstallForm(way: 'package-vc' | 'use-package', url: string, pa
   ].join(' ');
 }
 
-/** Stops the daemon the editor's `caret lsp` started in this test's folders. */
-export function stopDaemon(testEnv: TestEnv): void {
-  const pid = readDaemonInfo(testEnv.paths)?.pid;
-  spawnSync(process.execPath, [cliPath, 'stop'], { env: testEnv.env, timeout: 10_000 });
-  if (!pid) return;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (!stat.includes(') Z')) process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-}
-
 /**
  * The fixture project: three small JavaScript files in a git-marked root; report.js calls into
  * totals.js, so a rename there has a next edit in another file.
  */
 const fixture: Record<string, string> = {
-  'src/shapes.js': [
-    'export function areaOfSquare(side) {',
-    '  return side * side;',
-    '}',
-    '',
-    'export function areaOfRectangle(width, height) {',
-    '  return width * height;',
-    '}',
-    '',
-  ].join('\n'),
-  'src/totals.js': [
-    'export function sumPrices(items) {',
-    '  let count = 0;',
-    '  for (const item of items) count += item.price;',
-    '  return count;',
-    '}',
-    '',
-    'export function sumWeights(items) {',
-    '  let count = 0;',
-    '  for (const item of items) count += item.weight;',
-    '  return count;',
-    '}',
-    '',
-  ].join('\n'),
+  'src/shapes.js': shapesJs,
+  'src/totals.js': totalsJs,
   'src/report.js': [
     "import { sumPrices } from './totals.js';",
     '',
@@ -249,12 +216,6 @@ const fixture: Record<string, string> = {
 
 /** Writes the fixture project under `dir`; returns its root. */
 export function writeFixture(dir: string): string {
-  const root = join(dir, 'project');
-  mkdirSync(join(root, '.git'), { recursive: true });
-  for (const [path, text] of Object.entries(fixture)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
+  return writeProject(dir, fixture);
 }
 
