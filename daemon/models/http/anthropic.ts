@@ -13,28 +13,19 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { remoteCapabilities, probe, serverStreamError } from './common.js';
-import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
+import { HttpProvider, remoteCapabilities, probe, samplingFields, serverStreamError } from './common.js';
+import { isRecord, joinUrl, parseToolArguments } from './remote.js';
 import { bodyText, malformed, parseEventData, sseEvents, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
 
 export const anthropicVersion = '2023-06-01';
 
-export class AnthropicProvider implements ModelProvider {
+export class AnthropicProvider extends HttpProvider implements ModelProvider {
   readonly kind = 'anthropic' as const;
-  readonly model: string;
-  readonly endpoint: string;
-  readonly id: string;
-  readonly capabilities: ProviderCapabilities;
+  readonly capabilities: ProviderCapabilities = remoteCapabilities(this.settings, { fim: 'none', completion: false, embeddings: false });
 
-  constructor(private readonly settings: RemoteSettings) {
-    this.model = settings.model;
-    this.endpoint = displayUrl(settings.url);
-    this.id = remoteId(settings);
-    this.capabilities = remoteCapabilities(settings, { fim: 'none', completion: false, embeddings: false });
-  }
-
-  private headers(): Record<string, string> {
+  /** Anthropic's key header and API version instead of a bearer token. */
+  protected override headers(): Record<string, string> {
     return { ...(this.settings.apiKey ? { 'x-api-key': this.settings.apiKey } : {}), 'anthropic-version': anthropicVersion, ...this.settings.headers };
   }
 
@@ -44,13 +35,10 @@ export class AnthropicProvider implements ModelProvider {
     const { system, messages } = toAnthropicMessages(request.messages);
     const body = {
       model: this.settings.model,
-      max_tokens: request.maxTokens ?? this.settings.maxTokens,
+      ...samplingFields(request, this.settings.maxTokens, { maxTokens: 'max_tokens', stop: 'stop_sequences' }),
       ...(system.length ? { system } : {}),
       messages,
       ...(request.tools?.length ? { tools: request.tools.map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.parameters })) } : {}),
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-      ...(request.stop?.length ? { stop_sequences: request.stop } : {}),
       stream: true,
     };
     const response = await postJson(this.settings.http, url, body, { headers: this.headers(), ...(request.signal ? { signal: request.signal } : {}) });

@@ -1,12 +1,61 @@
-// Pieces the HTTP providers share: batched embedding with a dimension check, the doctor probe,
-// and errors a server reports inside a stream.
+// Pieces the HTTP providers share: their identity and headers (HttpProvider), the sampling and
+// tool fields servers spell alike, batched embedding with a dimension check, the doctor probe, and
+// errors a server reports inside a stream.
 import type { Embedder } from '../embedder.js';
 import { isAbortError, ModelError } from '../errors.js';
 import { looksSecretText, sendPolicy } from '../policy.js';
-import type { ContextFile, GenerationEvent, GenerationStream, ProviderCapabilities, ProviderHealth, ProviderKind } from '../provider.js';
-import { joinUrl, type RemoteSettings } from './remote.js';
+import type { ContextFile, GenerationEvent, GenerationStream, ProviderCapabilities, ProviderHealth, ProviderKind, ToolDefinition } from '../provider.js';
+import { joinUrl, remoteId, type RemoteSettings } from './remote.js';
 import { readJson } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
+
+/** What every HTTP provider is: its settings, the model and server it names, and its request headers. */
+export abstract class HttpProvider {
+  readonly model: string;
+  readonly endpoint: string;
+  readonly id: string;
+
+  constructor(protected readonly settings: RemoteSettings) {
+    this.model = settings.model;
+    this.endpoint = displayUrl(settings.url);
+    this.id = remoteId(settings);
+  }
+
+  /** `Authorization: Bearer` when a key is set, plus the configured extra headers. */
+  protected headers(): Record<string, string> {
+    return bearerHeaders(this.settings);
+  }
+}
+
+/** The sampling a request may set; the token limit falls back to the provider's maxTokens. */
+export interface SamplingRequest {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+}
+
+/**
+ * Sampling fields in a server's spelling: every server here says `temperature` and `top_p`; the
+ * token limit and the stop list go under the names it uses, the stop list cut to what it accepts.
+ */
+export function samplingFields(
+  request: SamplingRequest,
+  defaultMax: number,
+  names: { maxTokens: string; stop?: string; maxStops?: number },
+): Record<string, unknown> {
+  return {
+    [names.maxTokens]: request.maxTokens ?? defaultMax,
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+    ...(request.stop?.length ? { [names.stop ?? 'stop']: request.stop.slice(0, names.maxStops) } : {}),
+  };
+}
+
+/** Tools in the function-calling shape OpenAI defined and Ollama follows; nothing when there are none. */
+export function functionTools(tools: readonly ToolDefinition[] | undefined): { tools?: unknown[] } {
+  return tools?.length ? { tools: tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) } : {};
+}
 
 /** Embeds in batches of `size`, learning `dimensions` from the first answer when unknown and checking every vector. */
 export async function embedInBatches(

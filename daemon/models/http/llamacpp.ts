@@ -16,32 +16,17 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { bearerHeaders, deferred, guardHostedPrompt, httpEmbedder, remoteCapabilities, probe, serverStreamError } from './common.js';
+import { deferred, guardHostedPrompt, HttpProvider, httpEmbedder, remoteCapabilities, probe, samplingFields, serverStreamError } from './common.js';
 import { OpenAiProvider } from './openai.js';
-import { isRecord, joinUrl, remoteId, type RemoteSettings } from './remote.js';
+import { isRecord, joinUrl } from './remote.js';
 import { bodyText, malformed, parseEventData, sseEvents, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
 
-export class LlamaCppProvider implements ModelProvider {
+export class LlamaCppProvider extends HttpProvider implements ModelProvider {
   readonly kind = 'llamacpp' as const;
-  readonly model: string;
-  readonly endpoint: string;
-  readonly id: string;
-  readonly capabilities: ProviderCapabilities;
-  private readonly openAi: OpenAiProvider;
-
-  constructor(private readonly settings: RemoteSettings) {
-    this.model = settings.model;
-    this.endpoint = displayUrl(settings.url);
-    this.id = remoteId(settings);
-    this.openAi = new OpenAiProvider({ ...settings, url: joinUrl(settings.url, 'v1') });
-    // llama-server has no `prediction` parameter; its speculative decoding is a server flag.
-    this.capabilities = remoteCapabilities(settings);
-  }
-
-  private headers(): Record<string, string> {
-    return bearerHeaders(this.settings);
-  }
+  // llama-server has no `prediction` parameter; its speculative decoding is a server flag.
+  readonly capabilities: ProviderCapabilities = remoteCapabilities(this.settings);
+  private readonly openAi = new OpenAiProvider({ ...this.settings, url: joinUrl(this.settings.url, 'v1') });
 
   infill(unchecked: InfillRequest): GenerationStream {
     return deferred(() => this.checkedInfill(unchecked));
@@ -76,10 +61,7 @@ export class LlamaCppProvider implements ModelProvider {
     const body = {
       ...input,
       ...(this.settings.model ? { model: this.settings.model } : {}),
-      n_predict: request.maxTokens ?? this.settings.maxTokens,
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-      ...(request.stop?.length ? { stop: request.stop } : {}),
+      ...samplingFields(request, this.settings.maxTokens, { maxTokens: 'n_predict' }),
       cache_prompt: true,
       stream: true,
     };

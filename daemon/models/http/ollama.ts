@@ -17,28 +17,14 @@ import type {
   ProviderHealth,
   Usage,
 } from '../provider.js';
-import { bearerHeaders, deferred, fimCapability, guardHostedPrompt, httpEmbedder, remoteCapabilities, probe, serverStreamError } from './common.js';
-import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
+import { deferred, fimCapability, functionTools, guardHostedPrompt, HttpProvider, httpEmbedder, remoteCapabilities, probe, samplingFields, serverStreamError, type SamplingRequest } from './common.js';
+import { isRecord, joinUrl, parseToolArguments } from './remote.js';
 import { bodyText, malformed, ndjsonValues, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
 
-export class OllamaProvider implements ModelProvider {
+export class OllamaProvider extends HttpProvider implements ModelProvider {
   readonly kind = 'ollama' as const;
-  readonly model: string;
-  readonly endpoint: string;
-  readonly id: string;
-  readonly capabilities: ProviderCapabilities;
-
-  constructor(private readonly settings: RemoteSettings) {
-    this.model = settings.model;
-    this.endpoint = displayUrl(settings.url);
-    this.id = remoteId(settings);
-    this.capabilities = remoteCapabilities(settings, fimCapability(settings));
-  }
-
-  private headers(): Record<string, string> {
-    return bearerHeaders(this.settings);
-  }
+  readonly capabilities: ProviderCapabilities = remoteCapabilities(this.settings, fimCapability(this.settings));
 
   infill(unchecked: InfillRequest): GenerationStream {
     return deferred(() => this.checkedInfill(unchecked));
@@ -71,9 +57,7 @@ export class OllamaProvider implements ModelProvider {
     const body = {
       model: this.settings.model,
       messages: request.messages.map(toOllamaMessage),
-      ...(request.tools?.length
-        ? { tools: request.tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
-        : {}),
+      ...functionTools(request.tools),
       stream: true,
       options: options(request, this.settings.maxTokens),
     };
@@ -148,13 +132,8 @@ export class OllamaProvider implements ModelProvider {
   }
 }
 
-function options(request: { maxTokens?: number; temperature?: number; topP?: number; stop?: string[] }, defaultMax: number): Record<string, unknown> {
-  return {
-    num_predict: request.maxTokens ?? defaultMax,
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-    ...(request.stop?.length ? { stop: request.stop } : {}),
-  };
+function options(request: SamplingRequest, defaultMax: number): Record<string, unknown> {
+  return samplingFields(request, defaultMax, { maxTokens: 'num_predict' });
 }
 
 function toOllamaMessage(message: ChatMessage): Record<string, unknown> {

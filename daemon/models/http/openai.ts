@@ -18,30 +18,27 @@ import type {
   Usage,
 } from '../provider.js';
 import { fimStops, renderFimPrompt } from '../fim.js';
-import { isRecord, joinUrl, parseToolArguments, remoteId, type RemoteSettings } from './remote.js';
+import { isRecord, joinUrl, parseToolArguments, type RemoteSettings } from './remote.js';
 import { bodyText, malformed, parseEventData, sseEvents, truncated } from './streams.js';
 import { displayUrl, postJson } from './transport.js';
-import { bearerHeaders, deferred, fimCapability, guardHostedPrompt, httpEmbedder, remoteCapabilities, probe, serverStreamError } from './common.js';
+import {
+  deferred,
+  fimCapability,
+  functionTools,
+  guardHostedPrompt,
+  HttpProvider,
+  httpEmbedder,
+  remoteCapabilities,
+  probe,
+  samplingFields,
+  serverStreamError,
+  type SamplingRequest,
+} from './common.js';
 
-export class OpenAiProvider implements ModelProvider {
+export class OpenAiProvider extends HttpProvider implements ModelProvider {
   /** 'openai', or the provider that delegates its OpenAI-compatible routes here (llamacpp). */
-  readonly kind: RemoteSettings['kind'];
-  readonly model: string;
-  readonly endpoint: string;
-  readonly id: string;
-  readonly capabilities: ProviderCapabilities;
-
-  constructor(private readonly settings: RemoteSettings) {
-    this.kind = settings.kind;
-    this.model = settings.model;
-    this.endpoint = displayUrl(settings.url);
-    this.id = remoteId(settings);
-    this.capabilities = remoteCapabilities(settings, { ...fimCapability(settings), predictedOutputs: true });
-  }
-
-  private headers(): Record<string, string> {
-    return bearerHeaders(this.settings);
-  }
+  readonly kind: RemoteSettings['kind'] = this.settings.kind;
+  readonly capabilities: ProviderCapabilities = remoteCapabilities(this.settings, { ...fimCapability(this.settings), predictedOutputs: true });
 
   infill(unchecked: InfillRequest): GenerationStream {
     return deferred(() => this.checkedInfill(unchecked));
@@ -84,9 +81,7 @@ export class OpenAiProvider implements ModelProvider {
     const body = {
       model: this.settings.model,
       messages: request.messages.map(toOpenAiMessage),
-      ...(request.tools?.length
-        ? { tools: request.tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
-        : {}),
+      ...functionTools(request.tools),
       ...(request.prediction !== undefined ? { prediction: { type: 'content', content: request.prediction } } : {}),
       ...chatSampling(request, this.settings),
       stream: true,
@@ -182,14 +177,9 @@ function openAiEmbeddings(provider: RemoteSettings['kind'], body: unknown, expec
   });
 }
 
-function sampling(request: { maxTokens?: number; temperature?: number; topP?: number; stop?: string[] }, defaultMax: number): Record<string, unknown> {
-  return {
-    max_tokens: request.maxTokens ?? defaultMax,
-    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-    // OpenAI accepts at most four stop sequences.
-    ...(request.stop?.length ? { stop: request.stop.slice(0, 4) } : {}),
-  };
+function sampling(request: SamplingRequest, defaultMax: number): Record<string, unknown> {
+  // OpenAI accepts at most four stop sequences.
+  return samplingFields(request, defaultMax, { maxTokens: 'max_tokens', maxStops: 4 });
 }
 
 /**
@@ -197,7 +187,7 @@ function sampling(request: { maxTokens?: number; temperature?: number; topP?: nu
  * `max_completion_tokens` in chat; compatible servers (vLLM, llama.cpp, LM Studio) know only
  * `max_tokens`.
  */
-export function chatSampling(request: { maxTokens?: number; temperature?: number; topP?: number; stop?: string[] }, settings: RemoteSettings): Record<string, unknown> {
+export function chatSampling(request: SamplingRequest, settings: RemoteSettings): Record<string, unknown> {
   const fields = sampling(request, settings.maxTokens);
   if (isOpenAiHost(settings.url)) {
     fields.max_completion_tokens = fields.max_tokens;
