@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
+import type { ExecSandbox } from './exec-sandbox.js';
 
 export type ExecView = 'kernel-overlay' | 'fuse' | 'copy';
 export type ExecIsolation = 'bubblewrap' | 'none';
@@ -35,6 +36,12 @@ export interface ExecRequest {
    * overlay (OverlayHolder.acquire()); takes precedence over kernelOverlay.
    */
   enterOverlay?: string[];
+  /**
+   * A held sandbox of this shadow (exec-sandbox.ts) to run the command in, when it is alive and
+   * the command does not ask for the network; and what it views (kernel-overlay, or mode).
+   */
+  heldSandbox?: ExecSandbox;
+  heldSandboxView?: ExecView;
   signal?: AbortSignal;
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
@@ -106,7 +113,13 @@ export function overlayOptions(layers: { lower: string; upper: string; work: str
   return `lowerdir=${layers.lower},upperdir=${layers.upper},workdir=${layers.work},redirect_dir=off,index=off,metacopy=off,xino=off`;
 }
 
-export function bubblewrapArgs(request: ExecRequest, env: Record<string, string>): string[] {
+const ROOT_FILE_CAPABILITIES = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID'];
+
+/**
+ * bubblewrap's sandbox of a shadow command, without the command's own environment and directory:
+ * shared by the one-shot path (bubblewrapArgs) and the held sandbox (exec-sandbox.ts).
+ */
+export function bubblewrapSandboxArgs(request: { scratchHome: string; shadowPath: string; allowNetwork: boolean }): string[] {
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
   // The user's home and /tmp stay read-only (under the read-only /; a tmpfs over /tmp would hide
   // a workspace or node_modules link that lives there); the scratch home (with TMPDIR in it) and
@@ -115,16 +128,105 @@ export function bubblewrapArgs(request: ExecRequest, env: Record<string, string>
   args.push('--bind', request.shadowPath, request.shadowPath);
   if (!request.allowNetwork) args.push('--unshare-net');
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session');
+  // Run by root, bubblewrap keeps root's capabilities unless told otherwise, and with CAP_SYS_ADMIN
+  // a command could simply remount / read-write. Only the capabilities root needs to use files of
+  // other users (a shadow of someone else's tree) are kept; none of them lifts a read-only mount.
+  if (process.getuid?.() === 0) args.push('--cap-drop', 'ALL', ...ROOT_FILE_CAPABILITIES.flatMap((cap) => ['--cap-add', cap]));
+  return args;
+}
+
+export function bubblewrapArgs(request: ExecRequest, env: Record<string, string>): string[] {
+  const args = bubblewrapSandboxArgs(request);
   args.push('--clearenv');
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
   args.push('--chdir', request.cwd, '--');
   return args;
 }
 
+/** A command started one way or the other: its output arrives through onChunk. */
+interface Started {
+  /** Ends the command's whole process tree (TERM, then KILL). */
+  kill(): void;
+  done: Promise<{ exitCode: number | null; signal: string | null; error?: string; truncated?: boolean }>;
+}
+
+/** The held sandbox takes a command when it is alive and the command needs nothing it lacks. */
+function heldSandboxFor(request: ExecRequest): ExecSandbox | undefined {
+  const held = request.heldSandbox;
+  return held && held.alive && request.isolation === 'bubblewrap' && !request.allowNetwork ? held : undefined;
+}
+
 export function runInShadow(request: ExecRequest): Promise<ExecResult> {
   const started = performance.now();
   const env = sanitisedEnv(request.baseEnv ?? process.env, request.env, request.scratchHome);
   mkdirSync(env.TMPDIR!, { recursive: true });
+  const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const kept = { stdout: 0, stderr: 0 };
+  let truncated = false;
+  const onChunk = (stream: 'stdout' | 'stderr', chunk: Buffer) => {
+    const room = request.maxOutputBytes - kept[stream];
+    if (room <= 0) {
+      truncated = true;
+      return;
+    }
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (part.length < chunk.length) truncated = true;
+    out[stream].push(part);
+    kept[stream] += part.length;
+    request.onOutput?.(stream, part.toString('utf8'));
+  };
+
+  const held = heldSandboxFor(request);
+  let view: ExecView;
+  let command: Started;
+  if (held) {
+    view = request.heldSandboxView ?? request.mode;
+    const run = held.run({ argv: request.argv, cwd: request.cwd, env, maxOutputBytes: request.maxOutputBytes, onChunk });
+    command = {
+      kill: run.kill,
+      done: run.done.then((outcome) => (outcome.error && outcome.exitCode === null && outcome.signal === null ? { ...outcome, exitCode: 127 } : outcome)),
+    };
+  } else {
+    const launched = oneShot(request, env);
+    view = launched.view;
+    command = spawnOneShot(launched.command, launched.args, request, env, onChunk);
+  }
+
+  let timedOut = false;
+  let cancelled = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    command.kill();
+  }, request.timeoutMs);
+  const onAbort = () => {
+    cancelled = true;
+    command.kill();
+  };
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  if (request.signal?.aborted) onAbort();
+
+  return command.done.then((outcome) => {
+    clearTimeout(timer);
+    request.signal?.removeEventListener('abort', onAbort);
+    let stderr = Buffer.concat(out.stderr).toString('utf8');
+    if (outcome.error) stderr += `${stderr ? '\n' : ''}${outcome.error}`;
+    return {
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      stdout: Buffer.concat(out.stdout).toString('utf8'),
+      stderr,
+      truncated: truncated || outcome.truncated === true,
+      durationMs: Math.round(performance.now() - started),
+      timedOut,
+      cancelled,
+      view,
+      isolation: request.isolation,
+    };
+  });
+}
+
+/** The one-shot way: what to spawn (nsenter or unshare, then bubblewrap, then the command). */
+function oneShot(request: ExecRequest, env: Record<string, string>): { command: string; args: string[]; view: ExecView } {
   let command: string;
   let args: string[];
   let view: ExecView = request.kernelOverlay || request.enterOverlay ? 'kernel-overlay' : request.mode;
@@ -144,86 +246,45 @@ export function runInShadow(request: ExecRequest): Promise<ExecResult> {
     if (request.kernelOverlay) view = 'fuse';
     [command, ...args] = inner as [string, ...string[]];
   }
+  return { command, args, view };
+}
 
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: request.cwd,
-      env,
-      detached: true, // its own process group, so the whole tree can be killed
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-    const kept = { stdout: 0, stderr: 0 };
-    let truncated = false;
-    let timedOut = false;
-    let cancelled = false;
-    let spawnError: Error | undefined;
-
-    const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const room = request.maxOutputBytes - kept[stream];
-      if (room <= 0) {
-        truncated = true;
-        return;
-      }
-      const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      if (part.length < chunk.length) truncated = true;
-      out[stream].push(part);
-      kept[stream] += part.length;
-      request.onOutput?.(stream, part.toString('utf8'));
-    };
-    child.stdout.on('data', collect('stdout'));
-    child.stderr.on('data', collect('stderr'));
-
-    const killTree = () => {
-      if (child.pid === undefined) return;
+function spawnOneShot(command: string, args: string[], request: ExecRequest, env: Record<string, string>, onChunk: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): Started {
+  const child = spawn(command, args, {
+    cwd: request.cwd,
+    env,
+    detached: true, // its own process group, so the whole tree can be killed
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (chunk: Buffer) => onChunk('stdout', chunk));
+  child.stderr.on('data', (chunk: Buffer) => onChunk('stderr', chunk));
+  let spawnError: Error | undefined;
+  child.on('error', (error) => {
+    spawnError = error;
+  });
+  const kill = () => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {}
+    setTimeout(() => {
       try {
-        process.kill(-child.pid, 'SIGTERM');
+        process.kill(-child.pid!, 'SIGKILL');
       } catch {}
-      setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-      }, 1500).unref();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killTree();
-    }, request.timeoutMs);
-    const onAbort = () => {
-      cancelled = true;
-      killTree();
-    };
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-    if (request.signal?.aborted) onAbort();
-
-    child.on('error', (error) => {
-      spawnError = error;
-    });
+    }, 1500).unref();
+  };
+  const done = new Promise<{ exitCode: number | null; signal: string | null; error?: string }>((resolve) => {
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onAbort);
       // Anything the command left running in its group goes too.
       if (child.pid !== undefined) {
         try {
           process.kill(-child.pid, 'SIGKILL');
         } catch {}
       }
-      let stderr = Buffer.concat(out.stderr).toString('utf8');
-      if (spawnError) stderr += `${stderr ? '\n' : ''}cannot run ${request.argv[0]}: ${spawnError.message}`;
-      resolve({
-        exitCode: code,
-        signal,
-        stdout: Buffer.concat(out.stdout).toString('utf8'),
-        stderr,
-        truncated,
-        durationMs: Math.round(performance.now() - started),
-        timedOut,
-        cancelled,
-        view,
-        isolation: request.isolation,
-      });
+      resolve({ exitCode: code, signal, ...(spawnError && { error: `cannot run ${request.argv[0]}: ${spawnError.message}` }) });
     });
   });
+  return { kill, done };
 }
 
 export function defaultScratchHome(shadowDir: string): string {

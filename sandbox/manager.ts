@@ -9,8 +9,9 @@ import { promisify } from 'node:util';
 import { acceptChange, type AcceptOutcome } from './accept.js';
 import { copyChanges, manifestOf, overlayChanges, readManifest, setOpaqueXattrReader, toFileChange, writeManifest, type ChangeDetail, type FileChange } from './changes.js';
 import { detectCheckers, groupByUri, userUri, type Diagnostic, type FileDiagnostics } from './checkers.js';
-import { canMountKernelOverlay, findBubblewrap, overlayOptions, runInShadow, type ExecResult } from './exec.js';
-import { FuseMount } from './fuse-mount.js';
+import { bubblewrapSandboxArgs, canMountKernelOverlay, findBubblewrap, overlayOptions, runInShadow, type ExecResult } from './exec.js';
+import { ExecSandbox, SandboxSlot } from './exec-sandbox.js';
+import { FuseMount, type Generations } from './fuse-mount.js';
 import { Journal } from './journal.js';
 import { forceUnmount, listMounts } from './mounts.js';
 import { loadFuseNative } from './native.js';
@@ -19,6 +20,7 @@ import { claimOwnership, releaseOwnership, type Owner } from './owner.js';
 import { safeRelativePath } from './safe-path.js';
 
 const run = promisify(execFile);
+const PERSIST_DELAY_MS = 2000;
 
 export type ShadowMode = 'fuse' | 'copy';
 
@@ -71,8 +73,16 @@ interface LiveShadow {
   dir: string;
   mount?: FuseMount;
   busy: number;
-  /** exec's held kernel overlay, and the FUSE server's change generation when it was mounted. */
-  held?: { holder: OverlayHolder; mount: FuseMount; generation: number };
+  /**
+   * exec's held kernel overlay, the FUSE server's change generation when it was mounted, whether a
+   * command has used it yet, and the held exec sandbox inside it (started once the overlay is
+   * reused, so an overlay that serves one command only does not pay for a sandbox).
+   */
+  held?: { holder: OverlayHolder; mount: FuseMount; generation: number; used: boolean; sandbox: SandboxSlot };
+  /** The held exec sandbox where commands see the FUSE mount or the copy (no kernel overlay). */
+  plainSandbox?: SandboxSlot;
+  /** A write of shadow.json is due (lastUsedAt changed; written off the exec path). */
+  persistTimer?: NodeJS.Timeout;
   /** Serialises finding or remounting the held overlay, so concurrent commands share one. */
   holding?: Promise<unknown>;
   /**
@@ -213,6 +223,25 @@ export class ShadowManager {
     fs.renameSync(`${file}.tmp`, file);
   }
 
+  /**
+   * shadow.json written a little later, at most once per PERSIST_DELAY_MS: exec's hot path only
+   * changes lastUsedAt (for idle collection after a restart), which need not cost a synchronous
+   * write and rename per command. dispose() writes what is due.
+   */
+  private persistSoon(live: LiveShadow): void {
+    if (live.persistTimer) return;
+    live.persistTimer = setTimeout(() => {
+      live.persistTimer = undefined;
+      if (this.shadows.get(live.record.id) !== live) return; // discarded meanwhile
+      try {
+        this.persist(live);
+      } catch (error) {
+        this.log.warn('cannot record the shadow', { id: live.record.id, error: String(error) });
+      }
+    }, PERSIST_DELAY_MS);
+    live.persistTimer.unref();
+  }
+
   private async ready(): Promise<void> {
     await this.start();
     if (this.foreignOwner) {
@@ -300,6 +329,9 @@ export class ShadowManager {
     if (live.record.mode === 'fuse' && !live.mount?.alive) {
       // The FUSE server died (crash, kill): mount it again over the same layers.
       await forceUnmount(join(live.dir, 'mnt')).catch(() => {});
+      // A held sandbox over the dead mount keeps seeing it: the next command starts a new one.
+      live.plainSandbox?.retire();
+      live.plainSandbox = undefined;
       live.mount = await this.mount(live.record, live.dir);
     }
     return live;
@@ -314,7 +346,9 @@ export class ShadowManager {
     const live = await this.get(id);
     const settings = this.settings(live.record.root);
     if (request.command.length === 0 || request.command[0] === '') throw new ShadowError('command must name a program', 'bad-input');
-    const used = await this.upperUsage(live);
+    // One round trip to the FUSE server serves both the size check and the held overlay's check.
+    const generations = live.record.mode === 'fuse' && live.mount ? await live.mount.generations() : undefined;
+    const used = this.upperUsage(live, generations);
     if (used > settings.maxUpperBytes) {
       throw new ShadowError(`shadow ${id} already uses ${used} bytes (shadow.maxUpperBytes ${settings.maxUpperBytes}); accept or discard it`, 'limit');
     }
@@ -322,14 +356,21 @@ export class ShadowManager {
     const cwd = request.cwd ? join(shadowPath, safeRelativePath(request.cwd)) : shadowPath;
     const isolation = settings.sandbox === 'none' ? 'none' : findBubblewrap() ? 'bubblewrap' : 'none';
     if (settings.sandbox === 'bubblewrap' && isolation === 'none') throw new ShadowError('shadow.sandbox is "bubblewrap" but bwrap is not usable here; install bubblewrap', 'failed');
+    const allowNetwork = request.allowNetwork ?? settings.allowNetwork;
     const kernelOverlay = live.record.mode === 'fuse' && canMountKernelOverlay()
       ? { lower: live.record.root, upper: join(live.dir, 'upper'), work: join(live.dir, 'work') }
       : undefined;
     live.busy++;
-    let held: { holder: OverlayHolder; enter: string[] } | undefined;
+    let held: { holder: OverlayHolder; enter: string[]; sandbox?: SandboxSlot } | undefined;
     try {
-      held = kernelOverlay ? await this.heldOverlay(live, kernelOverlay) : undefined;
+      held = kernelOverlay ? await this.heldOverlay(live, kernelOverlay, generations?.view ?? null) : undefined;
       const enterOverlay = held?.enter;
+      // The held sandbox serves commands without the network (those take the one-shot path); where
+      // it is not running yet, this command takes the one-shot path while it starts.
+      const slot = isolation !== 'bubblewrap' || allowNetwork ? undefined
+        : kernelOverlay ? held?.sandbox
+        : (live.plainSandbox ??= this.sandboxSlot(live));
+      const heldSandbox = slot?.current();
       const result = await runInShadow({
         argv: request.command,
         cwd,
@@ -341,9 +382,10 @@ export class ShadowManager {
         ...(request.env && { env: request.env }),
         ...(request.baseEnv && { baseEnv: request.baseEnv }),
         isolation,
-        allowNetwork: request.allowNetwork ?? settings.allowNetwork,
+        allowNetwork,
         ...(kernelOverlay && { kernelOverlay }),
         ...(enterOverlay && { enterOverlay }),
+        ...(heldSandbox && { heldSandbox, heldSandboxView: kernelOverlay ? 'kernel-overlay' : live.record.mode }),
         ...(signal && { signal }),
         ...(onOutput && { onOutput }),
       });
@@ -364,8 +406,32 @@ export class ShadowManager {
       held?.holder.release();
       live.busy--;
       live.record.lastUsedAt = Date.now();
-      this.persist(live);
+      this.persistSoon(live);
     }
+  }
+
+  /**
+   * A held exec sandbox for a shadow: inside the held overlay's mount namespace when `holder` is
+   * given (it keeps the holder while it runs), else over the FUSE mount or the copy itself.
+   */
+  private sandboxSlot(live: LiveShadow, holder?: OverlayHolder): SandboxSlot {
+    const shadowPath = this.mountPathOf(live);
+    const bwrapArgs = [
+      ...bubblewrapSandboxArgs({ scratchHome: join(live.dir, 'home'), shadowPath, allowNetwork: false }),
+      '--clearenv', '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--chdir', shadowPath,
+    ];
+    const start = async () => {
+      const prefix = holder ? holder.acquire() : [];
+      try {
+        const sandbox = await ExecSandbox.start({ prefix, bwrapArgs });
+        if (holder) sandbox.onExit(() => holder.release());
+        return sandbox;
+      } catch (error) {
+        holder?.release();
+        throw error;
+      }
+    };
+    return new SandboxSlot(start, (error) => this.log.warn('cannot start a held exec sandbox; commands start their own', { id: live.record.id, error: String(error) }));
   }
 
   /**
@@ -373,22 +439,27 @@ export class ShadowManager {
    * the view behind it since it was mounted: a write through the FUSE mount, or a change in your
    * tree (both raise the FUSE server's generation), or when that cannot be known. A command's own
    * writes go through the overlay itself, so they need no remount. undefined: mount per command.
+   * `generation` is the FUSE server's view generation, asked for after the command was.
    */
-  private heldOverlay(live: LiveShadow, layers: { lower: string; upper: string; work: string }): Promise<{ holder: OverlayHolder; enter: string[] } | undefined> {
+  private heldOverlay(live: LiveShadow, layers: { lower: string; upper: string; work: string }, generation: number | null): Promise<{ holder: OverlayHolder; enter: string[]; sandbox?: SandboxSlot } | undefined> {
     const next = (live.holding ?? Promise.resolve()).then(async () => {
       const mount = live.mount;
       const options = overlayOptions(layers);
       if (!mount || !options) return undefined;
-      const generation = (await mount.generations()).view;
       const held = live.held;
       // Acquired here, inside the queue, so no other command can retire it before it is entered.
-      if (held && held.holder.alive && held.mount === mount && generation !== null && held.generation === generation) return { holder: held.holder, enter: held.holder.acquire() };
+      if (held && held.holder.alive && held.mount === mount && generation !== null && held.generation === generation) {
+        // Reused: worth a held sandbox (started on the second command, used from the next one on).
+        const sandbox = held.used ? held.sandbox : undefined;
+        held.used = true;
+        return { holder: held.holder, enter: held.holder.acquire(), ...(sandbox && { sandbox }) };
+      }
       this.releaseHeldOverlay(live);
       try {
         const holder = await OverlayHolder.start(options, this.mountPathOf(live));
         const enter = holder.acquire();
         // With an unknown generation the overlay serves this command only.
-        if (generation !== null) live.held = { holder, mount, generation };
+        if (generation !== null) live.held = { holder, mount, generation, used: true, sandbox: this.sandboxSlot(live, holder) };
         else holder.retire();
         return { holder, enter };
       } catch (error) {
@@ -405,16 +476,28 @@ export class ShadowManager {
     return this.shadows.get(id)?.held?.holder.pid;
   }
 
+  /** The held exec sandbox's process, once it is running (diagnostics and tests). */
+  async heldSandboxPid(id: string): Promise<number | undefined> {
+    const live = this.shadows.get(id);
+    const slot = live?.held?.sandbox ?? live?.plainSandbox;
+    return (await slot?.ready())?.pid;
+  }
+
+  /** The held overlay goes, and the sandbox inside it (a namespace made earlier keeps the old overlay). */
   private releaseHeldOverlay(live: LiveShadow): void {
+    live.held?.sandbox.retire();
     live.held?.holder.retire();
     live.held = undefined;
   }
 
-  /** Disk use of the shadow's upper layer (or copy): measured after the last exec when still true. */
-  private async upperUsage(live: LiveShadow): Promise<number> {
+  /**
+   * Disk use of the shadow's upper layer (or copy): measured after the last exec when still true
+   * (`generations`: the FUSE server's, asked for just now).
+   */
+  private upperUsage(live: LiveShadow, generations: Generations | undefined): number {
     if (live.record.mode !== 'fuse') return diskUsage(join(live.dir, 'copy'));
     const known = live.usage;
-    if (known && known.mount === live.mount && live.busy === 0 && (await known.mount.generations()).upper === known.upper && live.usage === known) return known.bytes;
+    if (known && known.mount === live.mount && live.busy === 0 && generations && generations.upper !== null && generations.upper === known.upper) return known.bytes;
     return diskUsage(join(live.dir, 'upper'));
   }
 
@@ -528,7 +611,9 @@ export class ShadowManager {
     const live = this.shadows.get(id);
     if (!live) throw new ShadowError(`no shadow ${JSON.stringify(id)}`, 'not-found');
     this.shadows.delete(id);
+    clearTimeout(live.persistTimer);
     this.releaseHeldOverlay(live);
+    live.plainSandbox?.retire();
     await live.mount?.stop().catch((error) => this.log.warn('unmount failed', { id, error: String(error) }));
     await forceUnmount(join(live.dir, 'mnt')).catch(() => {});
     fs.rmSync(live.dir, { recursive: true, force: true });
@@ -552,7 +637,13 @@ export class ShadowManager {
     if (this.idleTimer) clearInterval(this.idleTimer);
     await this.started?.catch(() => {});
     if (this.foreignOwner) return;
-    for (const live of this.shadows.values()) this.releaseHeldOverlay(live);
+    for (const live of this.shadows.values()) {
+      this.releaseHeldOverlay(live);
+      live.plainSandbox?.retire();
+      live.plainSandbox = undefined;
+      clearTimeout(live.persistTimer);
+      live.persistTimer = undefined;
+    }
     await Promise.all([...this.shadows.values()].map((live) => live.mount?.stop().catch(() => {})));
     for (const live of this.shadows.values()) this.persist(live);
     releaseOwnership(this.baseDir);
