@@ -113,6 +113,7 @@ export class ExecSandbox {
       void sandbox.started.then(() => {
         clearTimeout(timer);
         child.removeListener('exit', onExit);
+        sandbox.holdEventLoop(false);
         resolve(sandbox);
       });
     });
@@ -144,6 +145,7 @@ export class ExecSandbox {
         return;
       }
       this.pending.set(id, { command, resolve });
+      this.holdEventLoop(true);
       this.write({ op: 'run', id, argv: command.argv, cwd: command.cwd, env: command.env, maxOutputBytes: command.maxOutputBytes });
     });
     return { kill: () => this.write({ op: 'kill', id }), done };
@@ -163,6 +165,18 @@ export class ExecSandbox {
     setTimeout(() => {
       if (!this.exited) this.child.kill('SIGKILL');
     }, 2000).unref();
+  }
+
+  /**
+   * An idle sandbox must not keep the daemon (or a test) alive: its process and pipes hold the
+   * event loop only while a command runs.
+   */
+  private holdEventLoop(hold: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as Array<{ ref(): void; unref(): void } | null>;
+    for (const handle of handles) {
+      if (hold) handle?.ref();
+      else handle?.unref();
+    }
   }
 
   private write(message: object): void {
@@ -191,6 +205,7 @@ export class ExecSandbox {
     }
     if (!('exit' in message)) return;
     this.pending.delete(message.id);
+    if (this.pending.size === 0) this.holdEventLoop(false);
     entry.resolve({
       exitCode: typeof message.exit === 'number' ? message.exit : null,
       signal: typeof message.signal === 'string' ? message.signal : null,
@@ -212,6 +227,9 @@ export class SandboxSlot {
   private starting?: Promise<ExecSandbox | undefined>;
   private failedAt = -Infinity;
   private retired = false;
+  /** Commands given a sandbox by current(), and whether a start was ever begun. */
+  served = 0;
+  begun = false;
 
   constructor(
     private readonly start: () => Promise<ExecSandbox>,
@@ -220,7 +238,10 @@ export class SandboxSlot {
   ) {}
 
   current(): ExecSandbox | undefined {
-    if (this.sandbox?.alive) return this.sandbox;
+    if (this.sandbox?.alive) {
+      this.served++;
+      return this.sandbox;
+    }
     this.sandbox = undefined;
     if (!this.retired && !this.starting && performance.now() - this.failedAt >= this.retryAfterMs) void this.startNow();
     return undefined;
@@ -238,7 +259,13 @@ export class SandboxSlot {
     this.sandbox = undefined;
   }
 
+  /** Starts one in the background now, if none is running or starting. */
+  prepare(): void {
+    if (!this.sandbox?.alive) this.current();
+  }
+
   private startNow(): Promise<ExecSandbox | undefined> {
+    this.begun = true;
     this.starting = this.start().then(
       (sandbox) => {
         this.starting = undefined;

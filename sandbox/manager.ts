@@ -74,11 +74,16 @@ interface LiveShadow {
   mount?: FuseMount;
   busy: number;
   /**
-   * exec's held kernel overlay, the FUSE server's change generation when it was mounted, whether a
-   * command has used it yet, and the held exec sandbox inside it (started once the overlay is
-   * reused, so an overlay that serves one command only does not pay for a sandbox).
+   * exec's held kernel overlay, the FUSE server's change generation when it was mounted, and the
+   * held exec sandbox inside it (see sandboxPaidOff for when it is started).
    */
-  held?: { holder: OverlayHolder; mount: FuseMount; generation: number; used: boolean; sandbox: SandboxSlot };
+  held?: { holder: OverlayHolder; mount: FuseMount; generation: number; sandbox: SandboxSlot };
+  /**
+   * Whether the last held overlay's sandbox served a command (or none was started): then the next
+   * overlay starts its sandbox at once; after one that was started for nothing (the view changes
+   * between every two commands), only once the overlay is reused.
+   */
+  sandboxPaidOff?: boolean;
   /** The held exec sandbox where commands see the FUSE mount or the copy (no kernel overlay). */
   plainSandbox?: SandboxSlot;
   /** A write of shadow.json is due (lastUsedAt changed; written off the exec path). */
@@ -449,18 +454,21 @@ export class ShadowManager {
       const held = live.held;
       // Acquired here, inside the queue, so no other command can retire it before it is entered.
       if (held && held.holder.alive && held.mount === mount && generation !== null && held.generation === generation) {
-        // Reused: worth a held sandbox (started on the second command, used from the next one on).
-        const sandbox = held.used ? held.sandbox : undefined;
-        held.used = true;
-        return { holder: held.holder, enter: held.holder.acquire(), ...(sandbox && { sandbox }) };
+        return { holder: held.holder, enter: held.holder.acquire(), sandbox: held.sandbox };
       }
       this.releaseHeldOverlay(live);
       try {
         const holder = await OverlayHolder.start(options, this.mountPathOf(live));
         const enter = holder.acquire();
         // With an unknown generation the overlay serves this command only.
-        if (generation !== null) live.held = { holder, mount, generation, used: true, sandbox: this.sandboxSlot(live, holder) };
-        else holder.retire();
+        if (generation === null) {
+          holder.retire();
+          return { holder, enter };
+        }
+        const sandbox = this.sandboxSlot(live, holder);
+        live.held = { holder, mount, generation, sandbox };
+        // This command takes the one-shot path; the sandbox starts meanwhile for the next ones.
+        if (live.sandboxPaidOff !== false) sandbox.prepare();
         return { holder, enter };
       } catch (error) {
         this.log.warn('cannot hold a kernel overlay; mounting one per command', { id: live.record.id, error: String(error) });
@@ -485,6 +493,7 @@ export class ShadowManager {
 
   /** The held overlay goes, and the sandbox inside it (a namespace made earlier keeps the old overlay). */
   private releaseHeldOverlay(live: LiveShadow): void {
+    if (live.held) live.sandboxPaidOff = live.held.sandbox.served > 0 || !live.held.sandbox.begun;
     live.held?.sandbox.retire();
     live.held?.holder.retire();
     live.held = undefined;
