@@ -83,11 +83,12 @@ export class SimilarCodeEngine {
     }
 
     const candidates: Candidate[] = [];
-    const consider = (index: DocumentLineIndex, line: IndexedLine, from?: number, partial = 1) => {
+    const consider = (index: DocumentLineIndex, line: IndexedLine, from?: number, partial = 1, orNothing = false) => {
       if (index === current && line.no === cursorLine) return;
       if (from === undefined && (!line.trimmed.startsWith(typed) || line.trimmed.length <= typed.length)) return;
       const continuation = line.trimmed.slice(from ?? typed.length);
-      if (!continuation) return;
+      // A line that ends where ours would is a vote for showing nothing.
+      if (!continuation && !orNothing) return;
       // A tail match's line had its own text before the tail: its closing brackets must fit ours.
       if (from !== undefined && !bracketsFit(line.trimmed.slice(0, from), typed, continuation)) return;
       let context = 0;
@@ -115,8 +116,25 @@ export class SimilarCodeEngine {
         }
       }
     };
+    let closedMatched = false;
+    if (/^[)\]}]+\s*$/.test(typed)) {
+      // A line that closes a block (`}`): how the blocks opened like this one (`try {`, `if (`)
+      // close elsewhere: `} finally {`, `});`, or nothing more (a vote for silence).
+      const opener = openerOf(current, cursorLine, leadingIndent(linePrefix));
+      const key = opener && headOf(opener.trimmed);
+      if (key && /^[A-Za-z_$]/.test(key)) {
+        scan((index) => index.byHead.get(key!), (index, line) => {
+          if (index === current && line.no === opener!.no) return;
+          const closing = line.trimmed.endsWith(opener!.trimmed.slice(-1)) ? closingOf(index, line) : undefined;
+          if (closing?.trimmed.startsWith(typed)) consider(index, closing, typed.length, 1, true);
+        });
+        closedMatched = candidates.length > 0;
+      }
+    }
     const head = /^(?:[A-Za-z_$][\w$]*|\d+|\S)/.exec(typed)?.[0] ?? '';
-    if (typed && head.length < typed.length) {
+    if (closedMatched) {
+      // The block's own kind decided.
+    } else if (typed && head.length < typed.length) {
       // Lines that start with what was typed hold its words too: walk whichever list is shorter.
       const word = rarestWord(typed.slice(head.length), sources);
       scan((index) => narrowest(index.byHead.get(head), word, index), (index, line) => consider(index, line));
@@ -136,6 +154,31 @@ export class SimilarCodeEngine {
         const next = previous?.trimmed === above[0]!.trimmed ? index.neighbour(previous.no, 1, 2) : undefined;
         if (next) consider(index, next);
       });
+    }
+    const closed = candidates.length === 0 && head.length < typed.length && /[)\]]$/.test(linePrefix) ? topLevelCloses(typed) : undefined;
+    if (closed && closed.length > 0) {
+      // The line typed ends where a finished expression does (`assert.equal(a, b)`): what follows
+      // the same number of finished groups in lines with the same head (`;`, `.then(`, ` {`).
+      scan((index) => index.byHead.get(head), (index, line) => {
+        const theirs = topLevelCloses(line.trimmed);
+        const end = theirs?.[closed.length - 1];
+        if (end !== undefined) consider(index, line, end);
+      });
+      // Lines that disagree leave the tail matches below to decide.
+      if (!agreed(candidates)) candidates.length = 0;
+      closedMatched = candidates.length > 0;
+    }
+    if (candidates.length === 0 && head.length < typed.length && !isCommentLine(linePrefix)) {
+      // What follows the same shape (names, numbers and strings as placeholders, punctuation as
+      // written) in lines with the same head; a name still being typed must be what theirs starts with.
+      const mine = shapeOf(typed);
+      const partial = /[\w$]+$/.exec(typed)?.[0];
+      if (mine) scan((index) => index.byHead.get(head), (index, line) => {
+        const end = shapeEnd(line.trimmed, mine, /\s$/.test(typed), partial);
+        if (end !== undefined) consider(index, line, end);
+      });
+      if (!agreed(candidates)) candidates.length = 0;
+      closedMatched = candidates.length > 0;
     }
     let tailMatched = false;
     let tailTokens = 0;
@@ -177,25 +220,15 @@ export class SimilarCodeEngine {
     }
     if (candidates.length === 0 || candidates.length > this.maxCandidates * 4) return null;
 
-    const votes = new Map<string, { weight: number; best: Candidate; count: number }>();
-    let total = 0;
-    for (const candidate of candidates) {
-      total += candidate.weight;
-      const vote = votes.get(candidate.continuation);
-      if (!vote) votes.set(candidate.continuation, { weight: candidate.weight, best: candidate, count: 1 });
-      else {
-        vote.weight += candidate.weight;
-        vote.count++;
-        if (candidate.weight > vote.best.weight) vote.best = candidate;
-      }
-    }
-    let winner: { weight: number; best: Candidate; count: number } | undefined;
-    for (const vote of votes.values()) if (!winner || vote.weight > winner.weight) winner = vote;
-    if (!winner) return null;
+    const { winner, total } = tally(candidates);
+    if (!winner || !winner.best.continuation) return null;
     const share = winner.weight / total;
     const typedTokens = tokenize(typed).length;
-    // A tail match is as strong as the tail it matched (two to four tokens).
-    const evidence = (tailMatched ? tailTokens : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
+    // A tail match is as strong as the tail it matched (two to four tokens); what follows finished
+    // groups is as strong as the lines that agree on it (two agreeing lines show).
+    const evidence = closedMatched
+      ? agreement(winner)
+      : (tailMatched ? tailTokens : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
     let confidence = share * Math.min(1, evidence / evidenceNeeded(tokenize(winner.best.continuation).length));
     // Prose in a comment rarely repeats word for word: without matching lines above it, a
     // comment's continuation is a guess, held to a higher bar.
@@ -290,7 +323,68 @@ export class SimilarCodeEngine {
   }
 }
 
+interface Vote {
+  weight: number;
+  best: Candidate;
+  count: number;
+}
+
+/** Candidates' votes by continuation: the heaviest one, and the weight of all. */
+function tally(candidates: readonly Candidate[]): { winner: Vote | undefined; total: number } {
+  const votes = new Map<string, Vote>();
+  let total = 0;
+  for (const candidate of candidates) {
+    total += candidate.weight;
+    const vote = votes.get(candidate.continuation);
+    if (!vote) votes.set(candidate.continuation, { weight: candidate.weight, best: candidate, count: 1 });
+    else {
+      vote.weight += candidate.weight;
+      vote.count++;
+      if (candidate.weight > vote.best.weight) vote.best = candidate;
+    }
+  }
+  let winner: Vote | undefined;
+  for (const vote of votes.values()) if (!winner || vote.weight > winner.weight) winner = vote;
+  return { winner, total };
+}
+
+/** The evidence of lines that agree on what follows a structure (two agreeing lines are enough for a short one). */
+const agreement = (vote: Vote) => 2 * vote.best.context + 2 * Math.log2(1 + vote.count);
+
+/**
+ * Whether candidates found by structure agree enough to be shown (at least two lines and most of
+ * the weight); otherwise the next ways of finding candidates decide.
+ */
+function agreed(candidates: readonly Candidate[]): boolean {
+  const { winner, total } = tally(candidates);
+  if (!winner || winner.count < 2) return false;
+  return (winner.weight / total) * Math.min(1, agreement(winner) / evidenceNeeded(tokenize(winner.best.continuation).length)) >= 0.5;
+}
+
 const leadingIndent = (line: string) => /^[ \t]*/.exec(line)![0];
+
+/**
+ * The line that opened the block a line indented `indent` at `no` closes: the nearest line above
+ * at the same indentation, when it ends with an opening bracket.
+ */
+function openerOf(index: DocumentLineIndex, no: number, indent: string, limit = 400): IndexedLine | undefined {
+  for (let at = no - 1; at >= 0 && at >= no - limit; at--) {
+    const line = index.lines[at]!;
+    if (!line.trimmed || line.indent.length > indent.length) continue;
+    return line.indent === indent && /[{(\[]$/.test(line.trimmed) ? line : undefined;
+  }
+  return undefined;
+}
+
+/** The line that closes the block `opener` opens: the next line at its indentation, when it starts with a closing bracket. */
+function closingOf(index: DocumentLineIndex, opener: IndexedLine, limit = 200): IndexedLine | undefined {
+  for (let at = opener.no + 1; at < index.lines.length && at <= opener.no + limit; at++) {
+    const line = index.lines[at]!;
+    if (!line.trimmed || line.indent.length > opener.indent.length) continue;
+    return line.indent === opener.indent && CLOSERS[line.trimmed[0]!] ? line : undefined;
+  }
+  return undefined;
+}
 
 /**
  * The lines of the block `opener` starts (more indented than it, up to and including a closing
@@ -392,6 +486,74 @@ function closedOutside(text: string): string[] {
     }
   }
   return outside;
+}
+
+/**
+ * Where `text`'s top-level bracket groups end (just after each closing bracket that brings the
+ * depth back to zero); undefined when a bracket is left open, closed unopened, or a quote is open.
+ */
+export function topLevelCloses(text: string): number[] | undefined {
+  const ends: number[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'" || char === '`') quote = char;
+    else if (OPENERS[char]) depth++;
+    else if (CLOSERS[char]) {
+      if (--depth < 0) return undefined;
+      if (depth === 0) ends.push(i + 1);
+    }
+  }
+  return depth === 0 && quote === undefined ? ends : undefined;
+}
+
+const SHAPE_TOKEN = /[A-Za-z_$][\w$]*|\d[\w.]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`|\S/y;
+
+/**
+ * The token of `text` at or after `at` (blanks skipped) and its shape: a name, number or complete
+ * string stands for any other of its kind; punctuation (a quote left open included) is itself.
+ */
+function shapeToken(text: string, at: number): { shape: string; start: number; end: number } | undefined {
+  while (at < text.length && /\s/.test(text[at]!)) at++;
+  if (at >= text.length) return undefined;
+  SHAPE_TOKEN.lastIndex = at;
+  const token = SHAPE_TOKEN.exec(text)![0];
+  const first = token[0]!;
+  const shape = /[A-Za-z_$]/.test(first) ? 'a' : /\d/.test(first) ? '0' : token.length > 1 ? 's' : token;
+  return { shape, start: at, end: at + token.length };
+}
+
+/** The shape of a line's tokens (`shapeToken`); undefined when a string is left open. */
+export function shapeOf(text: string): string[] | undefined {
+  const shape: string[] = [];
+  for (let token = shapeToken(text, 0); token; token = shapeToken(text, token.end)) {
+    if (/^["'`]$/.test(token.shape)) return undefined;
+    shape.push(token.shape);
+  }
+  return shape;
+}
+
+/**
+ * Where `line` goes on after tokens of the given shape, when it starts with them and goes on:
+ * after the space that follows them when `spaced`; with a `partial` name (the last token, still
+ * being typed), within the token of theirs that starts with it.
+ */
+export function shapeEnd(line: string, shape: readonly string[], spaced: boolean, partial?: string): number | undefined {
+  let at = 0;
+  for (let k = 0; k < shape.length; k++) {
+    const token = shapeToken(line, at);
+    if (!token || token.shape !== shape[k]) return undefined;
+    if (partial && k === shape.length - 1) {
+      if (!line.startsWith(partial, token.start)) return undefined;
+      at = token.start + partial.length;
+    } else at = token.end;
+  }
+  if (spaced) while (at < line.length && /\s/.test(line[at]!)) at++;
+  return at < line.length ? at : undefined;
 }
 
 /** Words that start a kind of statement rather than name something (the common languages'). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bracketsFit, DocumentLineIndex, evidenceNeeded, narrowest, rarestWord, SimilarCodeEngine, wordKeysOf } from '../../daemon/completion/index.js';
+import { bracketsFit, DocumentLineIndex, evidenceNeeded, narrowest, rarestWord, shapeEnd, shapeOf, SimilarCodeEngine, topLevelCloses, wordKeysOf } from '../../daemon/completion/index.js';
 
 const doc = (uri: string, text: string, version = 1, languageId = 'typescript') => ({ uri, languageId, version, text });
 const at = (text: string) => {
@@ -117,4 +117,42 @@ test('similar code: a nearby sibling of the same shape continues a line whose fi
 test('similar code: a keyword is no sibling name (another kind of statement)', () => {
   assert.equal(complete('var route = this.routes[key];\nother();\nreturn rou█\n'), null);
   assert.equal(complete('if self._text is not None:\n    pass\nvalue = self._t█\n'), null);
+});
+
+test('similar code: a line typed to the end of its groups goes on as lines with the same head do after as many groups', () => {
+  assert.deepEqual(topLevelCloses('f(a, [b]).g(c)'), [9, 14]);
+  assert.deepEqual(topLevelCloses("log(')', x)"), [11], 'a bracket in a string is text');
+  assert.equal(topLevelCloses('f(a, g(b)'), undefined, 'a group left open');
+  assert.equal(topLevelCloses('a)'), undefined, 'a group closed that was not opened');
+  // No line starts like the last one and its last tokens recur nowhere: two lines with the same
+  // head end after their first group with ";".
+  const answer = complete('assert.equal(total, 3);\nassert.equal(count(rows), 2);\nassert.equal(last, first)█\n');
+  assert.equal(answer?.text, ';');
+  assert.ok(answer.confidence >= 0.5, String(answer.confidence));
+  // One such line is not enough.
+  assert.equal(complete('assert.equal(total, 3);\nassert.equal(last, first)█\n'), null);
+});
+
+test('similar code: a line that closes a block goes on as the blocks opened like it close elsewhere', () => {
+  const answer = complete('try {\n  run();\n} finally {\n  done();\n}\ntry {\n  other();\n} finally {\n  close();\n}\ntry {\n  third();\n}█\n');
+  assert.equal(answer?.text, ' finally {');
+  assert.ok(answer.confidence >= 0.5, String(answer.confidence));
+  // Blocks of this kind mostly end with the brace: a vote for nothing, though one `} else {`
+  // follows the same line above.
+  const plain = 'if (a) {\n  f(value);\n} else {\n  g();\n}\nif (b) {\n  f(value);\n}\nif (c) {\n  f(value);\n}\nif (d) {\n  f(value);\n}█\n';
+  assert.equal(complete(plain), null);
+});
+
+test('similar code: what follows the same shape (any name, number or string) in lines with the same head', () => {
+  assert.deepEqual(shapeOf("test('adds', () => {"), ['a', '(', 's', ',', '(', ')', '=', '>', '{']);
+  assert.equal(shapeOf("test('add"), undefined, 'a string left open');
+  assert.equal(shapeEnd("test('adds', () => {", ['a', '(', 's', ','], true), 13, 'after the space that follows');
+  assert.equal(shapeEnd('set(first, enabled);', ['a', '(', 'a', ',', 'a'], false, 'en'), 13, 'inside the name being typed');
+  assert.equal(shapeEnd('set(first, other);', ['a', '(', 'a', ',', 'a'], false, 'en'), undefined);
+  assert.equal(shapeEnd('set(first);', ['a', '(', 'a', ',', 'a'], false), undefined, 'another shape');
+  // The strings differ from line to line, so no line starts with what was typed nor holds its tail.
+  const answer = complete("test('adds', () => {\n});\ntest('removes', () => {\n});\ntest('renames', █\n");
+  assert.equal(answer?.text.split('\n')[0], '() => {');
+  assert.ok(answer.confidence >= 0.5, String(answer.confidence));
+  assert.equal(complete("test('adds', () => {\n});\ntest('renames', █\n"), null, 'one line of that shape is not enough');
 });
