@@ -231,15 +231,20 @@ export class SandboxSlot {
   served = 0;
   begun = false;
 
+  private idleTimer?: NodeJS.Timeout;
+
   constructor(
     private readonly start: () => Promise<ExecSandbox>,
     private readonly onFailure: (error: Error) => void = () => {},
     private readonly retryAfterMs = 30_000,
+    /** A sandbox unused this long ends (a node process per shadow is not free); the next command starts one again. */
+    private readonly idleMs = 10 * 60_000,
   ) {}
 
   current(): ExecSandbox | undefined {
     if (this.sandbox?.alive) {
       this.served++;
+      this.endWhenIdle(this.sandbox);
       return this.sandbox;
     }
     this.sandbox = undefined;
@@ -255,6 +260,7 @@ export class SandboxSlot {
 
   retire(): void {
     this.retired = true;
+    clearTimeout(this.idleTimer);
     this.sandbox?.retire();
     this.sandbox = undefined;
   }
@@ -264,13 +270,25 @@ export class SandboxSlot {
     if (!this.sandbox?.alive) this.current();
   }
 
+  private endWhenIdle(sandbox: ExecSandbox): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.sandbox === sandbox) this.sandbox = undefined;
+      sandbox.retire();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
   private startNow(): Promise<ExecSandbox | undefined> {
     this.begun = true;
     this.starting = this.start().then(
       (sandbox) => {
         this.starting = undefined;
         if (this.retired) sandbox.retire();
-        else this.sandbox = sandbox;
+        else {
+          this.sandbox = sandbox;
+          this.endWhenIdle(sandbox);
+        }
         return sandbox;
       },
       (error: Error) => {

@@ -206,6 +206,22 @@ describe('SandboxSlot', () => {
     assert.equal(starts, 1);
   });
 
+  test('an idle sandbox ends, and the next command starts another', async () => {
+    const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--die-with-parent', '--clearenv', '--setenv', 'PATH', '/usr/bin:/bin'];
+    const slot = new SandboxSlot(() => ExecSandbox.start({ prefix: [], bwrapArgs: args }), undefined, 30_000, 300);
+    assert.equal(slot.current(), undefined);
+    const first = (await slot.ready())!;
+    assert.equal(slot.current(), first);
+    let ended = false;
+    first.onExit(() => (ended = true));
+    for (let i = 0; i < 150 && !ended; i++) await sleep(20);
+    assert.equal(ended, true, 'the idle sandbox did not end');
+    assert.equal(slot.current(), undefined);
+    const second = (await slot.ready())!;
+    assert.notEqual(second.pid, first.pid);
+    slot.retire();
+  });
+
   test('no bubblewrap to start is an error, not a hang', async () => {
     await assert.rejects(ExecSandbox.start({ prefix: ['/nonexistent/caret-enter'], bwrapArgs: [] }), /cannot start the exec sandbox/);
   });
