@@ -19,7 +19,7 @@
 // too (a process that left the group, e.g. with setsid). This file must import only Node's own
 // modules: it is started on its own by `node`, inside the sandbox.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 interface RunMessage {
@@ -113,7 +113,8 @@ function run(message: RunMessage): void {
   child.stdout!.on('data', forward('stdout'));
   child.stderr!.on('data', forward('stderr'));
   child.on('error', (failure) => {
-    error = `cannot run ${command}: ${failure.message}`;
+    // Node reports a missing working directory as the command missing.
+    error = existsSync(message.cwd) ? `cannot run ${command}: ${failure.message}` : `cannot run ${command}: the working directory ${message.cwd} does not exist`;
   });
   child.on('close', (code, signal) => {
     running.delete(id);

@@ -76,6 +76,9 @@ describe('a held exec sandbox', () => {
     const missing = await runInShadow(request(['/nonexistent/caret-command']));
     assert.equal(missing.exitCode, 127);
     assert.match(missing.stderr, /cannot run \/nonexistent\/caret-command/);
+    const nowhere = await runInShadow(request(['true'], { cwd: join(shadow, 'no-such-dir') }));
+    assert.equal(nowhere.exitCode, 127);
+    assert.match(nowhere.stderr, /working directory .*no-such-dir does not exist/);
   });
 
   test('streams output while the command runs', async () => {
