@@ -6,7 +6,9 @@
 // (fuse_get_context) so files are created with the caller's ownership, a nanosecond
 // utimensat(2) that Node's fs lacks, kernel cache control (a channel of its own between libfuse and
 // /dev/fuse that learns the kernel's node ids, so single paths can be invalidated and validities
-// lengthened), and read-only opens of lower files served without the JavaScript. See docs/shadow.md.
+// lengthened), read-only opens of lower files served without the JavaScript, and kernel FUSE
+// passthrough for reads of large lower files (the kernel reads the user's file itself; asked for in
+// the INIT reply, used only where the kernel grants it). See docs/shadow.md.
 //
 // Idempotent: a marker file records the patch's hash. Builds with node-gyp against the libfuse
 // 2.9 headers bundled in fuse-shared-library-linux (no libfuse-dev needed) and Node's own headers.

@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { ClientMessage, MountRequest, ServerMessage } from './fuse-server.js';
+import type { ClientMessage, MountRequest, PassthroughState, ServerMessage } from './fuse-server.js';
 import { forceUnmount } from './mounts.js';
 
 export interface Generations {
@@ -21,6 +21,8 @@ export interface KernelCacheState {
   watched: boolean;
   nodes: number;
   sent: number;
+  /** Kernel passthrough of lower files' reads; null where the binding has none. */
+  passthrough: PassthroughState | null;
 }
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./fuse-server.js', import.meta.url));
@@ -51,7 +53,7 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
         this.pending.get(message.request)?.({ view: message.value, upper: message.upper });
         this.pending.delete(message.request);
       } else if (message.type === 'cache') {
-        this.pendingCache.get(message.request)?.({ long: message.long, watched: message.watched, nodes: message.nodes, sent: message.sent });
+        this.pendingCache.get(message.request)?.({ long: message.long, watched: message.watched, nodes: message.nodes, sent: message.sent, passthrough: message.passthrough });
         this.pendingCache.delete(message.request);
       }
     });

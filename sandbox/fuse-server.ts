@@ -27,6 +27,43 @@ export interface MountRequest {
   cacheSeconds: number;
   /** Seconds while changes are invalidated (default LONG_CACHE_SECONDS; 0: only `cacheSeconds`). */
   longCacheSeconds?: number;
+  /**
+   * Kernel passthrough reads of lower files of at least this many bytes (see passthroughMinBytes);
+   * null: off; undefined: CARET_SHADOW_PASSTHROUGH, else the default.
+   */
+  passthroughMinBytes?: number | null;
+}
+
+/**
+ * Below this size a file read through the mount is served from the FUSE inode's own page cache
+ * (kept between opens): as fast for small files, and without passthrough's costs (a backing file
+ * registered per open node, and an attribute refresh after reads).
+ */
+export const DEFAULT_PASSTHROUGH_MIN_BYTES = 1 << 20;
+
+/**
+ * The passthrough threshold from CARET_SHADOW_PASSTHROUGH: `off` (or 0/false/no) turns it off, a
+ * byte count sets the threshold, `on` or unset is the default. Anything else is an error, so a
+ * typo does not silently change what is measured.
+ */
+export function passthroughMinBytes(value: string | undefined): number | null {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === '' || text === 'on' || text === '1' || text === 'true' || text === 'yes') return DEFAULT_PASSTHROUGH_MIN_BYTES;
+  if (text === 'off' || text === '0' || text === 'false' || text === 'no') return null;
+  if (/^\d+$/.test(text)) return Number(text);
+  throw new Error(`CARET_SHADOW_PASSTHROUGH must be on, off or a size in bytes, not ${JSON.stringify(value)}`);
+}
+
+// statfs(2) types of stacking file systems: a backing file on one needs max_stack_depth 2.
+const STACKED_FS_TYPES = new Set([0x794c7630 /* overlayfs */, 0xf15f /* ecryptfs */]);
+
+/** max_stack_depth for backing files in `dir` (the kernel refuses deeper ones: ELOOP). */
+export function backingStackDepth(dir: string): number {
+  try {
+    return STACKED_FS_TYPES.has(fs.statfsSync(dir).type) ? 2 : 1;
+  } catch {
+    return 1;
+  }
 }
 
 export type ServerMessage =
@@ -34,7 +71,23 @@ export type ServerMessage =
   | { type: 'error'; message: string }
   | { type: 'changed' }
   | { type: 'generation'; request: number; value: number | null; upper: number | null }
-  | { type: 'cache'; request: number; long: boolean; watched: boolean; nodes: number; sent: number };
+  | { type: 'cache'; request: number; long: boolean; watched: boolean; nodes: number; sent: number; passthrough: PassthroughState | null };
+
+/**
+ * Passthrough in the binding: asked for in INIT (`negotiated`), still given (`on`: off for good
+ * once the kernel refused a backing file, `errno` says why), opens given so far, opens moved to a
+ * node of their own (`splits`), passthrough opens and backing files now.
+ */
+export interface PassthroughState {
+  negotiated: boolean;
+  on: boolean;
+  opens: number;
+  splits: number;
+  refused: number;
+  errno: number;
+  live: number;
+  backings: number;
+}
 
 /**
  * `generation` asks for a number (`value`) that grows whenever the view may have changed behind a
@@ -97,6 +150,16 @@ function mount(request: MountRequest): void {
     }, 500).unref();
   });
   const seconds = request.cacheSeconds;
+  let minBytes: number | null;
+  try {
+    minBytes = request.passthroughMinBytes !== undefined ? request.passthroughMinBytes : passthroughMinBytes(process.env.CARET_SHADOW_PASSTHROUGH);
+  } catch (error) {
+    send({ type: 'error', message: (error as Error).message });
+    process.exit(2);
+  }
+  // Process-wide in the binding (this process serves one mount); read when the kernel's INIT comes.
+  const setPassthrough = (Fuse as unknown as { setPassthrough?: (min: number, depth: number) => number }).setPassthrough;
+  setPassthrough?.(minBytes ?? -1, backingStackDepth(request.lower));
   instance = new Fuse(request.mountPath, ops as unknown as Record<string, unknown>, {
     allowOther: true,
     defaultPermissions: true,
@@ -175,7 +238,8 @@ process.on('message', (message: ClientMessage) => {
   else if (message.type === 'cache') {
     const stats = instance?.cacheStats?.() ?? { nodes: 0, sent: 0 };
     const watched = !!lowerWatcher?.complete && !!upperWatcher?.complete;
-    send({ type: 'cache', request: message.request, long: kernelCache?.long ?? false, watched, nodes: stats.nodes, sent: stats.sent });
+    const passthrough = (instance as unknown as { passthroughStats?: () => PassthroughState } | undefined)?.passthroughStats?.() ?? null;
+    send({ type: 'cache', request: message.request, long: kernelCache?.long ?? false, watched, nodes: stats.nodes, sent: stats.sent, passthrough });
   }
   else if (message.type === 'unmount') stop(0);
 });
