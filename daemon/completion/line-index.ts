@@ -10,6 +10,8 @@ export interface IndexedLine {
   /** The line without leading and trailing whitespace. */
   trimmed: string;
   indent: string;
+  /** The line's shape (similar-code's `shapeOf`), worked out when first needed. */
+  shape?: string;
 }
 
 export interface IndexableDocument {

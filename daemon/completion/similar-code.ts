@@ -5,7 +5,7 @@
 // continuations vote with their scores. The winner is shown only when it clearly wins and the
 // shared context is long enough: silence beats a wrong guess.
 import { DocumentLineIndex, headOf, type IndexableDocument, type IndexedLine, wordKey } from './line-index.js';
-import { CLOSERS, OPENERS, openBrackets, openQuote, tokenize, tokenSpans } from './text.js';
+import { CLOSERS, isWordChar, OPENERS, openBrackets, openQuote, tokenize, tokenSpans } from './text.js';
 
 export interface SimilarCodeOptions {
   /** Build indexes of documents other than the current one synchronously (tests, benchmarks). */
@@ -173,8 +173,11 @@ export class SimilarCodeEngine {
       // written) in lines with the same head; a name still being typed must be what theirs starts with.
       const mine = shapeOf(typed);
       const partial = /[\w$]+$/.exec(typed)?.[0];
-      if (mine) scan((index) => index.byHead.get(head), (index, line) => {
-        const end = shapeEnd(line.trimmed, mine, /\s$/.test(typed), partial);
+      // Inside a string left open, shapes say nothing.
+      if (!/["'`]/.test(mine)) scan((index) => index.byHead.get(head), (index, line) => {
+        // Each line's shape is worked out once, then compared by prefix.
+        if (!(line.shape ??= shapeOf(line.trimmed)).startsWith(mine)) return;
+        const end = shapeEnd(line.trimmed, mine.length, /\s$/.test(typed), partial);
         if (end !== undefined) consider(index, line, end);
       });
       if (!agreed(candidates)) candidates.length = 0;
@@ -511,48 +514,61 @@ export function topLevelCloses(text: string): number[] | undefined {
   return depth === 0 && quote === undefined ? ends : undefined;
 }
 
-const SHAPE_TOKEN = /[A-Za-z_$][\w$]*|\d[\w.]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`|\S/y;
-
-/**
- * The token of `text` at or after `at` (blanks skipped) and its shape: a name, number or complete
- * string stands for any other of its kind; punctuation (a quote left open included) is itself.
- */
-function shapeToken(text: string, at: number): { shape: string; start: number; end: number } | undefined {
-  while (at < text.length && /\s/.test(text[at]!)) at++;
-  if (at >= text.length) return undefined;
-  SHAPE_TOKEN.lastIndex = at;
-  const token = SHAPE_TOKEN.exec(text)![0];
-  const first = token[0]!;
-  const shape = /[A-Za-z_$]/.test(first) ? 'a' : /\d/.test(first) ? '0' : token.length > 1 ? 's' : token;
-  return { shape, start: at, end: at + token.length };
+/** The end of the token of `text` that starts at `at` (a name, number, string or one other character). */
+function tokenEnd(text: string, at: number): number {
+  const code = text.charCodeAt(at);
+  if (isWordChar(code)) {
+    // A name, or a number with its dots (`1.5`, `0x1F`).
+    const digits = code >= 48 && code <= 57;
+    let end = at + 1;
+    while (end < text.length && (isWordChar(text.charCodeAt(end)) || (digits && text[end] === '.'))) end++;
+    return end;
+  }
+  const quote = text[at];
+  if (quote === '"' || quote === "'" || quote === '`') {
+    for (let end = at + 1; end < text.length; end++) {
+      if (text[end] === '\\') end++;
+      else if (text[end] === quote) return end + 1;
+    }
+  }
+  return at + 1;
 }
 
-/** The shape of a line's tokens (`shapeToken`); undefined when a string is left open. */
-export function shapeOf(text: string): string[] | undefined {
-  const shape: string[] = [];
-  for (let token = shapeToken(text, 0); token; token = shapeToken(text, token.end)) {
-    if (/^["'`]$/.test(token.shape)) return undefined;
-    shape.push(token.shape);
+/**
+ * The shape of a line: one character per token, `a` for a name, `0` for a number, `s` for a
+ * complete string, punctuation as itself (a quote left open included).
+ */
+export function shapeOf(text: string): string {
+  let shape = '';
+  for (let at = 0; at < text.length; ) {
+    const code = text.charCodeAt(at);
+    if (code === 32 || code === 9) {
+      at++;
+      continue;
+    }
+    const end = tokenEnd(text, at);
+    shape += isWordChar(code) ? (code >= 48 && code <= 57 ? '0' : 'a') : end - at > 1 ? 's' : text[at];
+    at = end;
   }
   return shape;
 }
 
 /**
- * Where `line` goes on after tokens of the given shape, when it starts with them and goes on:
- * after the space that follows them when `spaced`; with a `partial` name (the last token, still
- * being typed), within the token of theirs that starts with it.
+ * Where `line` goes on after its first `tokens` tokens (after the space that follows them when
+ * `spaced`; with a `partial` name still being typed as the last, within the token of theirs that
+ * starts with it); undefined when nothing follows or theirs does not start with the partial name.
  */
-export function shapeEnd(line: string, shape: readonly string[], spaced: boolean, partial?: string): number | undefined {
+export function shapeEnd(line: string, tokens: number, spaced: boolean, partial?: string): number | undefined {
   let at = 0;
-  for (let k = 0; k < shape.length; k++) {
-    const token = shapeToken(line, at);
-    if (!token || token.shape !== shape[k]) return undefined;
-    if (partial && k === shape.length - 1) {
-      if (!line.startsWith(partial, token.start)) return undefined;
-      at = token.start + partial.length;
-    } else at = token.end;
+  for (let k = 0; k < tokens; k++) {
+    while (line[at] === ' ' || line[at] === '\t') at++;
+    if (at >= line.length) return undefined;
+    if (partial && k === tokens - 1) {
+      if (!line.startsWith(partial, at)) return undefined;
+      at += partial.length;
+    } else at = tokenEnd(line, at);
   }
-  if (spaced) while (at < line.length && /\s/.test(line[at]!)) at++;
+  if (spaced) while (line[at] === ' ' || line[at] === '\t') at++;
   return at < line.length ? at : undefined;
 }
 

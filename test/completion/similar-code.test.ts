@@ -144,12 +144,13 @@ test('similar code: a line that closes a block goes on as the blocks opened like
 });
 
 test('similar code: what follows the same shape (any name, number or string) in lines with the same head', () => {
-  assert.deepEqual(shapeOf("test('adds', () => {"), ['a', '(', 's', ',', '(', ')', '=', '>', '{']);
-  assert.equal(shapeOf("test('add"), undefined, 'a string left open');
-  assert.equal(shapeEnd("test('adds', () => {", ['a', '(', 's', ','], true), 13, 'after the space that follows');
-  assert.equal(shapeEnd('set(first, enabled);', ['a', '(', 'a', ',', 'a'], false, 'en'), 13, 'inside the name being typed');
-  assert.equal(shapeEnd('set(first, other);', ['a', '(', 'a', ',', 'a'], false, 'en'), undefined);
-  assert.equal(shapeEnd('set(first);', ['a', '(', 'a', ',', 'a'], false), undefined, 'another shape');
+  assert.equal(shapeOf("test('adds', () => {"), 'a(s,()=>{');
+  assert.equal(shapeOf("x = 1.5 + 'it\\'s'"), 'a=0+s', 'a number with its dot, an escaped quote inside a string');
+  assert.equal(shapeOf("test('add"), "a('a", 'a string left open');
+  assert.equal(shapeEnd("test('adds', () => {", 4, true), 13, 'after the space that follows');
+  assert.equal(shapeEnd('set(first, enabled);', 5, false, 'en'), 13, 'inside the name being typed');
+  assert.equal(shapeEnd('set(first, other);', 5, false, 'en'), undefined);
+  assert.equal(shapeEnd('set(first)', 4, false), undefined, 'nothing follows');
   // The strings differ from line to line, so no line starts with what was typed nor holds its tail.
   const answer = complete("test('adds', () => {\n});\ntest('removes', () => {\n});\ntest('renames', █\n");
   assert.equal(answer?.text.split('\n')[0], '() => {');
