@@ -36,6 +36,8 @@ interface KillMessage {
 }
 
 const KILL_GRACE_MS = 1500;
+/** After the command's own process exits, how long its output may take to drain. */
+const DRAIN_MS = 500;
 const running = new Map<number, ChildProcess>();
 
 function send(message: object): void {
@@ -63,9 +65,12 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   } catch {}
 }
 
-/** Kills every process of the namespace but bubblewrap's init and this one. */
-function sweep(): void {
-  if (!maySweep || running.size > 0) return;
+/**
+ * Kills every process of the namespace but bubblewrap's init and this one, when no command but
+ * `except` (one whose own process has exited) is running.
+ */
+function sweep(except?: number): void {
+  if (!maySweep || [...running.keys()].some((id) => id !== except)) return;
   let names: string[];
   try {
     names = readdirSync('/proc');
@@ -115,6 +120,17 @@ function run(message: RunMessage): void {
   child.on('error', (failure) => {
     // Node reports a missing working directory as the command missing.
     error = existsSync(message.cwd) ? `cannot run ${command}: ${failure.message}` : `cannot run ${command}: the working directory ${message.cwd} does not exist`;
+  });
+  // When the command's own process exits, the command is over, as when bubblewrap ran it alone
+  // (its init then ends the namespace): what it started goes too, even what left its group and
+  // still holds the output pipes, which would otherwise keep it "running" until the timeout.
+  child.on('exit', () => {
+    killGroup(child.pid, 'SIGKILL');
+    sweep(id);
+    setTimeout(() => {
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+    }, DRAIN_MS).unref();
   });
   child.on('close', (code, signal) => {
     running.delete(id);

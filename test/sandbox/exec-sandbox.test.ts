@@ -132,6 +132,17 @@ describe('a held exec sandbox', () => {
     assert.doesNotMatch(after.stdout, /\(sleep\) [^Z]/, after.stdout);
   });
 
+  test('a command is over when its own process exits, even if what it started holds its output', async () => {
+    for (const script of ['sleep 1000 & echo started', 'setsid sleep 1000 & echo started']) {
+      const result = await sh(script, { timeoutMs: 8000 });
+      assert.equal(result.timedOut, false, script);
+      assert.equal(result.exitCode, 0);
+      assert.equal(result.stdout, 'started\n');
+      const after = await sh(PROCESSES);
+      assert.doesNotMatch(after.stdout, /\(sleep\) [^Z]/, after.stdout);
+    }
+  });
+
   test('the environment is the sanitised one, and nothing of the spawner\'s', async () => {
     const result = await runInShadow(request(['env'], {
       baseEnv: { PATH: '/usr/bin:/bin', SECRET_TOKEN: 'leak', LANG: 'C.UTF-8' },
