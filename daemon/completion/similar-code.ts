@@ -116,7 +116,9 @@ export class SimilarCodeEngine {
         }
       }
     };
-    let closedMatched = false;
+    // Whether the candidates were found by structure (a block's kind, finished groups, a shape):
+    // their evidence is the number of lines that agree.
+    let structural = false;
     if (/^[)\]}]+\s*$/.test(typed)) {
       // A line that closes a block (`}`): how the blocks opened like this one (`try {`, `if (`)
       // close elsewhere: `} finally {`, `});`, or nothing more (a vote for silence).
@@ -128,11 +130,11 @@ export class SimilarCodeEngine {
           const closing = line.trimmed.endsWith(opener!.trimmed.slice(-1)) ? closingOf(index, line) : undefined;
           if (closing?.trimmed.startsWith(typed)) consider(index, closing, typed.length, 1, true);
         });
-        closedMatched = candidates.length > 0;
+        structural = candidates.length > 0;
       }
     }
     const head = /^(?:[A-Za-z_$][\w$]*|\d+|\S)/.exec(typed)?.[0] ?? '';
-    if (closedMatched) {
+    if (structural) {
       // The block's own kind decided.
     } else if (typed && head.length < typed.length) {
       // Lines that start with what was typed hold its words too: walk whichever list is shorter.
@@ -166,7 +168,7 @@ export class SimilarCodeEngine {
       });
       // Lines that disagree leave the tail matches below to decide.
       if (!agreed(candidates)) candidates.length = 0;
-      closedMatched = candidates.length > 0;
+      structural = candidates.length > 0;
     }
     if (candidates.length === 0 && head.length < typed.length && !isCommentLine(linePrefix)) {
       // What follows the same shape (names, numbers and strings as placeholders, punctuation as
@@ -181,7 +183,7 @@ export class SimilarCodeEngine {
         if (end !== undefined) consider(index, line, end);
       });
       if (!agreed(candidates)) candidates.length = 0;
-      closedMatched = candidates.length > 0;
+      structural = candidates.length > 0;
     }
     let tailMatched = false;
     let tailTokens = 0;
@@ -229,7 +231,7 @@ export class SimilarCodeEngine {
     const typedTokens = tokenize(typed).length;
     // A tail match is as strong as the tail it matched (two to four tokens); what follows finished
     // groups is as strong as the lines that agree on it (two agreeing lines show).
-    const evidence = closedMatched
+    const evidence = structural
       ? agreement(winner)
       : (tailMatched ? tailTokens : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
     let confidence = share * Math.min(1, evidence / evidenceNeeded(tokenize(winner.best.continuation).length));
