@@ -229,8 +229,8 @@ export class SimilarCodeEngine {
     if (!winner || !winner.best.continuation) return null;
     const share = winner.weight / total;
     const typedTokens = tokenize(typed).length;
-    // A tail match is as strong as the tail it matched (two to four tokens); what follows finished
-    // groups is as strong as the lines that agree on it (two agreeing lines show).
+    // A tail match is as strong as the tail it matched (two to four tokens); candidates found by
+    // structure are as strong as the lines that agree (two agreeing lines show a short one).
     const evidence = structural
       ? agreement(winner)
       : (tailMatched ? tailTokens : typedTokens) + 2 * winner.best.context + Math.log2(1 + winner.count) - (typed ? 0 : 1);
