@@ -143,6 +143,23 @@ describe('a held exec sandbox', () => {
     }
   });
 
+  test('commands run side by side, each with its own output; a leftover goes once neither runs', async () => {
+    const slow = sh('echo slow-start; sleep 0.6; echo slow-end; echo slow-err >&2');
+    await sleep(100);
+    const quick = await sh('setsid tail -f /dev/null < /dev/null > /dev/null 2>&1 & echo quick');
+    assert.equal(quick.stdout, 'quick\n');
+    assert.equal(quick.stderr, '');
+    // The slow command still runs, so the leftover is still there ...
+    const during = await sh(PROCESSES);
+    assert.match(during.stdout, /\(tail\) [^Z]/);
+    const done = await slow;
+    assert.equal(done.stdout, 'slow-start\nslow-end\n');
+    assert.equal(done.stderr, 'slow-err\n');
+    // ... and gone once nothing runs.
+    const after = await sh(PROCESSES);
+    assert.doesNotMatch(after.stdout, /\(tail\) [^Z]/, after.stdout);
+  });
+
   test('the environment is the sanitised one, and nothing of the spawner\'s', async () => {
     const result = await runInShadow(request(['env'], {
       baseEnv: { PATH: '/usr/bin:/bin', SECRET_TOKEN: 'leak', LANG: 'C.UTF-8' },
