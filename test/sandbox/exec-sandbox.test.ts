@@ -123,7 +123,7 @@ describe('a held exec sandbox', () => {
   });
 
   test('processes a command leaves behind, even outside its group, are swept once no command runs', async () => {
-    const left = await sh('setsid sleep 1000 < /dev/null > /dev/null 2>&1 & echo $!');
+    const left = await sh('setsid sleep 1000 < /dev/null > /dev/null 2>&1 & sleep 0.2; echo $!');
     assert.equal(left.exitCode, 0);
     const pid = left.stdout.trim();
     assert.match(pid, /^\d+$/);
@@ -133,7 +133,7 @@ describe('a held exec sandbox', () => {
   });
 
   test('a command is over when its own process exits, even if what it started holds its output', async () => {
-    for (const script of ['sleep 1000 & echo started', 'setsid sleep 1000 & echo started']) {
+    for (const script of ['sleep 1000 & sleep 0.2; echo started', 'setsid sleep 1000 & sleep 0.2; echo started']) {
       const result = await sh(script, { timeoutMs: 8000 });
       assert.equal(result.timedOut, false, script);
       assert.equal(result.exitCode, 0);
@@ -144,20 +144,20 @@ describe('a held exec sandbox', () => {
   });
 
   test('commands run side by side, each with its own output; a leftover goes once neither runs', async () => {
-    const slow = sh('echo slow-start; sleep 0.6; echo slow-end; echo slow-err >&2');
+    const slow = sh('echo slow-start; sleep 1; echo slow-end; echo slow-err >&2');
     await sleep(100);
-    const quick = await sh('setsid tail -f /dev/null < /dev/null > /dev/null 2>&1 & echo quick');
+    const quick = await sh('setsid timeout 1000 sleep 1000 < /dev/null > /dev/null 2>&1 & sleep 0.2; echo quick');
     assert.equal(quick.stdout, 'quick\n');
     assert.equal(quick.stderr, '');
     // The slow command still runs, so the leftover is still there ...
     const during = await sh(PROCESSES);
-    assert.match(during.stdout, /\(tail\) [^Z]/);
+    assert.match(during.stdout, /\(timeout\) [^Z]/);
     const done = await slow;
     assert.equal(done.stdout, 'slow-start\nslow-end\n');
     assert.equal(done.stderr, 'slow-err\n');
     // ... and gone once nothing runs.
     const after = await sh(PROCESSES);
-    assert.doesNotMatch(after.stdout, /\(tail\) [^Z]/, after.stdout);
+    assert.doesNotMatch(after.stdout, /\(timeout\) [^Z]/, after.stdout);
   });
 
   test('the environment is the sanitised one, and nothing of the spawner\'s', async () => {
