@@ -79,9 +79,9 @@ interface LiveShadow {
    */
   held?: { holder: OverlayHolder; mount: FuseMount; generation: number; sandbox: SandboxSlot };
   /**
-   * Whether the last held overlay's sandbox served a command (or none was started): then the next
-   * overlay starts its sandbox at once; after one that was started for nothing (the view changes
-   * between every two commands), only once the overlay is reused.
+   * Whether the last held sandbox that was started served a command: then the next overlay starts
+   * its sandbox at once; after one that was started for nothing (the view changes between every
+   * two commands), only once an overlay is reused.
    */
   sandboxPaidOff?: boolean;
   /** The held exec sandbox where commands see the FUSE mount or the copy (no kernel overlay). */
@@ -493,7 +493,10 @@ export class ShadowManager {
 
   /** The held overlay goes, and the sandbox inside it (a namespace made earlier keeps the old overlay). */
   private releaseHeldOverlay(live: LiveShadow): void {
-    if (live.held) live.sandboxPaidOff = live.held.sandbox.served > 0 || !live.held.sandbox.begun;
+    // Served: start the next one at once. Started for nothing: wait for reuse. Never started: as before.
+    const sandbox = live.held?.sandbox;
+    if (sandbox?.served) live.sandboxPaidOff = true;
+    else if (sandbox?.begun) live.sandboxPaidOff = false;
     live.held?.sandbox.retire();
     live.held?.holder.retire();
     live.held = undefined;

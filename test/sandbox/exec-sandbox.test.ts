@@ -297,6 +297,18 @@ describe('the held exec sandbox through ShadowManager', () => {
       assert.equal(seen.stdout, 'new\n');
       for (let i = 0; i < 100 && fs.existsSync(`/proc/${second}`); i++) await sleep(20);
       assert.equal(fs.existsSync(`/proc/${second}`), false, 'the old sandbox outlived its overlay');
+      // That overlay's sandbox was started at once (the last one served commands); when the view
+      // changes before every command, one is started for nothing, and then none until the overlay
+      // is reused.
+      const third = await manager.heldSandboxPid(id);
+      assert.equal(typeof third, 'number');
+      for (let i = 0; i < 3; i++) {
+        fs.writeFileSync(join(mountPath, `src/churn-${i}.txt`), `${i}\n`);
+        assert.equal((await manager.exec(id, { command: ['cat', `src/churn-${i}.txt`] })).stdout, `${i}\n`);
+        assert.equal(await manager.heldSandboxPid(id), undefined, `a sandbox was started for an overlay not yet reused (${i})`);
+      }
+      await manager.exec(id, { command: ['true'] });
+      assert.equal(typeof (await manager.heldSandboxPid(id)), 'number');
       await manager.discard(id);
       assert.equal(hashTree(root), userHash);
     } finally {
