@@ -209,7 +209,13 @@ async function mountViews(work: string, cleanups: Array<() => Promise<void> | vo
 
   const shadow = layer('caret');
   const mount = await FuseMount.start({ lower, upper: shadow.upper, metaDir: shadow.meta, mountPath: shadow.mnt, cacheSeconds: defaultShadowSettings.cacheSeconds });
-  cleanups.push(() => mount.stop());
+  cleanups.push(async () => {
+    // Whether large files were read by kernel passthrough (CARET_SHADOW_PASSTHROUGH, docs/shadow.md).
+    const pt = (await mount.kernelCache())?.passthrough;
+    const how = !pt ? 'not in this build' : pt.negotiated && pt.on ? `on, ${pt.opens} passthrough opens` : `off${pt.errno ? ` (errno ${pt.errno})` : ''}`;
+    console.log(`caret FUSE (${name}): kernel passthrough ${how}`);
+    await mount.stop();
+  });
   views['caret FUSE'] = shadow.mnt;
 
   const kernel = layer('overlayfs');
