@@ -172,6 +172,8 @@ export class CompletionService {
   private readonly indexHits = new Map<string, ServiceDocument & { path: string }>();
   private readonly indexQueries = new Set<string>();
   private indexLookup: Promise<void> | undefined;
+  /** Bumped by forgetIndexHits: a lookup begun before it brings nothing in. */
+  private indexGeneration = 0;
   private requestsSincePrune = 0;
   private nextId = 1;
   private disposed = false;
@@ -416,9 +418,12 @@ export class CompletionService {
     this.indexQueries.add(key);
     if (this.indexQueries.size > 500) this.indexQueries.delete(this.indexQueries.values().next().value!);
     const extension = /\.[^./]+$/.exec(document.uri)?.[0];
+    const generation = this.indexGeneration;
     this.indexLookup = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       try {
-        for (const hit of await search(root, words.join(' '), 8)) {
+        const hits = await search(root, words.join(' '), 8);
+        if (generation !== this.indexGeneration) return;
+        for (const hit of hits) {
           if (/\.[^./]+$/.exec(hit.path)?.[0] !== extension) continue;
           const uri = `caret-index:${root}/${hit.path}#${hit.startLine}`;
           this.indexHits.delete(uri);
@@ -436,6 +441,18 @@ export class CompletionService {
         this.indexLookup = undefined;
       }
     });
+  }
+
+  /**
+   * Drops what earlier index lookups brought in, and lets every query be asked again: the
+   * index's files changed under them (a branch switch, a resync), so their snippets may no longer
+   * be the workspace's code.
+   */
+  forgetIndexHits(): void {
+    for (const uri of this.indexHits.keys()) this.similar.forget(uri);
+    this.indexHits.clear();
+    this.indexQueries.clear();
+    this.indexGeneration++;
   }
 
   /** Resolves once background work (prefetch, other documents' indexing, index lookups) is done. */

@@ -2,6 +2,7 @@
 //
 //   npm run bench -- replay --repo PATH [--commits N] [--provider NAME --url URL --model M]
 //                           [--samples-per-commit K] [--seed S] [--min-confidence C]
+//                           [--index | --keystrokes]
 //
 // Completion: at sampled positions inside lines that real commits added, given the file as it
 // was before the commit plus the typed part of the line (and the hunk's earlier added lines),
@@ -12,15 +13,24 @@
 // Next edit: for files a commit changed in several hunks, apply the first hunk as the user's edit
 // and ask for the next edit; a prediction matches when it reproduces a remaining hunk (exact) or
 // moves a remaining hunk's text toward its real new text (partial); otherwise it is wrong.
+// Index mode (--index), what the daemon really has: a checkout of the repository at each sampled
+// commit's parent (a shared clone under /tmp, made here and removed at the end) indexed by the
+// real workspace index (lexical), resynced after each checkout with the paths git says changed;
+// the service searches it as daemon/server/runtime.ts wires it. The user is emulated typing the
+// line: a request at each earlier token boundary of the typed part, background lookups let
+// finish between them, then the scored request. --keystrokes emulates the typing without the
+// index (to tell the two effects apart). The samples are the same in every mode.
 // Diagnostics: REPLAY_EXAMPLES=N prints up to N misses; REPLAY_SHOWN=1 prints every next-edit
 // prediction shown, with its verdict and the user's edit (the first hunk), for classifying misses;
 // REPLAY_SILENT=N prints up to N silent completion samples whose whole line was already written in
 // the file or an open document (missed opportunities).
 import { execFileSync } from 'node:child_process';
-import { extname } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { CompletionService, editSimilarity } from '../../daemon/completion/index.js';
+import { IndexService } from '../../daemon/index/index.js';
 import { ModelRegistry, type ModelsSettings } from '../../daemon/models/index.js';
-import { EditHistory, trimCommon } from '../../daemon/workspace/index.js';
+import { ConfigService, EditHistory, trimCommon } from '../../daemon/workspace/index.js';
 
 interface Options {
   repo: string;
@@ -31,10 +41,14 @@ interface Options {
   url?: string;
   model?: string;
   minConfidence?: number;
+  /** Search a checkout of the parent commit through the workspace index, as the daemon does. */
+  index: boolean;
+  /** Emulate the earlier keystrokes of the typed line (implied by index). */
+  keystrokes: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { repo: '', commits: 300, samplesPerCommit: 6, seed: 1 };
+  const options: Options = { repo: '', commits: 300, samplesPerCommit: 6, seed: 1, index: false, keystrokes: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i]!, argv[i + 1]];
     const need = () => {
@@ -50,6 +64,8 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--url') options.url = need();
     else if (flag === '--model') options.model = need();
     else if (flag === '--min-confidence') options.minConfidence = Number(need());
+    else if (flag === '--index') options.index = options.keystrokes = true;
+    else if (flag === '--keystrokes') options.keystrokes = true;
     else throw new Error(`unknown argument ${flag}`);
   }
   if (!options.repo) throw new Error('usage: npm run bench -- replay --repo PATH [--commits N] [--provider NAME --url URL --model M]');
@@ -130,6 +146,71 @@ function scoreBlock(suggested: string[], addedAfter: string[], oldAfter: string[
   return { exact: linesRight === got.length, linesRight, similarity: editSimilarity(got.join('\n'), truth.join('\n')) };
 }
 
+type IndexHits = Array<{ path: string; snippet: string; startLine: number }>;
+
+/**
+ * A checkout of the replayed repository that moves from commit to commit, with the workspace
+ * index over it. A shared clone rather than a worktree of the repository: nothing is written
+ * into the replayed repository's own .git, which may be in use.
+ */
+interface IndexedCheckout {
+  root: string;
+  /** Checks out `commit` and resyncs the index with the paths that changed; false if already there. */
+  moveTo(commit: string): Promise<boolean>;
+  /** The index's lexical search, as daemon/server/runtime.ts hands it to the completion service. */
+  search(root: string, query: string, limit: number): Promise<IndexHits>;
+  syncMs: number;
+  dispose(): Promise<void>;
+}
+
+function indexedCheckout(repo: string): IndexedCheckout {
+  const dir = mkdtempSync('/tmp/caret-replay-');
+  const root = join(dir, 'tree');
+  execFileSync('git', ['clone', '--quiet', '--shared', '--no-checkout', repo, root]);
+  const config = new ConfigService({ userFile: join(dir, 'none.toml'), trustFile: join(dir, 'trust.json') });
+  const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  // No watcher and no periodic resync: the replay says when files changed.
+  const service = new IndexService({ cacheDir: join(dir, 'cache'), log: silent, settings: (r) => ({ ...config.get(r).index, enabled: true, watch: false, resyncIntervalSeconds: 0 }) });
+  let at: string | undefined;
+  const checkout: IndexedCheckout = {
+    root,
+    syncMs: 0,
+    async moveTo(commit) {
+      if (commit === at) return false;
+      const t0 = performance.now();
+      git(root, ['checkout', '--quiet', '--force', '--detach', commit]);
+      const index = service.get(root);
+      if (!index || at === undefined) {
+        await service.open(root, true)!.whenIdle();
+      } else {
+        // Both sides of a rename: the old path leaves the index, the new one enters it.
+        const changed = git(root, ['diff', '--name-only', '--no-renames', at, commit]).split('\n').filter(Boolean);
+        index.reindex(false, changed, 'replay checkout');
+        await index.whenIdle();
+      }
+      at = commit;
+      checkout.syncMs += performance.now() - t0;
+      return true;
+    },
+    search: async (r, query, limit) =>
+      ((await service.get(r)?.query({ query, limit, mode: 'lexical' })) ?? []).map((hit) => ({ path: hit.path, snippet: hit.snippet, startLine: hit.startLine })),
+    async dispose() {
+      await service.dispose();
+      config.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return checkout;
+}
+
+/** Where the user, typing `line` up to `cut`, had just finished a token: the keystrokes emulated before the scored one. */
+function tokenBoundaries(line: string, from: number, cut: number): number[] {
+  const kind = (c: string) => (/[\w$]/.test(c) ? 'w' : /\s/.test(c) ? 's' : 'p');
+  const at: number[] = [];
+  for (let p = from + 1; p < cut; p++) if (kind(line[p - 1]!) !== kind(line[p]!) || kind(line[p]!) === 'p') at.push(p);
+  return at;
+}
+
 interface Doc {
   uri: string;
   languageId: string;
@@ -147,10 +228,13 @@ async function main(): Promise<void> {
   }
   let open: Doc[] = [];
   const history = new EditHistory({ coalesceMs: 0 });
+  const checkout = options.index ? indexedCheckout(options.repo) : undefined;
+  const scope = checkout && { root: checkout.root };
   const service = new CompletionService({
     history,
     openDocuments: () => open,
     ...(models && { models }),
+    ...(checkout && { searchIndex: checkout.search }),
     eagerIndexing: true,
     settings: () => ({ prefetch: false, maxModelMs: 10_000, ...(options.minConfidence !== undefined && { minConfidence: options.minConfidence }) }),
   });
@@ -173,8 +257,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   for (const commit of commits) {
     let diff: string;
+    let parent: string;
     try {
-      if (!git(options.repo, ['rev-list', '--parents', '-n1', commit]).trim().includes(' ')) continue; // root commit
+      parent = git(options.repo, ['rev-list', '--parents', '-n1', commit]).trim().split(' ')[1]!;
+      if (!parent) continue; // root commit
       diff = git(options.repo, ['diff', '--no-color', '--no-ext-diff', '--unified=0', '--diff-filter=M', `${commit}~1`, commit]);
     } catch {
       continue; // root commit
@@ -199,6 +285,9 @@ async function main(): Promise<void> {
         if (line.trim().length >= 6) candidates.push({ path, hunk, index });
       });
     }
+    // The index holds the parent's tree, the code as it was before the commit: never the lines
+    // the commit added, and (hits forgotten at each move) nothing of a later commit.
+    if (checkout && candidates.length > 0 && (await checkout.moveTo(parent))) service.forgetIndexHits();
     for (let k = 0; k < options.samplesPerCommit && candidates.length > 0; k++) {
       const { path, hunk, index } = candidates.splice(Math.floor(rand() * candidates.length), 1)[0]!;
       const oldLines = before.get(path)!.split('\n');
@@ -208,12 +297,21 @@ async function main(): Promise<void> {
       const expected = line.slice(cut).trimEnd();
       if (!expected) continue;
       const at = hunk.oldLen === 0 ? hunk.oldStart : hunk.oldStart - 1;
-      const prefix = [...oldLines.slice(0, at), ...hunk.added.slice(0, index), line.slice(0, cut)].join('\n');
+      const lead = [...oldLines.slice(0, at), ...hunk.added.slice(0, index)];
+      const prefix = [...lead, line.slice(0, cut)].join('\n');
       const suffix = '\n' + oldLines.slice(at + hunk.oldLen).join('\n');
-      const document = docOf(path, prefix + suffix);
       open = [...before].filter(([other]) => other !== path).map(([other, text]) => docOf(other, text));
+      if (options.keystrokes) {
+        // Keystrokes come 100 ms or more apart; the lookups they start take milliseconds.
+        for (const p of tokenBoundaries(line, indent, cut)) {
+          const earlier = [...lead, line.slice(0, p)].join('\n');
+          await service.inline({ sessionKey: 'replay', document: docOf(path, earlier + suffix), offset: earlier.length, trigger: 'automatic', ...(scope && { scope }) }, new AbortController().signal);
+          await service.idle();
+        }
+      }
+      const document = docOf(path, prefix + suffix);
       const t0 = performance.now();
-      const items = await service.inline({ sessionKey: 'replay', document, offset: prefix.length, trigger: 'automatic' }, new AbortController().signal);
+      const items = await service.inline({ sessionKey: 'replay', document, offset: prefix.length, trigger: 'automatic', ...(scope && { scope }) }, new AbortController().signal);
       completion.latencies.push(performance.now() - t0);
       completion.samples++;
       const suggestionLines = items[0]?.insertText.split('\n') ?? [];
@@ -309,7 +407,8 @@ async function main(): Promise<void> {
   }
   const pct = (n: number, d: number) => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)}%`);
   const repoName = git(options.repo, ['rev-parse', '--show-toplevel']).trim();
-  console.log(`repository ${repoName}, ${commits.length} commits, provider ${options.provider ?? 'builtin'}, seed ${options.seed}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const mode = checkout ? `index (resyncs ${(checkout.syncMs / 1000).toFixed(1)} s) and keystrokes` : options.keystrokes ? 'keystrokes, no index' : 'no index';
+  console.log(`repository ${repoName}, ${commits.length} commits, provider ${options.provider ?? 'builtin'}, seed ${options.seed}, mode ${mode}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log('completion');
   console.log(`  samples ${completion.samples}, shown ${completion.shown} (${pct(completion.shown, completion.samples)})`);
   console.log(`  exact among shown ${completion.exact} (${pct(completion.exact, completion.shown)}), exact over all samples ${pct(completion.exact, completion.samples)}`);
@@ -326,6 +425,7 @@ async function main(): Promise<void> {
   if (process.env.REPLAY_SILENT) console.log(['silent completions whose line exists elsewhere:', ...silentExamples].join('\n'));
   service.dispose();
   await models?.dispose();
+  await checkout?.dispose();
 }
 
 main().catch((error: unknown) => {

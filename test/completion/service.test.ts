@@ -35,6 +35,41 @@ test('the index is asked in the background when open documents have nothing, and
   assert.equal(second[0]?.insertText, 'andler, { port: 8080 });');
 });
 
+test('forgetting index hits drops what earlier lookups brought in, even a lookup still in flight, and asks again', async () => {
+  let snippet = 'const server = createServer(handler, { port: 8080 });\n';
+  let queries = 0;
+  let release: (() => void) | undefined;
+  const service = new CompletionService({
+    history: noHistory,
+    openDocuments: () => [],
+    eagerIndexing: true,
+    searchIndex: async () => {
+      queries++;
+      if (release === undefined) await new Promise<void>((resolve) => (release = resolve));
+      return [{ path: 'src/server.ts', startLine: 10, snippet }];
+    },
+  });
+  const text = 'import x from "y";\nconst server = createServer(';
+  const typed = `${text}h`;
+  const ask = (body: string, version: number, uri = 'file:///w/src/main.ts') =>
+    service.inline({ sessionKey: 's', document: doc(uri, body, version), offset: body.length, trigger: 'automatic', scope: { root: '/w' } }, signal());
+  assert.deepEqual(await ask(text, 1), []);
+  await new Promise((resolve) => setImmediate(resolve));
+  service.forgetIndexHits(); // the workspace changed while the lookup ran
+  release!();
+  await service.idle();
+  assert.deepEqual(await ask(typed, 2), [], 'the lookup from before is dropped');
+  await service.idle();
+  assert.equal(queries, 2, 'the same query is asked again');
+  assert.equal((await ask(`${typed}a`, 3))[0]?.insertText, 'ndler, { port: 8080 });');
+  snippet = 'const server = createServer(other);\n';
+  service.forgetIndexHits();
+  // Another document, so no cached suggestion (typing-through) answers instead of the engine.
+  assert.deepEqual(await ask(typed, 1, 'file:///w/src/b.ts'), [], 'the old snippet no longer serves');
+  await service.idle();
+  assert.equal((await ask(`${text}o`, 2, 'file:///w/src/b.ts'))[0]?.insertText, 'ther);');
+});
+
 test('accepting prefetches the next suggestion into the cache; a partial accept keeps the rest', async () => {
   const lines = 'a.push(1);\nb.push(2);\na.push(1);\nb.push(2);\n';
   const service = new CompletionService({ history: noHistory, openDocuments: () => [], eagerIndexing: true });
