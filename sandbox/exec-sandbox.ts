@@ -1,6 +1,6 @@
 // A held exec sandbox: one long-lived bubblewrap sandbox per shadow (per held overlay), running a
 // small spawner (exec-spawner.ts) that starts each command on request. Building bubblewrap's
-// namespaces, /dev and /proc costs about 4-12 ms per command here; a held sandbox pays that once,
+// namespaces, /dev and /proc costs about 4-15 ms per command here; a held sandbox pays that once,
 // and each command then costs one process start inside it. The sandbox is the very one a one-shot
 // command gets (bubblewrapSandboxArgs), entered in the same mount namespace (the held overlay's),
 // so commands keep the same properties; the spawner keeps their limits (process group per command,
