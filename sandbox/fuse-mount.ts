@@ -21,6 +21,10 @@ export interface KernelCacheState {
   watched: boolean;
   nodes: number;
   sent: number;
+  /** The kernel opens directories without asking (no OPENDIR round trip; see fuse-server.ts noOpendir). */
+  noOpendir: boolean;
+  /** Directory requests served with a handle made for them (the kernel's opens carry none). */
+  dirWraps: number;
   /** Kernel passthrough of lower files' reads; null where the binding has none. */
   passthrough: PassthroughState | null;
 }
@@ -53,7 +57,7 @@ export class FuseMount extends EventEmitter<{ exit: [code: number | null]; chang
         this.pending.get(message.request)?.({ view: message.value, upper: message.upper });
         this.pending.delete(message.request);
       } else if (message.type === 'cache') {
-        this.pendingCache.get(message.request)?.({ long: message.long, watched: message.watched, nodes: message.nodes, sent: message.sent, passthrough: message.passthrough });
+        this.pendingCache.get(message.request)?.({ long: message.long, watched: message.watched, nodes: message.nodes, sent: message.sent, noOpendir: message.noOpendir, dirWraps: message.dirWraps, passthrough: message.passthrough });
         this.pendingCache.delete(message.request);
       }
     });

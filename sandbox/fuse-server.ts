@@ -32,6 +32,11 @@ export interface MountRequest {
    * null: off; undefined: CARET_SHADOW_PASSTHROUGH, else the default.
    */
   passthroughMinBytes?: number | null;
+  /**
+   * Directory opens without an OPENDIR round trip while long validities are trusted (see
+   * noOpendir); undefined: CARET_SHADOW_NO_OPENDIR, else on.
+   */
+  noOpendir?: boolean;
 }
 
 /**
@@ -54,6 +59,19 @@ export function passthroughMinBytes(value: string | undefined): number | null {
   throw new Error(`CARET_SHADOW_PASSTHROUGH must be on, off or a size in bytes, not ${JSON.stringify(value)}`);
 }
 
+/**
+ * CARET_SHADOW_NO_OPENDIR: `off` (or 0/false/no) keeps the OPENDIR and RELEASEDIR round trip of
+ * every directory open; `on` or unset lets the kernel open directories by itself once the server
+ * trusts its invalidations (patches/fuse-native+2.2.6.patch, cc_dir_request). Anything else is an
+ * error.
+ */
+export function noOpendir(value: string | undefined): boolean {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === '' || text === 'on' || text === '1' || text === 'true' || text === 'yes') return true;
+  if (text === 'off' || text === '0' || text === 'false' || text === 'no') return false;
+  throw new Error(`CARET_SHADOW_NO_OPENDIR must be on or off, not ${JSON.stringify(value)}`);
+}
+
 // statfs(2) types of stacking file systems: a backing file on one needs max_stack_depth 2.
 const STACKED_FS_TYPES = new Set([0x794c7630 /* overlayfs */, 0xf15f /* ecryptfs */]);
 
@@ -71,7 +89,7 @@ export type ServerMessage =
   | { type: 'error'; message: string }
   | { type: 'changed' }
   | { type: 'generation'; request: number; value: number | null; upper: number | null }
-  | { type: 'cache'; request: number; long: boolean; watched: boolean; nodes: number; sent: number; passthrough: PassthroughState | null };
+  | { type: 'cache'; request: number; long: boolean; watched: boolean; nodes: number; sent: number; noOpendir: boolean; dirWraps: number; passthrough: PassthroughState | null };
 
 /**
  * Passthrough in the binding: asked for in INIT (`negotiated`), still given (`on`: off for good
@@ -151,8 +169,10 @@ function mount(request: MountRequest): void {
   });
   const seconds = request.cacheSeconds;
   let minBytes: number | null;
+  let dirOpensInKernel: boolean;
   try {
     minBytes = request.passthroughMinBytes !== undefined ? request.passthroughMinBytes : passthroughMinBytes(process.env.CARET_SHADOW_PASSTHROUGH);
+    dirOpensInKernel = request.noOpendir ?? noOpendir(process.env.CARET_SHADOW_NO_OPENDIR);
   } catch (error) {
     send({ type: 'error', message: (error as Error).message });
     process.exit(2);
@@ -160,6 +180,7 @@ function mount(request: MountRequest): void {
   // Process-wide in the binding (this process serves one mount); read when the kernel's INIT comes.
   const setPassthrough = (Fuse as unknown as { setPassthrough?: (min: number, depth: number) => number }).setPassthrough;
   setPassthrough?.(minBytes ?? -1, backingStackDepth(request.lower));
+  (Fuse as unknown as { setNoOpendir?: (on: boolean) => number }).setNoOpendir?.(dirOpensInKernel);
   instance = new Fuse(request.mountPath, ops as unknown as Record<string, unknown>, {
     allowOther: true,
     defaultPermissions: true,
@@ -236,10 +257,11 @@ process.on('message', (message: ClientMessage) => {
     );
   }
   else if (message.type === 'cache') {
-    const stats = instance?.cacheStats?.() ?? { nodes: 0, sent: 0 };
+    // noOpendir and dirWraps: from a binding that opens directories without a round trip.
+    const stats = (instance?.cacheStats?.() ?? { nodes: 0, sent: 0 }) as { nodes: number; sent: number; noOpendir?: boolean; dirWraps?: number };
     const watched = !!lowerWatcher?.complete && !!upperWatcher?.complete;
     const passthrough = (instance as unknown as { passthroughStats?: () => PassthroughState } | undefined)?.passthroughStats?.() ?? null;
-    send({ type: 'cache', request: message.request, long: kernelCache?.long ?? false, watched, nodes: stats.nodes, sent: stats.sent, passthrough });
+    send({ type: 'cache', request: message.request, long: kernelCache?.long ?? false, watched, nodes: stats.nodes, sent: stats.sent, noOpendir: stats.noOpendir ?? false, dirWraps: stats.dirWraps ?? 0, passthrough });
   }
   else if (message.type === 'unmount') stop(0);
 });
