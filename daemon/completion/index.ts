@@ -5,7 +5,7 @@ export { CompletionCache, hashText } from './cache.js';
 export { AdaptiveDebounce } from './debounce.js';
 export { Superseder, SupersededError } from './supersede.js';
 export { postprocess, type PostprocessInput, type ProcessedCompletion } from './postprocess.js';
-export { bracketsFit, evidenceNeeded, isCommentLine, narrowest, rarestWord, shapeEnd, shapeOf, SimilarCodeEngine, topLevelCloses } from './similar-code.js';
+export { bracketsFit, evidenceNeeded, isCommentLine, LOOKED_UP_FACTOR, narrowest, rarestWord, shapeEnd, shapeOf, SimilarCodeEngine, topLevelCloses } from './similar-code.js';
 export { DocumentLineIndex, wordKeysOf } from './line-index.js';
 export { propagateEdit, proposalKey, renameBetween, vanishedName, type AppliedEdit, type EditProposal, type OffsetEdit } from './next-edit/propagate.js';
 export { renderRegionPrompt, parseRegionOutput, filterRegionEdits, zetaFormat, type RegionPromptFormat } from './prompts/edit-region.js';

@@ -3,7 +3,9 @@
 // document, prefetch after accept, a hard cap on model time), runs the engine the configuration
 // picks (the builtin engines, or a model), post-processes, and remembers what it suggested so
 // the client's didShow / accept / didReject events can name it by id.
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import type { ModelProvider, ModelResolver, ResolveScope } from '../models/index.js';
 import { CompletionCache } from './cache.js';
 import { AdaptiveDebounce } from './debounce.js';
@@ -169,7 +171,8 @@ export class CompletionService {
   private readonly tokens = new EstimatedTokenCounter();
   private readonly prefetchTimes: number[] = [];
   private readonly background = new Set<AbortController>();
-  private readonly indexHits = new Map<string, ServiceDocument & { path: string }>();
+  /** Snippets from index lookups, with the URI their file has when open. */
+  private readonly indexHits = new Map<string, ServiceDocument & { path: string; fileUri: string }>();
   private readonly indexQueries = new Set<string>();
   private indexLookup: Promise<void> | undefined;
   /** Bumped by forgetIndexHits: a lookup begun before it brings nothing in. */
@@ -233,7 +236,7 @@ export class CompletionService {
       let engine = BUILTIN;
       if (!provider) {
         const others = this.others(document.uri);
-        raw = this.similar.complete({ document: { ...document, text, version: selected ? -version - 1 : version }, offset: cursor, others: [...others, ...this.indexHits.values()] });
+        raw = this.similar.complete({ document: { ...document, text, version: selected ? -version - 1 : version }, offset: cursor, others, lookedUp: this.indexHitsBeside(document.uri, others) });
         if ((!raw || raw.confidence < settings.minConfidence) && request.scope?.root) this.lookUpIndex(request.scope.root, document, text, cursor);
         if (++this.requestsSincePrune >= 200) {
           this.requestsSincePrune = 0;
@@ -427,7 +430,7 @@ export class CompletionService {
           if (/\.[^./]+$/.exec(hit.path)?.[0] !== extension) continue;
           const uri = `caret-index:${root}/${hit.path}#${hit.startLine}`;
           this.indexHits.delete(uri);
-          this.indexHits.set(uri, { uri, languageId: document.languageId, version: 1, text: hit.snippet, path: hit.path });
+          this.indexHits.set(uri, { uri, languageId: document.languageId, version: 1, text: hit.snippet, path: hit.path, fileUri: pathToFileURL(join(root, hit.path)).href });
           while (this.indexHits.size > 40) {
             const oldest = this.indexHits.keys().next().value!;
             this.indexHits.delete(oldest);
@@ -441,6 +444,17 @@ export class CompletionService {
         this.indexLookup = undefined;
       }
     });
+  }
+
+  /**
+   * The index's snippets of files that are neither `uri` nor open: an open document is already a
+   * source, whole and as edited (the index has the saved text), and a snippet of it would count
+   * its lines a second time.
+   */
+  private indexHitsBeside(uri: string, others: readonly ServiceDocument[]): ServiceDocument[] {
+    if (this.indexHits.size === 0) return [];
+    const open = new Set(others.map((other) => other.uri)).add(uri);
+    return [...this.indexHits.values()].filter((hit) => !open.has(hit.fileUri));
   }
 
   /**

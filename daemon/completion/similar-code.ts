@@ -22,6 +22,11 @@ export interface SimilarCodeQuery {
   offset: number;
   /** Other documents to draw from (open in any editor), most relevant first. */
   others: readonly IndexableDocument[];
+  /**
+   * Code a search found (index snippets), not code the user has open: a continuation only these
+   * support is held to a higher bar (LOOKED_UP_FACTOR).
+   */
+  lookedUp?: readonly IndexableDocument[];
 }
 
 export interface SimilarCodeAnswer {
@@ -35,6 +40,13 @@ export interface SimilarCodeAnswer {
 }
 
 const CONTEXT_WEIGHT = 8;
+/**
+ * Confidence kept by a continuation that only looked-up code (index snippets) supports: such a
+ * line comes from a file found by the typed words alone, related to this one far less often than
+ * the files open beside it (in the replay with the index, lone index answers were right about one
+ * time in four).
+ */
+export const LOOKED_UP_FACTOR = 0.8;
 /** How far (in lines) a sibling of the same shape is looked for. */
 const SIBLING_SPAN = 8;
 
@@ -76,11 +88,16 @@ export class SimilarCodeEngine {
     if (above[1]) above[2] = current.neighbour(above[1].no, -1);
 
     const sources: DocumentLineIndex[] = [current];
-    for (const other of query.others) {
-      if (other.uri === query.document.uri || other.languageId !== query.document.languageId) continue;
+    const lookedUp = new Set<DocumentLineIndex>();
+    const addSource = (other: IndexableDocument, found: boolean) => {
+      if (other.uri === query.document.uri || other.languageId !== query.document.languageId) return;
       const index = this.indexFor(other, this.eager);
-      if (index) sources.push(index);
-    }
+      if (!index) return;
+      sources.push(index);
+      if (found) lookedUp.add(index);
+    };
+    for (const other of query.others) addSource(other, false);
+    for (const other of query.lookedUp ?? []) addSource(other, true);
 
     const candidates: Candidate[] = [];
     const consider = (index: DocumentLineIndex, line: IndexedLine, from?: number, partial = 1, orNothing = false) => {
@@ -238,6 +255,7 @@ export class SimilarCodeEngine {
     // Prose in a comment rarely repeats word for word: without matching lines above it, a
     // comment's continuation is a guess, held to a higher bar.
     if (winner.best.context === 0 && isCommentLine(linePrefix)) confidence *= 0.8;
+    if (lookedUp.size > 0 && candidates.every((c) => c.continuation !== winner.best.continuation || lookedUp.has(c.index))) confidence *= LOOKED_UP_FACTOR;
     let suggestion = winner.best.continuation;
     // A line that opens a block, well supported: bring the block along, as that code has it.
     if (!lineSuffix && confidence >= 0.8 && winner.best.context >= 1 && /[{(\[:]$/.test(suggestion)) {

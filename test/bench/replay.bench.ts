@@ -20,13 +20,18 @@
 // line: a request at each earlier token boundary of the typed part, background lookups let
 // finish between them, then the scored request. --keystrokes emulates the typing without the
 // index (to tell the two effects apart). The samples are the same in every mode.
+// REPLAY_LEAK_CHECK=1 (index mode) searches the index for each sampled line and counts hits that
+// hold it while the parent commit's version of their file does not (content of a later commit).
+// REPLAY_DUMP=FILE writes each completion sample (typed, expected, shown) as a JSON line, to
+// compare modes sample by sample.
 // Diagnostics: REPLAY_EXAMPLES=N prints up to N misses; REPLAY_SHOWN=1 prints every next-edit
 // prediction shown, with its verdict and the user's edit (the first hunk), for classifying misses;
 // REPLAY_SILENT=N prints up to N silent completion samples whose whole line was already written in
 // the file or an open document (missed opportunities).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CompletionService, editSimilarity } from '../../daemon/completion/index.js';
 import { IndexService } from '../../daemon/index/index.js';
 import { ModelRegistry, type ModelsSettings } from '../../daemon/models/index.js';
@@ -244,6 +249,8 @@ async function main(): Promise<void> {
   const block = { shown: 0, exact: 0, lines: 0, linesRight: 0, similarity: 0 };
   const nextEdit = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, similarity: 0, latencies: [] as number[] };
   const examples: string[] = [];
+  const leaks = { checked: 0, found: [] as string[] };
+  const dump: string[] = [];
   const silentExamples: string[] = [];
   const byRule = new Map<string, { shown: number; matched: number }>();
   const tally = (reason: string, matched: boolean) => {
@@ -275,7 +282,8 @@ async function main(): Promise<void> {
         /* renamed or unreadable */
       }
     }
-    const docOf = (path: string, text: string): Doc => ({ uri: `file:///replay/${path}`, languageId: LANGUAGE[extname(path)] ?? 'plaintext', version: version++, text });
+    // Under the checkout in index mode, as an editor names the workspace's files.
+    const docOf = (path: string, text: string): Doc => ({ uri: checkout ? pathToFileURL(join(checkout.root, path)).href : `file:///replay/${path}`, languageId: LANGUAGE[extname(path)] ?? 'plaintext', version: version++, text });
 
     // Completion samples.
     const candidates: Array<{ path: string; hunk: Hunk; index: number }> = [];
@@ -309,6 +317,20 @@ async function main(): Promise<void> {
           await service.idle();
         }
       }
+      if (checkout && process.env.REPLAY_LEAK_CHECK) {
+        const whole = line.trim();
+        for (const hit of await checkout.search(checkout.root, whole, 20)) {
+          leaks.checked++;
+          if (!hit.snippet.includes(whole)) continue;
+          let then = '';
+          try {
+            then = git(options.repo, ['show', `${parent}:${hit.path}`]);
+          } catch {
+            /* not in the parent: a leak if it is in the index */
+          }
+          if (!then.includes(whole)) leaks.found.push(`${commit.slice(0, 8)} ${hit.path}: ${JSON.stringify(whole)}`);
+        }
+      }
       const document = docOf(path, prefix + suffix);
       const t0 = performance.now();
       const items = await service.inline({ sessionKey: 'replay', document, offset: prefix.length, trigger: 'automatic', ...(scope && { scope }) }, new AbortController().signal);
@@ -325,6 +347,7 @@ async function main(): Promise<void> {
         block.similarity += scored.similarity;
         if (scored.exact && shown.trimEnd() === expected) block.exact++;
       }
+      if (process.env.REPLAY_DUMP) dump.push(JSON.stringify({ n: completion.samples, path, typed: line.slice(indent, cut), expected, got: shown ?? null }));
       if (shown) {
         completion.shown++;
         if (shown.trimEnd() === expected) completion.exact++;
@@ -421,8 +444,10 @@ async function main(): Promise<void> {
   console.log(`  wrong ${nextEdit.wrong} (${pct(nextEdit.wrong, nextEdit.shown)} of shown), mean best similarity among shown ${nextEdit.shown ? (nextEdit.similarity / nextEdit.shown).toFixed(3) : 'n/a'}`);
   console.log(`  latency p50 ${percentile(nextEdit.latencies, 50).toFixed(2)} ms, p99 ${percentile(nextEdit.latencies, 99).toFixed(2)} ms`);
   console.log(`  by rule: ${[...byRule].map(([rule, { shown, matched }]) => `${rule} ${matched}/${shown}`).join(', ')}`);
+  if (process.env.REPLAY_LEAK_CHECK) console.log([`leak check: ${leaks.checked} index hits for the sampled lines, ${leaks.found.length} holding a line their file did not have at the parent commit`, ...leaks.found.slice(0, 20)].join('\n'));
   if (process.env.REPLAY_EXAMPLES) console.log(['examples (misses):', ...examples].join('\n'));
   if (process.env.REPLAY_SILENT) console.log(['silent completions whose line exists elsewhere:', ...silentExamples].join('\n'));
+  if (process.env.REPLAY_DUMP) writeFileSync(process.env.REPLAY_DUMP, dump.join('\n') + '\n');
   service.dispose();
   await models?.dispose();
   await checkout?.dispose();

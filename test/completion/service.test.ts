@@ -70,6 +70,28 @@ test('forgetting index hits drops what earlier lookups brought in, even a lookup
   assert.equal((await ask(`${text}o`, 2, 'file:///w/src/b.ts'))[0]?.insertText, 'ther);');
 });
 
+test("the index's snippets of open documents and of the edited one are left out: those are sources already, as edited", async () => {
+  // The index has the saved files; the user changed the port in the open server.ts.
+  const saved = 'const server = createServer(handler, { port: 8080 });\n';
+  let open: ReturnType<typeof doc>[] = [];
+  const service = new CompletionService({
+    history: noHistory,
+    openDocuments: () => open,
+    eagerIndexing: true,
+    searchIndex: () => [
+      { path: 'src/server.ts', startLine: 1, snippet: saved },
+      { path: 'src/main.ts', startLine: 1, snippet: saved },
+    ],
+  });
+  const text = 'import x from "y";\nconst server = createServer(';
+  await service.inline({ sessionKey: 's', document: doc('file:///w/src/main.ts', text), offset: text.length, trigger: 'automatic', scope: { root: '/w' } }, signal());
+  await service.idle();
+  open = [doc('file:///w/src/server.ts', 'const server = createServer(handler, { port: 9090 });\n')];
+  const typed = `${text}h`;
+  const [item] = await service.inline({ sessionKey: 's', document: doc('file:///w/src/main.ts', typed, 2), offset: typed.length, trigger: 'automatic', scope: { root: '/w' } }, signal());
+  assert.equal(item?.insertText, 'andler, { port: 9090 });');
+});
+
 test('accepting prefetches the next suggestion into the cache; a partial accept keeps the rest', async () => {
   const lines = 'a.push(1);\nb.push(2);\na.push(1);\nb.push(2);\n';
   const service = new CompletionService({ history: noHistory, openDocuments: () => [], eagerIndexing: true });

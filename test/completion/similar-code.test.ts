@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bracketsFit, DocumentLineIndex, evidenceNeeded, narrowest, rarestWord, shapeEnd, shapeOf, SimilarCodeEngine, topLevelCloses, wordKeysOf } from '../../daemon/completion/index.js';
+import { bracketsFit, DocumentLineIndex, evidenceNeeded, LOOKED_UP_FACTOR, narrowest, rarestWord, shapeEnd, shapeOf, SimilarCodeEngine, topLevelCloses, wordKeysOf } from '../../daemon/completion/index.js';
 
 const doc = (uri: string, text: string, version = 1, languageId = 'typescript') => ({ uri, languageId, version, text });
 const at = (text: string) => {
@@ -156,4 +156,19 @@ test('similar code: what follows the same shape (any name, number or string) in 
   assert.equal(answer?.text.split('\n')[0], '() => {');
   assert.ok(answer.confidence >= 0.5, String(answer.confidence));
   assert.equal(complete("test('adds', () => {\n});\ntest('renames', █\n"), null, 'one line of that shape is not enough');
+});
+
+test('similar code: a continuation that only looked-up code (index snippets) supports is held to a higher bar', () => {
+  const cursor = at('import x from "y";\nconst server = createServer(h█\n');
+  const source = doc('file:///b.ts', 'const server = createServer(handler, { port: 8080 });\n');
+  const ask = (query: { others?: ReturnType<typeof doc>[]; lookedUp?: ReturnType<typeof doc>[] }) =>
+    new SimilarCodeEngine({ eager: true }).complete({ document: doc('file:///a.ts', cursor.text), offset: cursor.offset, others: query.others ?? [], ...(query.lookedUp && { lookedUp: query.lookedUp }) });
+  const open = ask({ others: [source] });
+  const found = ask({ lookedUp: [source] });
+  assert.equal(found?.text, open?.text);
+  assert.equal(found!.confidence, open!.confidence * LOOKED_UP_FACTOR);
+  // Where an open document agrees, the looked-up code costs nothing.
+  const both = ask({ others: [source], lookedUp: [doc('file:///c.ts', source.text)] });
+  assert.equal(both?.text, open?.text);
+  assert.ok(both!.confidence >= open!.confidence, `${both!.confidence} < ${open!.confidence}`);
 });
