@@ -5,12 +5,13 @@
 // change to either layer showing in the next listing although the kernel keeps listings; whiteouts
 // and opaque directories; fsync and an ioctl on a directory; your tree unchanged.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FuseMount } from '../../sandbox/fuse-mount.js';
 import { noOpendir } from '../../sandbox/fuse-server.js';
+import { loadFuseNative } from '../../sandbox/native.js';
 import { hashTree, makeUserTree } from './tree.js';
 
 describe('directory open setting (CARET_SHADOW_NO_OPENDIR)', () => {
@@ -172,3 +173,51 @@ for (const on of [true, false]) {
     });
   });
 }
+
+// The fallback when trust goes after the kernel stopped asking: kept listings are dropped every
+// second. On a mount of a few lines served in this process (listings changed without any
+// invalidation), read by child processes (this process's event loop serves the mount).
+describe('handleless directory opens after long validities are turned off', () => {
+  test('a kept listing is kept while trusted, and dropped within about a second once not', async () => {
+    const status = loadFuseNative();
+    assert.ok(status.ok, 'the patched binding loads');
+    const Fuse = status.fuse as unknown as new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => {
+      mount(cb: (error?: Error) => void): void;
+      unmount(cb: (error?: Error) => void): void;
+      setLongCache(seconds: number): number;
+      cacheStats(): { noOpendir: boolean };
+    };
+    const mnt = fs.mkdtempSync(join(base, 'sweep-'));
+    let names = ['one'];
+    const now = new Date();
+    const dirStat = { mode: 0o40755, size: 4096, nlink: 2, uid: 0, gid: 0, mtime: now, atime: now, ctime: now };
+    const fileStat = { mode: 0o100644, size: 0, nlink: 1, uid: 0, gid: 0, mtime: now, atime: now, ctime: now };
+    const ops = {
+      getattr: (path: string, cb: (code: number, stat?: unknown) => void) => {
+        if (path === '/') return cb(0, dirStat);
+        return names.includes(path.slice(1)) ? cb(0, fileStat) : cb(-2 /* ENOENT */);
+      },
+      readdir: (_path: string, cb: (code: number, names?: string[]) => void) => cb(0, names),
+    };
+    const fuse = new Fuse(mnt, ops, { force: true, entryTimeout: 30, attrTimeout: 30 });
+    await new Promise<void>((resolve, reject) => fuse.mount((error) => (error ? reject(error) : resolve())));
+    const ls = () => new Promise<string>((resolve, reject) => execFile('ls', [mnt], (error, out) => (error ? reject(error) : resolve(out.trim().split('\n').join(',')))));
+    try {
+      assert.equal(fuse.setLongCache(30), 0);
+      assert.equal(await ls(), 'one');
+      assert.equal(fuse.cacheStats().noOpendir, true, 'the kernel was told to open directories by itself');
+      names = ['one', 'two'];
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(await ls(), 'one', 'the kernel keeps the listing (nothing invalidated it)');
+      fuse.setLongCache(0);
+      let seen = await ls();
+      for (let i = 0; i < 40 && seen !== 'one,two'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        seen = await ls();
+      }
+      assert.equal(seen, 'one,two', 'a kept listing outlived the loss of trust');
+    } finally {
+      await new Promise<void>((resolve) => fuse.unmount(() => resolve()));
+    }
+  });
+});
