@@ -191,6 +191,9 @@ export class OverlayLayers {
     fs.chmodSync(upper, Number(lower.stat.mode & 0o7777n));
     fs.lchownSync(upper, Number(lower.stat.uid), Number(lower.stat.gid));
     this.native?.utimensat(upper, nsToSpec(lower.stat.atimeNs), nsToSpec(lower.stat.mtimeNs));
+    // A directory keeps its inode number too: tree walkers (find, fts) check that `..` is still
+    // the directory they came from, and stop with ENOENT when it is not.
+    this.originInode.set(fs.lstatSync(upper, { bigint: true }).ino, lower.stat.ino);
   }
 
   /**

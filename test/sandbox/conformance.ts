@@ -100,6 +100,14 @@ export const conformanceCases: Array<[string, (t: ConformanceTarget) => Promise<
     assert.equal(fs.readFileSync(join(root, 'src/a.txt'), 'utf8').endsWith('X'), true);
     assert.equal(fs.statSync(join(root, 'src/a.txt')).ino, a.ino);
   }],
+  ['keeps a directory\'s inode number when a change inside it copies it up', async ({ root }) => {
+    const before = fs.statSync(join(root, 'src/deep')).ino;
+    const parent = fs.statSync(join(root, 'src')).ino;
+    fs.writeFileSync(join(root, 'src/deep/new.txt'), 'n');
+    await sleep(300); // the upper layer's watcher drops the kernel's cached attributes
+    assert.equal(fs.statSync(join(root, 'src/deep')).ino, before);
+    assert.equal(fs.statSync(join(root, 'src/deep/..')).ino, parent, 'the parent as a tree walker sees it');
+  }],
   ['keeps nanosecond timestamps (utimens sets atime and mtime separately)', ({ root }) => {
     const target = join(root, 'src/a.txt');
     fs.utimesSync(target, new Date('2001-02-03T04:05:06.789Z'), new Date('2011-12-13T14:15:16.125Z'));
