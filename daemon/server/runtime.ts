@@ -55,6 +55,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     log,
   });
   const index = new IndexService({ cacheDir: paths.cacheDir, log, settings: (root) => config.get(root).index, embedderFor: (root) => models.embedder({ root }) });
+  // Snippets that earlier index lookups brought into completion may no longer be the workspace's
+  // code once its files change (a save, a branch switch): drop them, and ask again when needed.
+  index.onOpen((opened) => opened.on('synced', (stats) => stats.changed > 0 && completion.forgetIndexHits()));
   roots.on('added', (root) => void index.open(root));
   roots.on('removed', (root) => void index.release(root));
   config.on('change', () => index.configChanged());
