@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FuseMount } from '../../sandbox/fuse-mount.js';
 import { KernelCache, viewPathOf } from '../../sandbox/kernel-cache.js';
-import { hashTree, makeUserTree } from './tree.js';
+import { hashTree, longValidities, makeUserTree } from './tree.js';
 
 describe('kernel cache rules', () => {
   test('a change in either layer names the view path it concerns', () => {
@@ -94,12 +94,7 @@ describe('kernel caches on a FUSE shadow mount', () => {
     const mount = await FuseMount.start({ lower, upper, metaDir: join(dir, 'meta'), mountPath: mnt, cacheSeconds: 30 });
     try {
       // Long validities come on once both layers are watched.
-      let state = await mount.kernelCache();
-      for (let i = 0; i < 100 && !state?.long; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        state = await mount.kernelCache();
-      }
-      assert.equal(state?.long, true, 'long validities never came on');
+      await longValidities(mount);
 
       // Look everything up first, so the kernel holds entries, attributes, pages and a listing.
       assert.equal(fs.readFileSync(join(mnt, 'pkg/lib/index.js'), 'utf8'), 'one');

@@ -1,8 +1,10 @@
 // Helpers for shadow tests: a fixture "user tree" and its hash, which must be identical after
 // every test (nothing but accept may write there).
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import type { FuseMount, KernelCacheState } from '../../sandbox/fuse-mount.js';
 
 export function hashTree(root: string): string {
   const hash = createHash('sha256');
@@ -33,4 +35,15 @@ export function makeUserTree(root: string): void {
   fs.writeFileSync(join(root, 'tool.sh'), '#!/bin/sh\necho tool\n', { mode: 0o755 });
   fs.symlinkSync('src/a.txt', join(root, 'link-to-a'));
   fs.symlinkSync('/etc/passwd', join(root, 'link-out'));
+}
+
+/** Waits until the mount trusts long kernel-cache validities (both layers watched); fails after 5 s. */
+export async function longValidities(mount: FuseMount): Promise<KernelCacheState> {
+  let state = await mount.kernelCache();
+  for (let i = 0; i < 100 && !state?.long; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    state = await mount.kernelCache();
+  }
+  assert.equal(state?.long, true, 'long validities never came on');
+  return state!;
 }
