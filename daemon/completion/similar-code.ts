@@ -491,10 +491,12 @@ export function bracketsFit(theirs: string, ours: string, continuation: string):
   return !(closes.length === openBrackets(theirs).length && closes.length < mine.length);
 }
 
-/** The openers (innermost first) of the brackets `text` closes that it did not open itself. */
-function closedOutside(text: string): string[] {
-  const own: string[] = [];
-  const outside: string[] = [];
+/**
+ * Visits each bracket of `text` that stands outside string literals (', " and `, with backslash
+ * escapes), in order; `visit` returning false stops the walk. True when `text` ends inside a
+ * string literal (false when stopped).
+ */
+function walkBrackets(text: string, visit: (bracket: string, at: number) => boolean | void): boolean {
   let quote: string | undefined;
   for (let i = 0; i < text.length; i++) {
     const char = text[i]!;
@@ -502,12 +504,20 @@ function closedOutside(text: string): string[] {
       if (char === '\\') i++;
       else if (char === quote) quote = undefined;
     } else if (char === '"' || char === "'" || char === '`') quote = char;
-    else if (OPENERS[char]) own.push(char);
-    else if (CLOSERS[char]) {
-      if (own.length > 0) own.pop();
-      else outside.push(CLOSERS[char]!);
-    }
+    else if ((OPENERS[char] || CLOSERS[char]) && visit(char, i) === false) return false;
   }
+  return quote !== undefined;
+}
+
+/** The openers (innermost first) of the brackets `text` closes that it did not open itself. */
+function closedOutside(text: string): string[] {
+  const own: string[] = [];
+  const outside: string[] = [];
+  walkBrackets(text, (bracket) => {
+    if (OPENERS[bracket]) own.push(bracket);
+    else if (own.length > 0) own.pop();
+    else outside.push(CLOSERS[bracket]!);
+  });
   return outside;
 }
 
@@ -518,20 +528,12 @@ function closedOutside(text: string): string[] {
 export function topLevelCloses(text: string): number[] | undefined {
   const ends: number[] = [];
   let depth = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quote) {
-      if (char === '\\') i++;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'" || char === '`') quote = char;
-    else if (OPENERS[char]) depth++;
-    else if (CLOSERS[char]) {
-      if (--depth < 0) return undefined;
-      if (depth === 0) ends.push(i + 1);
-    }
-  }
-  return depth === 0 && quote === undefined ? ends : undefined;
+  const inString = walkBrackets(text, (bracket, at) => {
+    if (OPENERS[bracket]) depth++;
+    else if (--depth < 0) return false;
+    else if (depth === 0) ends.push(at + 1);
+  });
+  return depth === 0 && !inString ? ends : undefined;
 }
 
 /** The end of the token of `text` that starts at `at` (a name, number, string or one other character). */
