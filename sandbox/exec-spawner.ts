@@ -17,10 +17,12 @@
 // Nothing a command leaves running survives into a later command: when a command ends, its process
 // group is killed, and when no command is running at all, every other process in the pid namespace
 // too (a process that left the group, e.g. with setsid). This file must import only Node's own
-// modules: it is started on its own by `node`, inside the sandbox.
+// modules and output-cap.ts (which imports nothing): it is started on its own by `node`, inside
+// the sandbox.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { OutputCap, type OutputStream } from './output-cap.js';
 
 interface RunMessage {
   op: 'run';
@@ -101,19 +103,11 @@ function run(message: RunMessage): void {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.set(id, child);
-  const kept = { stdout: 0, stderr: 0 };
-  let truncated = false;
+  const cap = new OutputCap(message.maxOutputBytes);
   let error: string | undefined;
-  const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-    const room = message.maxOutputBytes - kept[stream];
-    if (room <= 0) {
-      truncated = true;
-      return;
-    }
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (part.length < chunk.length) truncated = true;
-    kept[stream] += part.length;
-    send({ id, stream, data: part.toString('base64') });
+  const forward = (stream: OutputStream) => (chunk: Buffer) => {
+    const part = cap.take(stream, chunk);
+    if (part) send({ id, stream, data: part.toString('base64') });
   };
   child.stdout!.on('data', forward('stdout'));
   child.stderr!.on('data', forward('stderr'));
@@ -137,7 +131,7 @@ function run(message: RunMessage): void {
     // Anything the command left running in its group goes too; and with no command left, the rest.
     killGroup(child.pid, 'SIGKILL');
     sweep();
-    send({ id, exit: error ? null : code, signal, truncated, ...(error && { error }) });
+    send({ id, exit: error ? null : code, signal, truncated: cap.truncated, ...(error && { error }) });
   });
 }
 

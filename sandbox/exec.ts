@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { OutputCap, type OutputStream } from './output-cap.js';
 import type { ExecSandbox } from './exec-sandbox.js';
 
 export type ExecView = 'kernel-overlay' | 'fuse' | 'copy';
@@ -161,18 +162,11 @@ export function runInShadow(request: ExecRequest): Promise<ExecResult> {
   const env = sanitisedEnv(request.baseEnv ?? process.env, request.env, request.scratchHome);
   mkdirSync(env.TMPDIR!, { recursive: true });
   const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-  const kept = { stdout: 0, stderr: 0 };
-  let truncated = false;
-  const onChunk = (stream: 'stdout' | 'stderr', chunk: Buffer) => {
-    const room = request.maxOutputBytes - kept[stream];
-    if (room <= 0) {
-      truncated = true;
-      return;
-    }
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (part.length < chunk.length) truncated = true;
+  const cap = new OutputCap(request.maxOutputBytes);
+  const onChunk = (stream: OutputStream, chunk: Buffer) => {
+    const part = cap.take(stream, chunk);
+    if (!part) return;
     out[stream].push(part);
-    kept[stream] += part.length;
     request.onOutput?.(stream, part.toString('utf8'));
   };
 
@@ -215,7 +209,7 @@ export function runInShadow(request: ExecRequest): Promise<ExecResult> {
       signal: outcome.signal,
       stdout: Buffer.concat(out.stdout).toString('utf8'),
       stderr,
-      truncated: truncated || outcome.truncated === true,
+      truncated: cap.truncated || outcome.truncated === true,
       durationMs: Math.round(performance.now() - started),
       timedOut,
       cancelled,
