@@ -132,7 +132,7 @@ for (const mode of ['on', 'off'] as const) {
     });
 
     test('a file open for reading, then opened for writing (copy-up), and read again while both are open: no EIO', async () => {
-      await withMount(minBytes, { 'big.bin': big }, async ({ mount, lower, mnt, upper }) => {
+      await withMount(minBytes, { 'big.bin': big, 'other.bin': big }, async ({ mount, lower, mnt, upper }) => {
         const before = hashTree(lower);
         const reader = fs.openSync(join(mnt, 'big.bin'), 'r');
         assert.ok(readAt(reader, 16, 0).equals(big.subarray(0, 16)));
@@ -143,6 +143,10 @@ for (const mode of ['on', 'off'] as const) {
         const first = readAt(reader, 16, 0);
         if (keepsOld) assert.ok(first.equals(big.subarray(0, 16)), 'the first reader keeps the file it opened');
         else assert.equal(first.length, 16);
+        if (keepsOld) {
+          const state = await passthrough(mount);
+          assert.ok(state.splits >= 1, `the write open got a node of its own: ${JSON.stringify(state)}`);
+        }
         fs.closeSync(writer);
         fs.closeSync(second);
         fs.closeSync(reader);
@@ -156,15 +160,15 @@ for (const mode of ['on', 'off'] as const) {
         fs.closeSync(writer2);
         // Truncated by name while a reader of the user's file is open, then read by a new open.
         fs.rmSync(join(mnt, 'big.bin'));
-        fs.writeFileSync(join(lower, 'other.bin'), big);
         const reader3 = fs.openSync(join(mnt, 'other.bin'), 'r');
         fs.truncateSync(join(mnt, 'other.bin'), 10);
         assert.ok(fs.readFileSync(join(mnt, 'other.bin')).equals(big.subarray(0, 10)));
         assert.equal(readAt(reader3, 10, 0).length, 10);
         fs.closeSync(reader3);
-        fs.rmSync(join(lower, 'other.bin'));
-        const state = await settled(mount);
-        if (mode === 'on' && expectPassthrough) assert.ok(state.splits >= 2, 'the write open and the open after truncate got nodes of their own');
+        // Splits are not counted here: the open after truncate needs one only while the kernel still
+        // holds the passthrough node, and the watchers' invalidations, which arrive whenever they
+        // do, may have given the name a fresh node first. The reads above are what must hold.
+        await settled(mount);
         assert.equal(hashTree(lower), before, "the user's tree is never written");
       });
     });
