@@ -47,7 +47,7 @@ export class TreeWatcher {
   readonly ready: Promise<void>;
 
   constructor(
-    private readonly root: string,
+    root: string,
     private readonly onChange: (path?: string) => void,
     options: TreeWatcherOptions = {},
   ) {

@@ -127,6 +127,30 @@ function random(seed: number): () => number {
   };
 }
 
+/**
+ * A 95% interval for the ratio sum(num) / sum(den) over `groups`, by resampling the groups with
+ * replacement (percentile bootstrap). Samples of one commit share its code and its author's
+ * habits, so the commit, not the sample, is the unit resampled: a binomial interval over samples
+ * would claim more precision than the history holds.
+ */
+function bootstrapInterval<T>(groups: T[], num: (g: T) => number, den: (g: T) => number, rounds = 2000): [number, number] | null {
+  if (groups.length < 2) return null;
+  const rand = random(0x5eed);
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let n = 0;
+    let d = 0;
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[Math.floor(rand() * groups.length)]!;
+      n += num(g);
+      d += den(g);
+    }
+    if (d > 0) ratios.push(n / d);
+  }
+  if (ratios.length < rounds / 2) return null;
+  return [percentile(ratios, 2.5), percentile(ratios, 97.5)];
+}
+
 const percentile = (values: number[], p: number) => {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -245,6 +269,8 @@ async function main(): Promise<void> {
   });
   const commits = git(options.repo, ['log', '--no-merges', '--first-parent', `-n${options.commits}`, '--format=%H']).split('\n').filter(Boolean);
   const completion = { samples: 0, shown: 0, exact: 0, similarity: 0, latencies: [] as number[] };
+  // Per commit (the unit of the intervals, see bootstrapInterval).
+  const byCommit: Array<{ samples: number; shown: number; exact: number }> = [];
   // Block continuations: suggestions with lines after the first, scored on those lines.
   const block = { shown: 0, exact: 0, lines: 0, linesRight: 0, similarity: 0 };
   const nextEdit = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, similarity: 0, latencies: [] as number[] };
@@ -296,6 +322,8 @@ async function main(): Promise<void> {
     // The index holds the parent's tree, the code as it was before the commit: never the lines
     // the commit added, and (hits forgotten at each move) nothing of a later commit.
     if (checkout && candidates.length > 0 && (await checkout.moveTo(parent))) service.forgetIndexHits();
+    const tallies = { samples: 0, shown: 0, exact: 0 };
+    if (candidates.length > 0) byCommit.push(tallies);
     for (let k = 0; k < options.samplesPerCommit && candidates.length > 0; k++) {
       const { path, hunk, index } = candidates.splice(Math.floor(rand() * candidates.length), 1)[0]!;
       const oldLines = before.get(path)!.split('\n');
@@ -336,6 +364,7 @@ async function main(): Promise<void> {
       const items = await service.inline({ sessionKey: 'replay', document, offset: prefix.length, trigger: 'automatic', ...(scope && { scope }) }, new AbortController().signal);
       completion.latencies.push(performance.now() - t0);
       completion.samples++;
+      tallies.samples++;
       const suggestionLines = items[0]?.insertText.split('\n') ?? [];
       const shown = suggestionLines[0];
       const rest = suggestionLines.slice(1);
@@ -350,8 +379,11 @@ async function main(): Promise<void> {
       if (process.env.REPLAY_DUMP) dump.push(JSON.stringify({ n: completion.samples, path, typed: line.slice(indent, cut), expected, got: shown ?? null }));
       if (shown) {
         completion.shown++;
-        if (shown.trimEnd() === expected) completion.exact++;
-        else if (examples.length < Number(process.env.REPLAY_EXAMPLES ?? 0)) examples.push(`  completion ${path}: typed ${JSON.stringify(line.slice(indent, cut))} expected ${JSON.stringify(expected)} got ${JSON.stringify(shown)}`);
+        tallies.shown++;
+        if (shown.trimEnd() === expected) {
+          completion.exact++;
+          tallies.exact++;
+        } else if (examples.length < Number(process.env.REPLAY_EXAMPLES ?? 0)) examples.push(`  completion ${path}: typed ${JSON.stringify(line.slice(indent, cut))} expected ${JSON.stringify(expected)} got ${JSON.stringify(shown)}`);
         completion.similarity += editSimilarity(shown.trimEnd(), expected);
       } else if (silentExamples.length < Number(process.env.REPLAY_SILENT ?? 0)) {
         // A silent sample whose whole line is already written somewhere the engine looks: a
@@ -433,8 +465,11 @@ async function main(): Promise<void> {
   const mode = checkout ? `index (resyncs ${(checkout.syncMs / 1000).toFixed(1)} s) and keystrokes` : options.keystrokes ? 'keystrokes, no index' : 'no index';
   console.log(`repository ${repoName}, ${commits.length} commits, provider ${options.provider ?? 'builtin'}, seed ${options.seed}, mode ${mode}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log('completion');
-  console.log(`  samples ${completion.samples}, shown ${completion.shown} (${pct(completion.shown, completion.samples)})`);
-  console.log(`  exact among shown ${completion.exact} (${pct(completion.exact, completion.shown)}), exact over all samples ${pct(completion.exact, completion.samples)}`);
+  const interval = (range: [number, number] | null) => (range ? ` [95% ${(100 * range[0]).toFixed(1)}-${(100 * range[1]).toFixed(1)}%]` : '');
+  const shownRange = bootstrapInterval(byCommit, (c) => c.shown, (c) => c.samples);
+  const exactRange = bootstrapInterval(byCommit, (c) => c.exact, (c) => c.shown);
+  console.log(`  samples ${completion.samples} from ${byCommit.length} commits, shown ${completion.shown} (${pct(completion.shown, completion.samples)}${interval(shownRange)})`);
+  console.log(`  exact among shown ${completion.exact} (${pct(completion.exact, completion.shown)}${interval(exactRange)}), exact over all samples ${pct(completion.exact, completion.samples)}`);
   console.log(`  mean edit similarity among shown ${completion.shown ? (completion.similarity / completion.shown).toFixed(3) : 'n/a'}`);
   console.log(`  block continuations ${block.shown} (${pct(block.shown, completion.shown)} of shown): whole block exact ${block.exact} (${pct(block.exact, block.shown)}), lines after the first right ${block.linesRight} / ${block.lines} (${pct(block.linesRight, block.lines)}), mean similarity ${block.shown ? (block.similarity / block.shown).toFixed(3) : 'n/a'}`);
   console.log(`  latency p50 ${percentile(completion.latencies, 50).toFixed(2)} ms, p99 ${percentile(completion.latencies, 99).toFixed(2)} ms`);

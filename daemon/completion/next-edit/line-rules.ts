@@ -222,7 +222,7 @@ export function stringLiteralRule(change: LineChange): Rule | undefined {
   const a = stringLiterals(before);
   const b = stringLiterals(after);
   if (a.length === 0 || a.length !== b.length) return undefined;
-  const changed = a.map((literal, i) => i).filter((i) => a[i]!.text !== b[i]!.text);
+  const changed = a.map((_, i) => i).filter((i) => a[i]!.text !== b[i]!.text);
   if (changed.length !== 1) return undefined;
   const [from, to] = [a[changed[0]!]!, b[changed[0]!]!];
   // Only the literal changed: the code before and after it is the same.

@@ -397,7 +397,7 @@ export class Encoder {
   private readonly outputName: string;
   private readonly pooledOutput: boolean;
 
-  private constructor(private readonly model: ModelDirectory, private readonly session: ort.InferenceSession, readonly tokenizer: ModelTokenizer, options: EncoderOptions) {
+  private constructor(model: ModelDirectory, private readonly session: ort.InferenceSession, readonly tokenizer: ModelTokenizer, options: EncoderOptions) {
     const inputs = session.inputNames;
     if (!inputs.includes('input_ids') || !inputs.includes('attention_mask')) {
       unsupported(model, 'the ONNX model lacks input_ids or attention_mask, so it is not a text encoder', 'Export an embedding model with --task feature-extraction');
