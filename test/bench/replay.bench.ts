@@ -9,7 +9,10 @@
 // predict the rest of the line (and of the block). Reports how often a suggestion is shown, how
 // often its first line is exactly right, its character-level similarity, and latency; suggestions
 // that bring more lines along (a block) are scored on those lines too, against the lines the
-// commit really added after the sampled one.
+// commit really added after the sampled one. Shown and exact rates come with a 95% interval from
+// resampling the commits (see bootstrapInterval): at the default 6 samples per commit a history of
+// a few hundred commits pins exactness to about +-7 points only; `--samples-per-commit 40` takes
+// nearly every added line and narrows it to about +-4.
 // Next edit: for files a commit changed in several hunks, apply the first hunk as the user's edit
 // and ask for the next edit; a prediction matches when it reproduces a remaining hunk (exact) or
 // moves a remaining hunk's text toward its real new text (partial); otherwise it is wrong.
