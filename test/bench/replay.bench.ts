@@ -15,7 +15,10 @@
 // nearly every added line and narrows it to about +-4.
 // Next edit: for files a commit changed in several hunks, apply the first hunk as the user's edit
 // and ask for the next edit; a prediction matches when it reproduces a remaining hunk (exact) or
-// moves a remaining hunk's text toward its real new text (partial); otherwise it is wrong.
+// moves a remaining hunk's text toward its real new text (partial); otherwise it is wrong. Each
+// case is asked twice: with the file alone (the headline figures), and with the commit's other
+// files open as they were before it, as an editor session has them (a prediction in one of them
+// is judged against that file's hunks).
 // Index mode (--index), what the daemon really has: a checkout of the repository at each sampled
 // commit's parent (a shared clone under /tmp, made here and removed at the end) indexed by the
 // real workspace index (lexical), resynced after each checkout with the paths git says changed;
@@ -178,6 +181,39 @@ function scoreBlock(suggested: string[], addedAfter: string[], oldAfter: string[
   return { exact: linesRight === got.length, linesRight, similarity: editSimilarity(got.join('\n'), truth.join('\n')) };
 }
 
+/**
+ * How a predicted edit of `text` (whose lines are `lines`) compares with the hunks still to come
+ * there (`hunks`, in the file's old line numbers, `delta` lines away from `text`'s): it reproduces
+ * one (exact), moves one's text toward its new text (partial), or neither (wrong).
+ */
+function judgeEdit(text: string, lines: string[], hunks: Hunk[], delta: number, edits: ReadonlyArray<{ start: number; end: number; newText: string }>): { verdict: 'exact' | 'partial' | 'wrong'; similarity: number } {
+  const predicted = [...edits].sort((a, b) => b.start - a.start).reduce((t, e) => t.slice(0, e.start) + e.newText + t.slice(e.end), text);
+  const lengthDelta = predicted.length - text.length;
+  const lineStarts: number[] = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
+  const offsetOfLine = (n: number) => (n <= 0 ? 0 : n >= lineStarts.length ? text.length : lineStarts[n]!);
+  const low = Math.min(...edits.map((e) => e.start));
+  const high = Math.max(...edits.map((e) => e.end));
+  let verdict: 'exact' | 'partial' | 'wrong' = 'wrong';
+  let best = 0;
+  for (const hunk of hunks) {
+    const start = (hunk.oldLen === 0 ? hunk.oldStart : hunk.oldStart - 1) + delta;
+    const windowStart = offsetOfLine(start - 1);
+    const windowEnd = offsetOfLine(start + hunk.oldLen + 1);
+    if (low < windowStart || high > windowEnd) continue;
+    const original = text.slice(windowStart, windowEnd);
+    const target = [...lines.slice(Math.max(0, start - 1), start), ...hunk.added, ...lines.slice(start + hunk.oldLen, start + hunk.oldLen + 1)].join('\n') + (windowEnd < text.length ? '\n' : '');
+    const got = predicted.slice(windowStart, windowEnd + lengthDelta);
+    if (got === target) return { verdict: 'exact', similarity: 1 };
+    const similarity = editSimilarity(got, target);
+    if (similarity > editSimilarity(original, target) && similarity > best) {
+      verdict = 'partial';
+      best = similarity;
+    }
+  }
+  return { verdict, similarity: best };
+}
+
 type IndexHits = Array<{ path: string; snippet: string; startLine: number }>;
 
 /**
@@ -277,6 +313,8 @@ async function main(): Promise<void> {
   // Block continuations: suggestions with lines after the first, scored on those lines.
   const block = { shown: 0, exact: 0, lines: 0, linesRight: 0, similarity: 0 };
   const nextEdit = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, similarity: 0, latencies: [] as number[] };
+  // The same cases with the commit's other files open; `elsewhere`: predictions in one of them.
+  const withOpen = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, elsewhere: 0, elsewhereMatched: 0 };
   const examples: string[] = [];
   const leaks = { checked: 0, found: [] as string[] };
   const dump: string[] = [];
@@ -301,7 +339,7 @@ async function main(): Promise<void> {
     } catch {
       continue; // root commit
     }
-    const files = [...hunksOf(diff)].filter(([path]) => SOURCE.has(extname(path)));
+    const files = new Map([...hunksOf(diff)].filter(([path]) => SOURCE.has(extname(path))));
     const before = new Map<string, string>();
     for (const [path] of files) {
       try {
@@ -407,15 +445,39 @@ async function main(): Promise<void> {
       const text = afterFirst.join('\n');
       const change = trimCommon({ offset: 0, deletedText: oldText, insertedText: text });
       const document = docOf(path, text);
-      history.forget(document.uri);
-      history.record(document.uri, document.version, [change]);
-      open = [];
       const delta = first.added.length - first.oldLen;
-      const t0 = performance.now();
-      const result = await service.nextEdit({ sessionKey: 'replay', document, offset: change.offset + change.insertedText.length }, new AbortController().signal);
-      nextEdit.latencies.push(performance.now() - t0);
+      const ask = async (others: Doc[]) => {
+        history.forget(document.uri);
+        history.record(document.uri, document.version, [change]);
+        open = others;
+        const t0 = performance.now();
+        const answer = await service.nextEdit({ sessionKey: 'replay', document, offset: change.offset + change.insertedText.length }, new AbortController().signal);
+        history.forget(document.uri);
+        return { answer, ms: performance.now() - t0 };
+      };
+      // Again with the commit's other files open as they were before it (as the completion samples
+      // have them): a prediction there is judged against that file's hunks.
+      const others = [...before].filter(([other]) => other !== path).map(([other, otherText]) => ({ path: other, doc: docOf(other, otherText) }));
+      const withOthers = (await ask(others.map((o) => o.doc))).answer;
+      withOpen.cases++;
+      if (!withOthers) withOpen.silent++;
+      else {
+        withOpen.shown++;
+        const other = others.find((o) => o.doc.uri === withOthers.target.uri);
+        const judged = withOthers.target.uri === document.uri
+          ? judgeEdit(text, afterFirst, hunks.slice(1), delta, withOthers.proposal.edits)
+          : other
+            ? judgeEdit(other.doc.text, other.doc.text.split('\n'), files.get(other.path) ?? [], 0, withOthers.proposal.edits)
+            : { verdict: 'wrong' as const };
+        withOpen[judged.verdict]++;
+        if (withOthers.target.uri !== document.uri) {
+          withOpen.elsewhere++;
+          if (judged.verdict !== 'wrong') withOpen.elsewhereMatched++;
+        }
+      }
+      const { answer: result, ms } = await ask([]);
+      nextEdit.latencies.push(ms);
       nextEdit.cases++;
-      history.forget(document.uri);
       if (!result || result.target.uri !== document.uri) {
         nextEdit.silent += result ? 0 : 1;
         if (result) nextEdit.wrong++;
@@ -423,35 +485,7 @@ async function main(): Promise<void> {
         continue;
       }
       nextEdit.shown++;
-      const edits = [...result.proposal.edits].sort((a, b) => b.start - a.start);
-      const predicted = edits.reduce((t, e) => t.slice(0, e.start) + e.newText + t.slice(e.end), text);
-      const lengthDelta = predicted.length - text.length;
-      const lineStarts: number[] = [0];
-      for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
-      const offsetOfLine = (n: number) => (n <= 0 ? 0 : n >= lineStarts.length ? text.length : lineStarts[n]!);
-      let best: 'exact' | 'partial' | 'wrong' = 'wrong';
-      let bestSimilarity = 0;
-      for (const hunk of hunks.slice(1)) {
-        const start = (hunk.oldLen === 0 ? hunk.oldStart : hunk.oldStart - 1) + delta;
-        const windowStart = offsetOfLine(start - 1);
-        const windowEnd = offsetOfLine(start + hunk.oldLen + 1);
-        const low = Math.min(...result.proposal.edits.map((e) => e.start));
-        const high = Math.max(...result.proposal.edits.map((e) => e.end));
-        if (low < windowStart || high > windowEnd) continue;
-        const original = text.slice(windowStart, windowEnd);
-        const target = [...afterFirst.slice(Math.max(0, start - 1), start), ...hunk.added, ...afterFirst.slice(start + hunk.oldLen, start + hunk.oldLen + 1)].join('\n') + (windowEnd < text.length ? '\n' : '');
-        const got = predicted.slice(windowStart, windowEnd + lengthDelta);
-        const similarity = editSimilarity(got, target);
-        if (got === target) {
-          best = 'exact';
-          bestSimilarity = 1;
-          break;
-        }
-        if (similarity > editSimilarity(original, target) && similarity > bestSimilarity) {
-          best = 'partial';
-          bestSimilarity = similarity;
-        }
-      }
+      const { verdict: best, similarity: bestSimilarity } = judgeEdit(text, afterFirst, hunks.slice(1), delta, result.proposal.edits);
       nextEdit.similarity += bestSimilarity;
       tally(result.proposal.reason, best !== 'wrong');
       if (process.env.REPLAY_SHOWN) console.log(`${best} ${commit.slice(0, 8)} ${path} ${result.proposal.reason}\n${first.removed.map((l) => `-${l}`).join('\n')}\n${first.added.map((l) => `+${l}`).join('\n')}`);
@@ -481,6 +515,7 @@ async function main(): Promise<void> {
   console.log(`  matching a later hunk ${nextEdit.exact + nextEdit.partial} (${pct(nextEdit.exact + nextEdit.partial, nextEdit.shown)} of shown): exact ${nextEdit.exact} (${pct(nextEdit.exact, nextEdit.shown)}), partial ${nextEdit.partial}`);
   console.log(`  wrong ${nextEdit.wrong} (${pct(nextEdit.wrong, nextEdit.shown)} of shown), mean best similarity among shown ${nextEdit.shown ? (nextEdit.similarity / nextEdit.shown).toFixed(3) : 'n/a'}`);
   console.log(`  latency p50 ${percentile(nextEdit.latencies, 50).toFixed(2)} ms, p99 ${percentile(nextEdit.latencies, 99).toFixed(2)} ms`);
+  console.log(`  with the commit's other files open: shown ${withOpen.shown} (${pct(withOpen.shown, withOpen.cases)}), matching ${withOpen.exact + withOpen.partial} (${pct(withOpen.exact + withOpen.partial, withOpen.shown)} of shown; exact ${withOpen.exact}, partial ${withOpen.partial}), in another file ${withOpen.elsewhere} (${withOpen.elsewhereMatched} matching)`);
   console.log(`  by rule: ${[...byRule].map(([rule, { shown, matched }]) => `${rule} ${matched}/${shown}`).join(', ')}`);
   if (process.env.REPLAY_LEAK_CHECK) console.log([`leak check: ${leaks.checked} index hits for the sampled lines, ${leaks.found.length} holding a line their file did not have at the parent commit`, ...leaks.found.slice(0, 20)].join('\n'));
   if (process.env.REPLAY_EXAMPLES) console.log(['examples (misses):', ...examples].join('\n'));
