@@ -10,7 +10,7 @@ import type { ModelProvider, ModelResolver, ResolveScope } from '../models/index
 import { CompletionCache } from './cache.js';
 import { AdaptiveDebounce } from './debounce.js';
 import { modelCompletion, modelRewrite } from './model-engine.js';
-import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey } from './next-edit/propagate.js';
+import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey, removedNames } from './next-edit/propagate.js';
 import { postprocess } from './postprocess.js';
 import { EstimatedTokenCounter, editElements, renderPrompt, SnippetRing, toInfillParts } from '../context/index.js';
 import { filterRegionEdits, parseRegionOutput, renderRegionPrompt } from './prompts/edit-region.js';
@@ -59,7 +59,7 @@ export interface HistorySource {
   recent(limit?: number): Array<{ uri: string; version: number; offset: number; deletedText: string; insertedText: string; updatedAt: number }>;
 }
 
-type IndexHits = ReadonlyArray<{ path: string; snippet: string; startLine: number }>;
+type IndexHits = ReadonlyArray<{ path: string; snippet: string; startLine: number; /** The snippet's first line (0-based). */ snippetLine?: number }>;
 
 export interface CompletionServiceOptions {
   history: HistorySource;
@@ -107,13 +107,36 @@ export interface NextEditRequest {
   filename?: string;
 }
 
-export interface NextEditSuggestionOut {
-  id: string;
-  proposal: EditProposal;
-  /** The document the edits are for (the request's or another open one). */
-  target: ServiceDocument;
-  jump: boolean;
+export type NextEditSuggestionOut =
+  | {
+      id: string;
+      proposal: EditProposal;
+      /** The document the edits are for (the request's or another open one). */
+      target: ServiceDocument;
+      jump: boolean;
+    }
+  | {
+      id: string;
+      site: IndexSite;
+    };
+
+/**
+ * A site in a file that is not open, found through the workspace index: only a place to jump to
+ * (no version can be named for its edit); asked again there, the file is open. `character` is in
+ * UTF-16 code units of `lineText`.
+ */
+export interface IndexSite {
+  uri: string;
+  line: number;
+  character: number;
+  lineText: string;
+  reason: string;
 }
+
+/** How long a next edit waits for the workspace index (its search thread) before answering without it. */
+export const INDEX_JUMP_MS = 150;
+/** Index hits a next edit looks through for a site. */
+const INDEX_JUMP_HITS = 8;
 
 interface SuggestionRecord {
   uri: string;
@@ -491,6 +514,16 @@ export class CompletionService {
       let proposal: EditProposal | undefined;
       if (!provider) {
         proposal = propagateEdit({ edit, document, cursorOffset: request.offset, others, rejected: this.rejectedEdits, limit: 1 })[0];
+        if (!proposal && request.scope?.root) {
+          const site = await this.indexSite(edit, document, others, request.scope.root, slot.signal);
+          if (slot.superseded || !site || document.version !== version) return null;
+          signal.throwIfAborted();
+          const id = `e${this.nextId++}`;
+          this.nextEdits.set(id, siteKey(site));
+          if (this.nextEdits.size > 500) this.nextEdits.delete(this.nextEdits.keys().next().value!);
+          this.stats.nextEditOffered++;
+          return { id, site };
+        }
       } else {
         proposal = await this.modelNextEdit(provider, request, edit, slot.signal, settings);
       }
@@ -511,6 +544,52 @@ export class CompletionService {
     } finally {
       slot.release();
     }
+  }
+
+  /**
+   * Where neither the document nor the open ones have a site: the first site the edit's rule
+   * finds in what the workspace index holds for a name the edit took out, in a file that is not
+   * open. The lookup runs in the index's search thread; past INDEX_JUMP_MS the answer goes
+   * without it.
+   */
+  private async indexSite(edit: AppliedEdit, document: ServiceDocument, others: readonly ServiceDocument[], root: string, signal: AbortSignal): Promise<IndexSite | undefined> {
+    const search = this.options.searchIndex;
+    const editDocument = edit.uri === document.uri ? document : others.find((other) => other.uri === edit.uri);
+    if (!search || !editDocument) return undefined;
+    const [name] = removedNames(edit, editDocument.text);
+    if (!name) return undefined;
+    let hits: IndexHits | undefined;
+    try {
+      hits = await withinBudget(Promise.resolve(search(root, name, INDEX_JUMP_HITS)), INDEX_JUMP_MS, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.options.log?.debug('next edit: index lookup failed', { error: String(error) });
+      return undefined;
+    }
+    if (!hits) return undefined;
+    const open = new Set([document.uri, ...others.map((other) => other.uri)]);
+    for (const hit of hits) {
+      const uri = pathToFileURL(join(root, hit.path)).href;
+      if (open.has(uri)) continue;
+      // The rule is run on the hit's few lines (the site is found there; its edit is made, with
+      // the file's version, once the file is open).
+      const lines = { uri, languageId: document.languageId, version: 0, text: hit.snippet };
+      const [found] = propagateEdit({ edit, document: lines, cursorOffset: 0, others: [editDocument], limit: 1 }).filter((proposal) => proposal.uri === uri);
+      if (!found) continue;
+      const before = hit.snippet.slice(0, found.anchor);
+      const lineInSnippet = before.split('\n').length - 1;
+      const lineStart = before.lastIndexOf('\n') + 1;
+      const lineEnd = hit.snippet.indexOf('\n', found.anchor);
+      const site: IndexSite = {
+        uri,
+        line: (hit.snippetLine ?? hit.startLine) + lineInSnippet,
+        character: found.anchor - lineStart,
+        lineText: hit.snippet.slice(lineStart, lineEnd < 0 ? hit.snippet.length : lineEnd),
+        reason: found.reason,
+      };
+      if (!this.rejectedEdits.has(siteKey(site))) return site;
+    }
+    return undefined;
   }
 
   private async modelNextEdit(provider: ModelProvider, request: NextEditRequest, edit: AppliedEdit, signal: AbortSignal, settings: CompletionSettings): Promise<EditProposal | undefined> {
@@ -648,4 +727,41 @@ function lineOf(text: string, offset: number): number {
   let line = 0;
   for (let at = text.indexOf('\n'); at >= 0 && at < offset; at = text.indexOf('\n', at + 1)) line++;
   return line;
+}
+
+/** A jump-only site's key for rejection memory: its file and line (the rule's reason too). */
+const siteKey = (site: IndexSite) => `${site.uri}|jump|${site.line}|${site.reason}`;
+
+/**
+ * `promise`'s value, or undefined once `ms` have passed; rejects as soon as `signal` aborts (the
+ * promise's work goes on unheard). A plain timer, not AbortSignal.timeout: a timeout signal that
+ * only a composite signal refers to may be collected before it fires.
+ */
+function withinBudget<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve(undefined);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        reject(error);
+      },
+    );
+  });
 }

@@ -26,6 +26,8 @@ export interface SearchHit {
   score: number;
   symbol?: string;
   snippet: string;
+  /** The line the snippet starts at (the line before the match's, within the chunk). */
+  snippetLine: number;
   /** The best match inside the chunk (line, UTF-16 columns), and that line's text. */
   matchLine: number;
   matchStart: number;
@@ -256,6 +258,7 @@ function toHit(row: ChunkRow, score: number, query: string): SearchHit {
     score,
     ...(symbol && { symbol }),
     snippet,
+    snippetLine: row.startLine + from,
     matchLine: row.startLine + match.line,
     matchStart: match.start,
     matchEnd: match.end,

@@ -51,7 +51,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     // In the index's search thread: a slow query must not hold up the keystrokes behind it.
     searchIndex: async (root, query, limit) =>
-      ((await index.get(root)?.query({ query, limit, mode: 'lexical' })) ?? []).map((hit) => ({ path: hit.path, snippet: hit.snippet, startLine: hit.startLine })),
+      ((await index.get(root)?.query({ query, limit, mode: 'lexical' })) ?? []).map((hit) => ({ path: hit.path, snippet: hit.snippet, startLine: hit.startLine, snippetLine: hit.snippetLine })),
     log,
   });
   const index = new IndexService({ cacheDir: paths.cacheDir, log, settings: (root) => config.get(root).index, embedderFor: (root) => models.embedder({ root }) });

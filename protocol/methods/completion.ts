@@ -147,11 +147,16 @@ export const NextEditEdit = Type.Object({
 
 export const NextEditSuggestion = Type.Object({
   id: SuggestionId,
-  edits: Type.Array(NextEditEdit, { minItems: 1 }),
+  edits: Type.Array(NextEditEdit, {
+    description:
+      'Empty only for a suggestion that jumps and edits nothing: the site is in a file that is not open (the ' +
+      'workspace index named it), and no version can be given for it. `jump` names the site; accepting opens ' +
+      'the file there and asks again, which gives the edit with the file\'s version.',
+  }),
   jump: Type.Optional(
     Type.Object(
       { uri: DocumentUri, position: Position },
-      { description: 'Present when the edit is off-screen or in another file: where to move the cursor first.' },
+      { description: 'Present when the edit is off-screen or in another file (always when `edits` is empty): where to move the cursor first.' },
     ),
   ),
   reason: Type.Optional(Type.String({ description: 'Why, in a few words (e.g. "rename count → total").' })),
@@ -162,7 +167,8 @@ export const nextEdit = request({
   since: '0.1.0',
   doc:
     'Predicts the user\'s next edit from their recent edits: one suggestion (edits that belong together) in ' +
-    'this file or another open one, or null. Each edit names the document version it was computed for; ' +
+    'this file or another open one, or null; where neither has a site, a jump into a file the workspace ' +
+    'index names (no edits: see `edits`). Each edit names the document version it was computed for; ' +
     'a client drops edits whose version is no longer current. Chains ("tab, tab, tab") by asking again ' +
     'after each accept. Answers null when `textDocument.version` is not the daemon\'s current version.',
   params: Type.Object({

@@ -453,7 +453,8 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         const answer = await service.nextEdit({ sessionKey: 'replay', document, offset: change.offset + change.insertedText.length }, new AbortController().signal);
         history.forget(document.uri);
-        return { answer, ms: performance.now() - t0 };
+        // Asked with no workspace root, the service looks in no index: every answer has edits.
+        return { answer: answer && 'proposal' in answer ? answer : null, ms: performance.now() - t0 };
       };
       // Again with the commit's other files open as they were before it (as the completion samples
       // have them): a prediction there is judged against that file's hunks.

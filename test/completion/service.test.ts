@@ -201,7 +201,7 @@ test('model next edit: the rewritten region becomes minimal edits; an undo of th
   const document = doc('file:///m.ts', text, 2);
   const next = new CompletionService({ history, openDocuments: () => [], models: chatModel(rewrite('next')) });
   const result = await next.nextEdit({ sessionKey: 's', document, offset: 16 }, signal());
-  assert.ok(result);
+  assert.ok(result && 'proposal' in result);
   assert.deepEqual(result.proposal.edits, [{ start: text.indexOf('count'), end: text.indexOf('count') + 5, newText: 'total' }]);
   assert.equal(result.proposal.version, 2);
   const undo = new CompletionService({ history, openDocuments: () => [], models: chatModel(rewrite('undo')) });
@@ -241,4 +241,56 @@ test('model prompts: index results and the code the user worked in reach the pro
   const last = seen[seen.length - 1]!;
   assert.ok(last.prefix.endsWith('finishUp('));
   assert.deepEqual(last.extra.map((file) => file.filename).sort(), ['lib/helpers.ts', 'lib/other.ts']);
+});
+
+test('builtin next edit: where no open file has a site, a jump into a file the index names; asked again there, the edit', async () => {
+  const text = "export const title = formatTitle('a');\n";
+  const edit = { uri: 'file:///ws/src/a.js', version: 2, offset: text.indexOf('Title'), deletedText: 'Label', insertedText: 'Title', updatedAt: 1 };
+  const history = { editsOf: (uri: string) => (uri === edit.uri ? [edit] : []), recent: () => [edit] };
+  const a = doc(edit.uri, text, 2);
+  const open = [a];
+  const queries: string[] = [];
+  let answer: (query: string) => Promise<Array<{ path: string; snippet: string; startLine: number; snippetLine: number }>> = async (query) => [
+    // An open file's hit is no jump (open files were searched already); the first other site wins.
+    { path: 'src/a.js', snippet: "export const title = formatLabel('a');", startLine: 0, snippetLine: 0 },
+    { path: 'src/none.js', snippet: 'export const unrelated = 1;', startLine: 0, snippetLine: 0 },
+    { path: 'src/b.js', snippet: `// b\n// ü\nexport const é = ${query}('b');\nexport default é;`, startLine: 10, snippetLine: 12 },
+  ];
+  const service = new CompletionService({
+    history,
+    openDocuments: () => open,
+    searchIndex: (_root, query) => {
+      queries.push(query);
+      return answer(query);
+    },
+  });
+  const result = await service.nextEdit({ sessionKey: 's', document: a, offset: edit.offset + 5, scope: { root: '/ws' } }, signal());
+  assert.ok(result && 'site' in result, 'a jump-only suggestion');
+  assert.deepEqual(queries, ['formatLabel'], 'the name the edit took out is looked up');
+  assert.deepEqual(result.site, { uri: 'file:///ws/src/b.js', line: 14, character: "export const é = ".length, lineText: "export const é = formatLabel('b');", reason: result.site.reason });
+  assert.match(result.site.reason, /formatLabel/);
+
+  // The client opens b.js at the site and asks there: b.js has no edit of its own, so the latest
+  // edit (in a.js, still open) is propagated into it, with b.js's version.
+  const bText = "// b\n// ü\nexport const é = formatLabel('b');\nexport default é;\n";
+  const b = doc('file:///ws/src/b.js', bText, 1);
+  open.push(b);
+  const there = await service.nextEdit({ sessionKey: 's', document: b, offset: bText.indexOf('formatLabel'), scope: { root: '/ws' } }, signal());
+  assert.ok(there && 'proposal' in there);
+  assert.equal(there.proposal.uri, b.uri);
+  assert.deepEqual(there.proposal.edits, [{ start: bText.indexOf('formatLabel'), end: bText.indexOf('formatLabel') + 'formatLabel'.length, newText: 'formatTitle' }]);
+  open.pop();
+
+  // A rejected jump is not offered again.
+  assert.ok(service.nextEditRejected(result.id));
+  assert.equal(await service.nextEdit({ sessionKey: 's', document: a, offset: edit.offset + 5, scope: { root: '/ws' } }, signal()), null);
+
+  // An index that does not answer in time: no suggestion, and no wait past the budget.
+  answer = () => new Promise(() => undefined);
+  const fresh = new CompletionService({ history, openDocuments: () => open, searchIndex: (_root, query) => answer(query) });
+  assert.equal(await fresh.nextEdit({ sessionKey: 's', document: a, offset: edit.offset + 5, scope: { root: '/ws' } }, signal()), null);
+  // Without a workspace root the index is not asked.
+  const before = queries.length;
+  assert.equal(await service.nextEdit({ sessionKey: 's', document: a, offset: edit.offset + 5 }, signal()), null);
+  assert.equal(queries.length, before);
 });

@@ -65,9 +65,11 @@ export const proposalKey = (proposal: Pick<EditProposal, 'uri' | 'edits'>) =>
 
 /** Every analogous site, best first. */
 export function propagateEdit(query: PropagateQuery): EditProposal[] {
-  const rule = ruleFor(query.edit, query.document.text);
-  if (!rule) return [];
+  // The edit is read in its own document, which may be another open one than the cursor's.
   const editDocument = query.edit.uri === query.document.uri ? query.document : query.others.find((d) => d.uri === query.edit.uri);
+  if (!editDocument) return [];
+  const rule = ruleFor(query.edit, editDocument.text);
+  if (!rule) return [];
   const userSpan = { start: query.edit.offset, end: query.edit.offset + query.edit.insertedText.length };
   const here = rule(query.document, query.edit.uri === query.document.uri ? userSpan : undefined);
   here.sort((a, b) => Math.abs(a.anchor - query.cursorOffset) - Math.abs(b.anchor - query.cursorOffset));
@@ -86,11 +88,7 @@ export function propagateEdit(query: PropagateQuery): EditProposal[] {
 export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   const { offset, deletedText, insertedText } = edit;
   if (text.slice(offset, offset + insertedText.length) !== insertedText) return undefined;
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-  let lineEnd = text.indexOf('\n', offset + insertedText.length);
-  if (lineEnd < 0) lineEnd = text.length;
-  const newLines = text.slice(lineStart, lineEnd);
-  const oldLines = text.slice(lineStart, offset) + deletedText + text.slice(offset + insertedText.length, lineEnd);
+  const { lineStart, oldLines, newLines } = editedLines(edit, text);
 
   const change: LineChange = { oldLines: oldLines.split('\n'), newLines: newLines.split('\n'), offsetInLine: offset - lineStart };
   // Edits judged by their lines as text: whitespace, comments, identical copies.
@@ -115,6 +113,36 @@ export function ruleFor(edit: AppliedEdit, text: string): Rule | undefined {
   // copy of the one string literal the edit changed; then the token rules. Each runs where the
   // ones before it find no site.
   return inTurn(imported, sameLineRule(change), stringLiteralRule(change), parameterRenameRule(oldLines, newLines), substitutionRule(oldLines, newLines), swappedNameRule(oldLines, newLines), wrappedValueRule(oldLines, newLines));
+}
+
+/** The whole lines an edit touched in `text` (the document after it), before and after it. */
+function editedLines(edit: AppliedEdit, text: string): { lineStart: number; oldLines: string; newLines: string } {
+  const { offset, deletedText, insertedText } = edit;
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  let lineEnd = text.indexOf('\n', offset + insertedText.length);
+  if (lineEnd < 0) lineEnd = text.length;
+  const newLines = text.slice(lineStart, lineEnd);
+  return { lineStart, newLines, oldLines: text.slice(lineStart, offset) + deletedText + text.slice(offset + insertedText.length, lineEnd) };
+}
+
+/**
+ * The names an edit took out of its lines (three characters or more, longest first): what to
+ * look up in the workspace index for sites in files that are not open. None for an edit that
+ * only adds, or that no longer describes `text`.
+ */
+export function removedNames(edit: AppliedEdit, text: string): string[] {
+  if (text.slice(edit.offset, edit.offset + edit.insertedText.length) !== edit.insertedText) return [];
+  const { oldLines, newLines } = editedLines(edit, text);
+  const left = new Map<string, number>();
+  for (const token of tokenSpans(newLines)) if (isIdentifier(token.text)) left.set(token.text, (left.get(token.text) ?? 0) + 1);
+  const removed = new Set<string>();
+  for (const { text: name } of tokenSpans(oldLines)) {
+    if (!isIdentifier(name)) continue;
+    const count = left.get(name) ?? 0;
+    if (count > 0) left.set(name, count - 1);
+    else if (name.length >= 3) removed.add(name);
+  }
+  return [...removed].sort((a, b) => b.length - a.length);
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCodes, type PositionEncodingKind } from '../../../protocol/index.js';
 import { ACCEPT_INLINE_COMPLETION_COMMAND } from '../../completion/index.js';
 import type { ResolveScope } from '../../models/index.js';
-import type { TextDocument } from '../../workspace/index.js';
+import { encodedLength, type TextDocument } from '../../workspace/index.js';
 import type { RequestContext, Routes } from '../context.js';
 import { RpcError } from '../rpc-error.js';
 import type { Session } from '../session.js';
@@ -141,6 +141,11 @@ export const completionRoutes: Routes = {
         signal,
       );
       if (!result || session.documents.get(document.uri) !== document) return null;
+      if ('site' in result) {
+        // A file that is not open: a jump there and no edit (see the protocol's NextEditSuggestion).
+        const { uri, line, lineText, character, reason } = result.site;
+        return { id: result.id, edits: [], reason, jump: { uri, position: { line, character: encodedLength(lineText.slice(0, character), encoding) } } };
+      }
       const target = result.target as TextDocument;
       const edits = result.proposal.edits.map((edit) => ({
         textDocument: { uri: target.uri, version: result.proposal.version },
