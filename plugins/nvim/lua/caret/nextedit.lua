@@ -1,6 +1,7 @@
 -- Next edit ("tab, tab, tab"): after the user edits, asks the daemon where the next edit is,
 -- shows it in place when near the cursor and as a sign with a marker when not, and on accept
--- jumps there, applies it and asks again, walking the chain.
+-- jumps there, applies it and asks again, walking the chain. A suggestion in a file that is not
+-- open comes without edits, only a jump: accepting opens the file there and asks again from it.
 local client = require('caret.client')
 local features = require('caret.features')
 local plan = require('caret.nextedit_plan')
@@ -75,7 +76,7 @@ local function draw()
 end
 
 local function show(bufnr, result)
-  if type(result) ~= 'table' or type(result.edits) ~= 'table' or #result.edits == 0 then
+  if type(result) ~= 'table' or type(result.edits) ~= 'table' or (#result.edits == 0 and not plan.is_jump_only(result)) then
     M.clear(false)
     return
   end
@@ -123,6 +124,43 @@ local function schedule()
   end))
 end
 
+--- Asks again from `bufnr` once caret serves it. Opening a file attaches it from the BufRead and
+--- BufEnter autocmds, which have usually run by now; if not, the next tick, when they have.
+local function request_when_attached(bufnr)
+  if client.buffers[bufnr] then
+    M.request()
+    return
+  end
+  vim.schedule(function()
+    if vim.api.nvim_get_current_buf() == bufnr then M.request() end
+  end)
+end
+
+--- Accepts a jump-only suggestion: opens its file (the daemon then hears didOpen) with the
+--- cursor at the site, and asks again from there, which gives the edit with the file's version.
+local function accept_jump(suggestion)
+  local jump = suggestion.jump
+  local fname = vim.uri_to_fname(jump.uri)
+  if vim.api.nvim_buf_get_name(0) ~= fname then
+    -- :edit, as the user would: the file is read, goes through BufRead (where caret attaches
+    -- it) and the place left goes on the jumplist.
+    local ok, err = pcall(vim.cmd, 'edit ' .. vim.fn.fnameescape(fname))
+    if not ok then
+      client.notify('caret: ' .. tostring(err), vim.log.levels.WARN)
+      return
+    end
+  end
+  local bufnr = vim.api.nvim_get_current_buf()
+  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  local row, col = plan.jump_target(jump.position, lines, client.encoding())
+  pcall(vim.api.nvim_win_set_cursor, 0, { row + 1, col })
+  -- Loading the file is no edit of the user's: a TextChanged it may fire must not clear the
+  -- suggestion the request below brings.
+  own_tick[bufnr] = vim.api.nvim_buf_get_changedtick(bufnr)
+  client.notify_daemon('caret/nextEdit/didAccept', { id = suggestion.id })
+  request_when_attached(bufnr)
+end
+
 --- Jumps to the suggested edit and applies it, then asks for the next one. Returns false when
 --- there is nothing to accept.
 function M.accept()
@@ -130,6 +168,10 @@ function M.accept()
   local suggestion = current.suggestion
   current = nil
   clear_marks()
+  if plan.is_jump_only(suggestion) then
+    accept_jump(suggestion)
+    return true
+  end
   local by_uri, order = plan.group_by_document(suggestion.edits)
   local encoding = client.encoding()
   local first = suggestion.edits[1]

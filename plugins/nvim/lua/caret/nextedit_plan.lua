@@ -38,12 +38,40 @@ function M.end_of_edit(edit, lines, encoding)
   return srow + #pieces - 1, #pieces[#pieces]
 end
 
+--- Whether `suggestion` only jumps: no edits (its file is not open, so none could be given a
+--- version), only where to go.
+function M.is_jump_only(suggestion)
+  return type(suggestion) == 'table' and type(suggestion.edits) == 'table' and #suggestion.edits == 0
+    and type(suggestion.jump) == 'table' and type(suggestion.jump.uri) == 'string' and type(suggestion.jump.position) == 'table'
+end
+
+--- Row and byte column (0-based) of a jump's LSP `position` in a buffer whose text is `lines`,
+--- clamped to the text.
+function M.jump_target(position, lines, encoding)
+  local row = math.max(0, math.min(position.line or 0, #lines - 1))
+  return row, text.to_byte(lines[row + 1] or '', position.character or 0, encoding)
+end
+
+--- The quiet hint a jump-only suggestion shows: where it goes (file and 1-based line), why, and
+--- the accept key.
+function M.jump_hint(suggestion, hint)
+  local jump = suggestion.jump
+  local name = vim.fn.fnamemodify(vim.uri_to_fname(jump.uri), ':t')
+  local why = (type(suggestion.reason) == 'string' and suggestion.reason ~= '') and (' (' .. suggestion.reason .. ')') or ''
+  return string.format(' caret: → %s:%d%s %s', name, (jump.position.line or 0) + 1, why, hint or '')
+end
+
 --- Extmarks { row, col, opts } that show `suggestion` in the buffer of `uri` whose text is
 --- `lines`, with the cursor on `cursor_row`. Near edits are drawn in place (old text marked,
---- new text as virtual text); far ones get a sign and a marker naming the key that jumps.
+--- new text as virtual text); far ones get a sign and a marker naming the key that jumps; a
+--- jump-only suggestion is a hint at the end of the cursor's line.
 function M.render(suggestion, uri, lines, cursor_row, opts)
   local marks = {}
   local encoding = opts.encoding or 'utf-16'
+  if M.is_jump_only(suggestion) then
+    table.insert(marks, { cursor_row, 0, { virt_text = { { M.jump_hint(suggestion, opts.hint), 'CaretNextEditSign' } }, virt_text_pos = 'eol' } })
+    return marks
+  end
   local here = {}
   for _, edit in ipairs(suggestion.edits) do
     if edit.textDocument.uri == uri then table.insert(here, edit) end
