@@ -508,12 +508,16 @@ export class CompletionService {
     const slot = this.superseder.begin(`${request.sessionKey}\u0000next\u0000${document.uri}`, signal);
     try {
       const others = this.others(document.uri);
-      const edit = this.lastEdit(document, others);
+      const edits = this.lastEdits(document, others);
+      const edit = edits[0];
       if (!edit) return null;
       const provider = this.provider('nextEdit', request.scope);
       let proposal: EditProposal | undefined;
       if (!provider) {
-        proposal = propagateEdit({ edit, document, cursorOffset: request.offset, others, rejected: this.rejectedEdits, limit: 1 })[0];
+        for (const each of edits) {
+          proposal = propagateEdit({ edit: each, document, cursorOffset: request.offset, others, rejected: this.rejectedEdits, limit: 1 })[0];
+          if (proposal) break;
+        }
         if (!proposal && request.scope?.root) {
           const site = await this.indexSite(edit, document, others, request.scope.root, slot.signal);
           if (slot.superseded || !site || document.version !== version) return null;
@@ -668,16 +672,23 @@ export class CompletionService {
     this.cache.clear();
   }
 
-  /** The user's latest edit that still describes the current text. */
-  private lastEdit(document: ServiceDocument, others: readonly ServiceDocument[]): AppliedEdit | undefined {
+  /**
+   * The edits to propagate, newest first: the document's own last edit and the latest edit
+   * anywhere (in an open document), each only while it still describes its document's text. The
+   * newest leads: after a jump into a file, the edit just made elsewhere, not an old one of its own.
+   */
+  private lastEdits(document: ServiceDocument, others: readonly ServiceDocument[]): AppliedEdit[] {
     const own = this.options.history.editsOf(document.uri);
-    const last = own[own.length - 1];
-    const candidate = last ?? this.options.history.recent(1)[0];
-    if (!candidate) return undefined;
-    const target = candidate.uri === document.uri ? document : others.find((other) => other.uri === candidate.uri);
-    if (!target) return undefined;
-    if (target.text.slice(candidate.offset, candidate.offset + candidate.insertedText.length) !== candidate.insertedText) return undefined;
-    return { uri: candidate.uri, offset: candidate.offset, deletedText: candidate.deletedText, insertedText: candidate.insertedText };
+    const candidates = [own[own.length - 1], this.options.history.recent(1)[0]].filter((edit) => edit !== undefined);
+    candidates.sort((a, b) => b.updatedAt - a.updatedAt);
+    const out: AppliedEdit[] = [];
+    for (const candidate of candidates) {
+      if (out.some((edit) => edit.uri === candidate.uri && edit.offset === candidate.offset && edit.insertedText === candidate.insertedText)) continue;
+      const target = candidate.uri === document.uri ? document : others.find((other) => other.uri === candidate.uri);
+      if (!target || target.text.slice(candidate.offset, candidate.offset + candidate.insertedText.length) !== candidate.insertedText) continue;
+      out.push({ uri: candidate.uri, offset: candidate.offset, deletedText: candidate.deletedText, insertedText: candidate.insertedText });
+    }
+    return out;
   }
 
   /** Open documents other than `uri`, one per URI (the newest version), most recently edited first. */

@@ -246,7 +246,9 @@ test('model prompts: index results and the code the user worked in reach the pro
 test('builtin next edit: where no open file has a site, a jump into a file the index names; asked again there, the edit', async () => {
   const text = "export const title = formatTitle('a');\n";
   const edit = { uri: 'file:///ws/src/a.js', version: 2, offset: text.indexOf('Title'), deletedText: 'Label', insertedText: 'Title', updatedAt: 1 };
-  const history = { editsOf: (uri: string) => (uri === edit.uri ? [edit] : []), recent: () => [edit] };
+  // b.js was edited once, long before (its edit still describes its text): the newer edit leads.
+  const bOld = { uri: 'file:///ws/src/b.js', version: 1, offset: 0, deletedText: '', insertedText: '// b', updatedAt: 0 };
+  const history = { editsOf: (uri: string) => (uri === edit.uri ? [edit] : uri === bOld.uri ? [bOld] : []), recent: () => [edit] };
   const a = doc(edit.uri, text, 2);
   const open = [a];
   const queries: string[] = [];
@@ -270,8 +272,8 @@ test('builtin next edit: where no open file has a site, a jump into a file the i
   assert.deepEqual(result.site, { uri: 'file:///ws/src/b.js', line: 14, character: "export const é = ".length, lineText: "export const é = formatLabel('b');", reason: result.site.reason });
   assert.match(result.site.reason, /formatLabel/);
 
-  // The client opens b.js at the site and asks there: b.js has no edit of its own, so the latest
-  // edit (in a.js, still open) is propagated into it, with b.js's version.
+  // The client opens b.js at the site and asks there: the latest edit (in a.js, still open), not
+  // b.js's old one, is propagated into it, with b.js's version.
   const bText = "// b\n// ü\nexport const é = formatLabel('b');\nexport default é;\n";
   const b = doc('file:///ws/src/b.js', bText, 1);
   open.push(b);
