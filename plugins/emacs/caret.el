@@ -53,7 +53,10 @@
 ;;   C-g      dismiss it
 ;;
 ;; While a next-edit suggestion is shown, TAB jumps to it and applies
-;; it, and TAB again walks the chain; C-g dismisses it.
+;; it, and TAB again walks the chain; C-g dismisses it.  When the next
+;; site is in a file that is not open (the daemon's workspace index
+;; found it), only a hint shows in the echo area; TAB opens the file
+;; there and the chain goes on in it.
 ;;
 ;; Everything else sits under `caret-keymap-prefix' (C-c ^ by default):
 ;;
@@ -1135,15 +1138,28 @@ root's status (or one such status)."
            (with-current-buffer buffer
              (when (and (= seq caret--next-edit-seq) (= tick (buffer-chars-modified-tick))
                         caret-mode (not caret--ghost))
-               (if (and result (cl-every #'caret--edit-current-p (plist-get result :edits)))
+               (if (and result (or (> (length (plist-get result :edits)) 0) (plist-get result :jump))
+                        (cl-every #'caret--edit-current-p (plist-get result :edits)))
                    (caret--show-next-edit result)
                  (when interactive (caret--message "no next edit predicted")))))))
        :error-fn (lambda (error) (caret--log "next edit failed: %s" (plist-get error :message)))
        :timeout-fn #'ignore)
       t)))
 
+(defun caret--next-edit-key-hint ()
+  "The key that accepts a next edit, for messages."
+  (substitute-command-keys "\\<caret-next-edit-map>\\[caret-next-edit-accept]"))
+
+(defun caret--jump-label (jump)
+  "JUMP's file name and line, as \"file.js:12\"."
+  (let ((uri (plist-get jump :uri)))
+    (format "%s:%d" (file-name-nondirectory (or (caret--uri-to-path uri) uri))
+            (1+ (plist-get (plist-get jump :position) :line)))))
+
 (defun caret--show-next-edit (suggestion)
-  "Show SUGGESTION's edits in their buffers, with a fringe marker when far."
+  "Show SUGGESTION's edits in their buffers, with a fringe marker when far.
+A suggestion with no edits only jumps into a file that is not open: it
+shows as a hint in the echo area, with `caret-next-edit-map' active."
   (caret--clear-next-edit)
   (let* ((edits (append (plist-get suggestion :edits) nil))
          (state (caret--next-edit-make :id (plist-get suggestion :id) :edits edits
@@ -1173,10 +1189,15 @@ root's status (or one such status)."
                                                   (line-number-at-pos (car region))))))
             (push (cons buffer overlay) (caret--next-edit-overlays state))))))
     (setq caret--next-edit state caret--next-edit-active t)
-    (when far-line
-      (caret--message "next edit at %s%s (%s jumps there)" far-line
-               (if (caret--next-edit-reason state) (format ", %s" (caret--next-edit-reason state)) "")
-               (substitute-command-keys "\\<caret-next-edit-map>\\[caret-next-edit-accept]")))))
+    (cond ((null edits)
+           ;; Nothing to draw (no buffer holds the file yet): name the site quietly.
+           (caret--message "→ %s%s, %s opens it" (caret--jump-label (caret--next-edit-jump state))
+                           (if (caret--next-edit-reason state) (format " (%s)" (caret--next-edit-reason state)) "")
+                           (caret--next-edit-key-hint)))
+          (far-line
+           (caret--message "next edit at %s%s (%s jumps there)" far-line
+                           (if (caret--next-edit-reason state) (format ", %s" (caret--next-edit-reason state)) "")
+                           (caret--next-edit-key-hint))))))
 
 (defun caret--clear-next-edit ()
   "Remove the next-edit suggestion of this buffer, without telling the daemon."
@@ -1204,20 +1225,64 @@ root's status (or one such status)."
                                      (caret--position-point (plist-get jump :position))))))
       (and first (cons (overlay-buffer first) (overlay-start first))))))
 
+(defun caret--visit-jump (jump)
+  "Visit JUMP's file, in `caret-mode', with point at JUMP's position.
+The file need not be open yet: it is then visited, and opened in the
+daemon like any buffer caret attaches to."
+  (let* ((uri (plist-get jump :uri))
+         (path (caret--uri-to-path uri))
+         (buffer (or (caret--uri-buffer uri)
+                     (and path (file-exists-p path) (find-file-noselect path))
+                     (user-error "Cannot open %s" uri))))
+    (push-mark nil t)
+    (switch-to-buffer buffer)
+    ;; The chain goes on from this buffer, so caret must manage it even
+    ;; where `global-caret-mode' (or its modes list) did not turn it on;
+    ;; turning it on sends didOpen.
+    (unless caret-mode (caret-mode 1))
+    ;; After `caret-mode': positions convert in the negotiated encoding.
+    (goto-char (caret--position-point (plist-get jump :position)))))
+
 (defun caret-next-edit-jump ()
-  "Move to the next-edit suggestion without applying it."
+  "Move to the next-edit suggestion without applying it.
+For a suggestion in a file that is not open, visit that file there."
   (interactive)
   (let* ((state (or caret--next-edit (user-error "No next edit shown")))
-         (target (or (caret--next-edit-target state) (user-error "Its buffer is gone"))))
-    (push-mark nil t)
-    (switch-to-buffer (car target))
-    (goto-char (cdr target))))
+         (target (caret--next-edit-target state)))
+    (cond (target
+           (push-mark nil t)
+           (switch-to-buffer (car target))
+           (goto-char (cdr target)))
+          ((null (caret--next-edit-edits state)) (caret--visit-jump (caret--next-edit-jump state)))
+          (t (user-error "Its buffer is gone")))))
+
+(defun caret--notify-next-edit-accepted (state)
+  "Tell the daemon STATE's suggestion was accepted."
+  (when (and (caret--next-edit-id state) (caret--live-p) (caret--served-p "caret/nextEdit/didAccept"))
+    (jsonrpc-notify caret--connection :caret/nextEdit/didAccept (list :id (caret--next-edit-id state)))))
+
+(defun caret--accept-jump (state)
+  "Accept STATE, a suggestion that only jumps: open its site, ask there.
+The daemon could give no edit for a file that was not open; now that it
+is open (and synced by `caret--visit-jump'), asking again gets the edit."
+  (caret--clear-next-edit)
+  (caret--visit-jump (caret--next-edit-jump state))
+  (caret--notify-next-edit-accepted state)
+  (caret--request-next-edit nil))
 
 (defun caret-next-edit-accept ()
-  "Jump to the next-edit suggestion and apply it; then ask for the next one."
+  "Jump to the next-edit suggestion and apply it; then ask for the next one.
+A suggestion in a file that is not open yet opens that file at its site
+instead, and the next one is asked for there."
   (interactive)
-  (let* ((state (or caret--next-edit (user-error "No next edit shown")))
-         (target (caret--next-edit-target state))
+  (let ((state (or caret--next-edit (user-error "No next edit shown"))))
+    (if (caret--next-edit-edits state)
+        (caret--accept-edits state)
+      (caret--accept-jump state))))
+
+(defun caret--accept-edits (state)
+  "Jump to STATE's edits and apply them; then ask for the next suggestion."
+  (let* ((target (caret--next-edit-target state))
          (caret--inhibit-ghost-check t)
          (buffers nil)
          end)
@@ -1250,8 +1315,7 @@ root's status (or one such status)."
       (with-current-buffer buffer
         (setq caret--last-tick (buffer-chars-modified-tick))
         (caret--flush-changes)))
-    (when (and (caret--next-edit-id state) (caret--live-p) (caret--served-p "caret/nextEdit/didAccept"))
-      (jsonrpc-notify caret--connection :caret/nextEdit/didAccept (list :id (caret--next-edit-id state))))
+    (caret--notify-next-edit-accepted state)
     ;; Tab, tab, tab: the chain is the next request.
     (caret--request-next-edit nil)))
 

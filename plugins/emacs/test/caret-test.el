@@ -444,6 +444,90 @@
         (caret-test--settle)
         (should (null caret--next-edit))))))
 
+;; The site is in b.js, which no buffer visits: the daemon can only
+;; point there.  Accepting opens b.js at the site (a utf-16 position,
+;; after an astral character), says so, and asks again from b.js, where
+;; the edit now comes with b.js's version.
+(ert-deftest caret-test-next-edit-jump-to-unopened-file ()
+  (let* ((calls 0)
+         (dir (make-temp-file "caret-test" t))
+         (b-file (expand-file-name "b.js" dir))
+         (b-uri (caret--path-to-uri b-file)))
+    (with-temp-file b-file (insert "// b\nlog('😀', formatLabel('b'));\n"))
+    (unwind-protect
+        (caret-test-with-daemon
+            (caret-test--next-edit-handler
+             (lambda (params)
+               (let ((doc (plist-get params :textDocument)))
+                 (setq calls (1+ calls))
+                 (pcase calls
+                   (1 (list :id "j1" :reason "rename formatLabel → formatTitle" :edits []
+                            :jump (list :uri b-uri :position '(:line 1 :character 10))))
+                   (2 (list :id "e2"
+                            :edits (vector (list :textDocument (list :uri (plist-get doc :uri)
+                                                                     :version (plist-get doc :version))
+                                                 :range '(:start (:line 1 :character 10) :end (:line 1 :character 21))
+                                                 :newText "formatTitle"))))
+                   (_ nil)))))
+          (let ((caret--encoding "utf-16"))
+            (caret-test-with-buffer "const title = formatTitle('a');\n"
+              (let ((a (current-buffer)))
+                (caret-next-edit)
+                (caret-test--settle)
+                ;; Shown as a hint only, with the accept key bound.
+                (should caret--next-edit)
+                (should (null (caret--next-edit-overlays caret--next-edit)))
+                (should (eq (key-binding (kbd "TAB")) 'caret-next-edit-accept))
+                (should (string-match-p "caret: → b\\.js:2 (rename formatLabel → formatTitle), TAB opens it\n\\'"
+                                        (with-current-buffer "*Messages*" (buffer-string))))
+                (should (null (get-file-buffer b-file)))
+                (execute-kbd-macro (kbd "TAB"))
+                ;; b.js is visited, in caret-mode, opened in the daemon, point at the site.
+                (should (equal buffer-file-name b-file))
+                (unwind-protect
+                    (progn
+                      (should caret-mode)
+                      (should (null (buffer-local-value 'caret--next-edit a)))
+                      (should (equal (buffer-substring (point) (+ (point) 11)) "formatLabel"))
+                      (should (equal (caret-test--sent "caret/nextEdit/didAccept") '((:id "j1"))))
+                      (should (equal (mapcar (lambda (p) (plist-get (plist-get p :textDocument) :uri))
+                                             (caret-test--sent "textDocument/didOpen"))
+                                     (list (buffer-local-value 'caret--uri a) b-uri)))
+                      ;; The next request came from b.js, after its didOpen.
+                      (let ((asked (caret-test--sent "caret/nextEdit")))
+                        (should (= (length asked) 2))
+                        (should (equal (plist-get (plist-get (nth 1 asked) :textDocument) :uri) b-uri))
+                        (should (equal (plist-get (nth 1 asked) :position) '(:line 1 :character 10))))
+                      (let ((methods (mapcar (lambda (m) (plist-get m :method))
+                                             (reverse (oref caret-test--connection sent)))))
+                        (should (< (cl-position "textDocument/didOpen" methods :test #'equal :from-end t)
+                                   (cl-position "caret/nextEdit" methods :test #'equal :from-end t))))
+                      (caret-test--settle)
+                      (should (equal (caret--next-edit-id caret--next-edit) "e2"))
+                      (execute-kbd-macro (kbd "TAB"))
+                      (should (equal (buffer-string) "// b\nlog('😀', formatTitle('b'));\n"))
+                      (should (equal (caret-test--sent "caret/nextEdit/didAccept") '((:id "j1") (:id "e2")))))
+                  (set-buffer-modified-p nil)
+                  (kill-buffer))))))
+      (delete-directory dir t))))
+
+(ert-deftest caret-test-next-edit-jump-only-dismissed ()
+  (caret-test-with-daemon
+      (caret-test--next-edit-handler
+       (lambda (_params)
+         (list :id "j1" :edits [] :jump '(:uri "file:///nowhere/b.js" :position (:line 0 :character 0)))))
+    (caret-test-with-buffer "x\n"
+      (caret-next-edit)
+      (caret-test--settle)
+      (should caret--next-edit)
+      ;; A file that is gone is not visited; the suggestion stays until dismissed.
+      (should-error (caret-next-edit-jump) :type 'user-error)
+      (should (eq (current-buffer) (get-file-buffer (expand-file-name "a.js"))))
+      (should caret--next-edit)
+      (execute-kbd-macro (kbd "C-g"))
+      (should (null caret--next-edit))
+      (should (equal (caret-test--sent "caret/nextEdit/didReject") '((:id "j1")))))))
+
 ;;;; Apply review
 
 (defun caret-test--hunk (uri order line old new &optional importance)

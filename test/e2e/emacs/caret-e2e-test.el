@@ -189,6 +189,69 @@
       (with-current-buffer report (caret-e2e-revert))
       (with-current-buffer totals (caret-e2e-revert)))))
 
+;; The chain crossing into a file no buffer visits: renaming formatLabel
+;; in label-a.js leaves its last use in label-b.js, which the workspace
+;; index knows.  The daemon can only point there (a hint in the echo
+;; area); TAB visits label-b.js at the use, and the chain goes on there
+;; with the rename itself.
+(ert-deftest caret-e2e-next-edit-jump-to-unopened-file ()
+  (let* ((b-file (expand-file-name "src/label-b.js" caret-e2e-root))
+         (a (caret-e2e-open "src/label-a.js"))
+         (b nil))
+    (should (null (get-file-buffer b-file)))
+    (caret-e2e-wait (lambda ()
+                      (let ((indexes (plist-get (jsonrpc-request caret--connection :caret/index/status nil) :indexes)))
+                        (and (> (length indexes) 0)
+                             (cl-every (lambda (i) (equal (plist-get i :state) "ready")) indexes))))
+                    "the index to be ready" 30)
+    (unwind-protect
+        (let ((caret-auto-trigger nil))
+          (goto-char (point-min))
+          (search-forward "formatLabel")
+          (delete-char -5)
+          (execute-kbd-macro "Title")
+          ;; Ask until the index has the use (it is small, but may still be indexing).
+          (caret-e2e-wait (lambda ()
+                            (or caret--next-edit
+                                (progn (caret-next-edit)
+                                       (let ((end (+ (float-time) 1)))
+                                         (while (and (not caret--next-edit) (< (float-time) end))
+                                           (accept-process-output nil 0.02)))
+                                       caret--next-edit)))
+                          "a jump to label-b.js" 30)
+          (should (null (caret--next-edit-edits caret--next-edit)))
+          (should (equal (plist-get (caret--next-edit-jump caret--next-edit) :uri) (caret--path-to-uri b-file)))
+          (should (string-match-p "caret: → label-b\\.js:2\\b.*TAB opens it\n\\'"
+                                  (with-current-buffer "*Messages*" (buffer-string))))
+          (should (null (get-file-buffer b-file)))
+          (execute-kbd-macro (kbd "TAB"))
+          ;; label-b.js is visited, managed and synced, point at the use.
+          (setq b (get-file-buffer b-file))
+          (should (eq (current-buffer) b))
+          (should caret-mode)
+          (should (null (buffer-local-value 'caret--next-edit a)))
+          (should (looking-at-p "formatLabel('b')"))
+          (should (= (line-number-at-pos) 2))
+          ;; Then the edit itself, in label-b.js with its version.  (No
+          ;; synchronous request before it comes: Emacs 28's jsonrpc can
+          ;; leave an async reply that arrives with a sync one unread.)
+          (caret-e2e-wait (lambda () caret--next-edit) "the rename in label-b.js" 10)
+          (should (equal (caret-e2e-daemon-text) (caret--buffer-text)))
+          (should (cl-every (lambda (edit) (equal (plist-get (plist-get edit :textDocument) :uri) caret--uri))
+                            (caret--next-edit-edits caret--next-edit)))
+          (execute-kbd-macro (kbd "TAB"))
+          (should (equal (caret--buffer-text) "// The other page.\nexport const other = formatTitle('b');\n"))
+          (should (equal (caret-e2e-daemon-text) (caret--buffer-text)))
+          (with-current-buffer a
+            (should (equal (caret--buffer-text) "export const title = formatTitle('a');\nexport const size = 1;\n"))
+            (should (equal (caret-e2e-daemon-text) (caret--buffer-text)))))
+      (with-current-buffer a (caret-e2e-revert))
+      ;; Leave label-b.js unvisited (and unsaved) for another run.
+      (when (buffer-live-p b)
+        (with-current-buffer b
+          (set-buffer-modified-p nil)
+          (kill-buffer))))))
+
 ;; A sketch from a buffer caret does not manage (a chat answer, say),
 ;; applied to totals.js while shapes.js is the buffer being edited:
 ;; the hunks are accepted one by one from the review buffer.

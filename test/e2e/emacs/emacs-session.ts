@@ -198,8 +198,10 @@ export function vcInstallForm(way: 'package-vc' | 'use-package', url: string, pa
 }
 
 /**
- * The fixture project: three small JavaScript files in a git-marked root; report.js calls into
- * totals.js, so a rename there has a next edit in another file.
+ * The fixture project: small JavaScript files in a git-marked root; report.js calls into
+ * totals.js, so a rename there has a next edit in another file. label-a.js and label-b.js both
+ * call formatLabel: renaming it in label-a.js leaves its only other use in label-b.js, which no
+ * test opens before, so the daemon's next edit is a jump into a file that is not open.
  */
 const fixture: Record<string, string> = {
   'src/shapes.js': shapesJs,
@@ -212,6 +214,8 @@ const fixture: Record<string, string> = {
     '}',
     '',
   ].join('\n'),
+  'src/label-a.js': ["export const title = formatLabel('a');", 'export const size = 1;', ''].join('\n'),
+  'src/label-b.js': ['// The other page.', "export const other = formatLabel('b');", ''].join('\n'),
 };
 
 /** Writes the fixture project under `dir`; returns its root. */
