@@ -37,3 +37,18 @@ export async function stopFixtureEditor(testEnv: TestEnv | undefined, nvim: Nvim
   stopDaemon(testEnv);
   testEnv.cleanup();
 }
+
+/** From now on, every notification the plugin sends the daemon is recorded (see `sentParams`). */
+export async function recordNotifications(nvim: NvimSession): Promise<void> {
+  await nvim.lua(`
+    local client = require('caret.client')
+    _G.sent = {}
+    local notify = client.notify_daemon
+    client.notify_daemon = function(method, params) table.insert(_G.sent, { method = method, params = params }); return notify(method, params) end
+  `);
+}
+
+/** The params of the recorded notifications of `method`, in order. */
+export function sentParams<T>(nvim: NvimSession, method: string): Promise<T[]> {
+  return nvim.lua<T[]>(`local o = {}; for _, m in ipairs(_G.sent) do if m.method == '${method}' then table.insert(o, m.params) end end; return o`);
+}

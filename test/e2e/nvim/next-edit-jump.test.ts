@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeTestEnv, type TestEnv } from '../../helpers/index.js';
-import { editAndWaitReady, fixtureFiles, stopFixtureEditor, writeFixture } from './fixture.js';
+import { editAndWaitReady, fixtureFiles, recordNotifications, sentParams, stopFixtureEditor, writeFixture } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 interface Position {
@@ -40,12 +40,7 @@ describe('nvim plugin: next edit in a file that is not open', { skip: !nvimAvail
     nvim = await NvimSession.start(testEnv, { cwd: root });
     await nvim.waitFor('return true', 'nvim');
     await editAndWaitReady(nvim, join(root, 'src/label-a.js'));
-    await nvim.lua(`
-      local client = require('caret.client')
-      _G.sent = {}
-      local notify = client.notify_daemon
-      client.notify_daemon = function(method, params) table.insert(_G.sent, { method = method, params = params }); return notify(method, params) end
-    `);
+    await recordNotifications(nvim);
     // The site is found through the workspace index: let it index the root first.
     await nvim.waitFor(
       `local result = require('caret.client').request_sync('caret/index/status', vim.empty_dict(), 2000)
@@ -97,9 +92,7 @@ describe('nvim plugin: next edit in a file that is not open', { skip: !nvimAvail
       await nvim.lua<boolean>("local c = require('caret.client'); return c.buffers[vim.api.nvim_get_current_buf()] == true and vim.lsp.buf_is_attached(0, c.client_id)"),
       true,
     );
-    const accepted = await nvim.lua<Array<{ id: string }>>(
-      "local o = {}; for _, m in ipairs(_G.sent) do if m.method == 'caret/nextEdit/didAccept' then table.insert(o, m.params) end end; return o",
-    );
+    const accepted = await sentParams<{ id: string }>(nvim, 'caret/nextEdit/didAccept');
     assert.deepEqual(accepted, [{ id: jump.id }]);
 
     // Asked again from label-b.js: the edit itself, with the file's version, shown in place.
@@ -118,9 +111,7 @@ describe('nvim plugin: next edit in a file that is not open', { skip: !nvimAvail
     const text = (await nvim.lines()).join('\n');
     assert.match(text, /export const other = formatTitle\('b'\);/);
     assert.doesNotMatch(text, /formatLabel/);
-    const acceptedAll = await nvim.lua<Array<{ id: string }>>(
-      "local o = {}; for _, m in ipairs(_G.sent) do if m.method == 'caret/nextEdit/didAccept' then table.insert(o, m.params) end end; return o",
-    );
+    const acceptedAll = await sentParams<{ id: string }>(nvim, 'caret/nextEdit/didAccept');
     assert.deepEqual(acceptedAll, [{ id: jump.id }, { id: edit.id }]);
   });
 
@@ -139,9 +130,7 @@ describe('nvim plugin: next edit in a file that is not open', { skip: !nvimAvail
     await nvim.waitFor("return require('caret.nextedit').current() == nil", 'the suggestion to go');
     assert.equal(await nvim.lua("return #vim.api.nvim_buf_get_extmarks(0, require('caret.nextedit').ns, 0, -1, {})"), 0);
     assert.match(await nvim.lua<string>('return vim.api.nvim_buf_get_name(0)'), /price-c\.js$/);
-    const rejected = await nvim.lua<Array<{ id: string }>>(
-      "local o = {}; for _, m in ipairs(_G.sent) do if m.method == 'caret/nextEdit/didReject' then table.insert(o, m.params) end end; return o",
-    );
+    const rejected = await sentParams<{ id: string }>(nvim, 'caret/nextEdit/didReject');
     assert.deepEqual(rejected, [{ id: jump.id }]);
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type TestEnv } from '../../helpers/index.js';
-import { editAndWaitReady, startFixtureEditor, stopFixtureEditor } from './fixture.js';
+import { editAndWaitReady, recordNotifications, sentParams, startFixtureEditor, stopFixtureEditor } from './fixture.js';
 import { NvimSession, nvimAvailable } from './nvim-session.js';
 
 interface Shown {
@@ -21,12 +21,7 @@ describe('nvim plugin: next edit', { skip: !nvimAvailable() && 'nvim is not inst
     ({ testEnv, root, nvim } = await startFixtureEditor());
     await nvim.waitFor('return true', 'nvim');
     await editAndWaitReady(nvim, join(root, 'src/totals.js'));
-    await nvim.lua(`
-      local client = require('caret.client')
-      _G.sent = {}
-      local notify = client.notify_daemon
-      client.notify_daemon = function(method, params) table.insert(_G.sent, { method = method, params = params }); return notify(method, params) end
-    `);
+    await recordNotifications(nvim);
   });
 
   after(async () => {
@@ -53,9 +48,7 @@ describe('nvim plugin: next edit', { skip: !nvimAvailable() && 'nvim is not inst
     const [row, col] = await nvim.lua<[number, number]>('return vim.api.nvim_win_get_cursor(0)');
     assert.equal(row - 1, first.edits[0]!.range.start.line);
     assert.equal(afterFirst[row - 1]!.slice(col - 'total'.length, col), 'total');
-    const accepted = await nvim.lua<Array<{ id: string }>>(
-      "local o = {}; for _, m in ipairs(_G.sent) do if m.method == 'caret/nextEdit/didAccept' then table.insert(o, m.params) end end; return o",
-    );
+    const accepted = await sentParams<{ id: string }>(nvim, 'caret/nextEdit/didAccept');
     assert.deepEqual(accepted, [{ id: first.id }]);
     // Tab, tab, tab: keep accepting while the daemon proposes; every `count` becomes `total`.
     let steps = 0;
@@ -80,9 +73,7 @@ describe('nvim plugin: next edit', { skip: !nvimAvailable() && 'nvim is not inst
     await nvim.input('<M-BS>');
     await nvim.waitFor("return require('caret.nextedit').current() == nil", 'the suggestion to go');
     assert.equal(await nvim.lua("return #vim.api.nvim_buf_get_extmarks(0, require('caret.nextedit').ns, 0, -1, {})"), 0);
-    const rejected = await nvim.lua<Array<{ id: string }>>(
-      "local o = {}; for _, m in ipairs(_G.sent) do if m.method == 'caret/nextEdit/didReject' then table.insert(o, m.params) end end; return o",
-    );
+    const rejected = await sentParams<{ id: string }>(nvim, 'caret/nextEdit/didReject');
     assert.deepEqual(rejected, [{ id: shown.id }]);
   });
 
