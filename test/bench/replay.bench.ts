@@ -36,8 +36,8 @@
 // the file or an open document (missed opportunities).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { extname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CompletionService, editSimilarity } from '../../daemon/completion/index.js';
 import { IndexService } from '../../daemon/index/index.js';
 import { ModelRegistry, type ModelsSettings } from '../../daemon/models/index.js';
@@ -261,7 +261,7 @@ function indexedCheckout(repo: string): IndexedCheckout {
       return true;
     },
     search: async (r, query, limit) =>
-      ((await service.get(r)?.query({ query, limit, mode: 'lexical' })) ?? []).map((hit) => ({ path: hit.path, snippet: hit.snippet, startLine: hit.startLine })),
+      ((await service.get(r)?.query({ query, limit, mode: 'lexical' })) ?? []).map((hit) => ({ path: hit.path, snippet: hit.snippet, startLine: hit.startLine, snippetLine: hit.snippetLine })),
     async dispose() {
       await service.dispose();
       config.dispose();
@@ -313,6 +313,8 @@ async function main(): Promise<void> {
   // Block continuations: suggestions with lines after the first, scored on those lines.
   const block = { shown: 0, exact: 0, lines: 0, linesRight: 0, similarity: 0 };
   const nextEdit = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, similarity: 0, latencies: [] as number[] };
+  // Index mode: jumps into files that are not open (no edit), and how many land on a hunk there.
+  const jumps = { alone: { shown: 0, onHunk: 0 }, withOpen: { shown: 0, onHunk: 0 } };
   // The same cases with the commit's other files open; `elsewhere`: predictions in one of them.
   const withOpen = { cases: 0, shown: 0, exact: 0, partial: 0, wrong: 0, silent: 0, elsewhere: 0, elsewhereMatched: 0 };
   const examples: string[] = [];
@@ -435,7 +437,8 @@ async function main(): Promise<void> {
       }
     }
 
-    // Next-edit cases: files with several hunks.
+    // Next-edit cases: files with several hunks (in index mode, the index holds the parent's tree).
+    if (checkout && [...files.values()].some((hunks) => hunks.length > 1) && (await checkout.moveTo(parent))) service.forgetIndexHits();
     for (const [path, hunks] of files) {
       if (hunks.length < 2 || !before.has(path)) continue;
       const oldLines = before.get(path)!.split('\n');
@@ -451,10 +454,21 @@ async function main(): Promise<void> {
         history.record(document.uri, document.version, [change]);
         open = others;
         const t0 = performance.now();
-        const answer = await service.nextEdit({ sessionKey: 'replay', document, offset: change.offset + change.insertedText.length }, new AbortController().signal);
+        const answer = await service.nextEdit({ sessionKey: 'replay', document, offset: change.offset + change.insertedText.length, ...(scope && { scope }) }, new AbortController().signal);
         history.forget(document.uri);
-        // Asked with no workspace root, the service looks in no index: every answer has edits.
+        // A jump into a file that is not open (index mode only: the index names it) is counted
+        // apart, by whether it lands on a hunk of that file.
+        if (answer && 'site' in answer) {
+          const tally = others.length > 0 ? jumps.withOpen : jumps.alone;
+          tally.shown++;
+          if (jumpLands(answer.site)) tally.onHunk++;
+        }
         return { answer: answer && 'proposal' in answer ? answer : null, ms: performance.now() - t0 };
+      };
+      const jumpLands = (site: { uri: string; line: number }) => {
+        const there = files.get(relative(checkout!.root, fileURLToPath(site.uri))) ?? [];
+        // Within the hunk's old lines, or the line before or after them (0-based lines).
+        return there.some((hunk) => site.line >= hunk.oldStart - 2 && site.line <= hunk.oldStart - 1 + Math.max(hunk.oldLen, 1));
       };
       // Again with the commit's other files open as they were before it (as the completion samples
       // have them): a prediction there is judged against that file's hunks.
@@ -517,6 +531,7 @@ async function main(): Promise<void> {
   console.log(`  wrong ${nextEdit.wrong} (${pct(nextEdit.wrong, nextEdit.shown)} of shown), mean best similarity among shown ${nextEdit.shown ? (nextEdit.similarity / nextEdit.shown).toFixed(3) : 'n/a'}`);
   console.log(`  latency p50 ${percentile(nextEdit.latencies, 50).toFixed(2)} ms, p99 ${percentile(nextEdit.latencies, 99).toFixed(2)} ms`);
   console.log(`  with the commit's other files open: shown ${withOpen.shown} (${pct(withOpen.shown, withOpen.cases)}), matching ${withOpen.exact + withOpen.partial} (${pct(withOpen.exact + withOpen.partial, withOpen.shown)} of shown; exact ${withOpen.exact}, partial ${withOpen.partial}), in another file ${withOpen.elsewhere} (${withOpen.elsewhereMatched} matching)`);
+  if (checkout) console.log(`  jumps into files not open (the index named them): file alone ${jumps.alone.shown} (${jumps.alone.onHunk} onto a hunk of that file), other files open ${jumps.withOpen.shown} (${jumps.withOpen.onHunk})`);
   console.log(`  by rule: ${[...byRule].map(([rule, { shown, matched }]) => `${rule} ${matched}/${shown}`).join(', ')}`);
   if (process.env.REPLAY_LEAK_CHECK) console.log([`leak check: ${leaks.checked} index hits for the sampled lines, ${leaks.found.length} holding a line their file did not have at the parent commit`, ...leaks.found.slice(0, 20)].join('\n'));
   if (process.env.REPLAY_EXAMPLES) console.log(['examples (misses):', ...examples].join('\n'));
