@@ -10,7 +10,7 @@ import type { ModelProvider, ModelResolver, ResolveScope } from '../models/index
 import { CompletionCache } from './cache.js';
 import { AdaptiveDebounce } from './debounce.js';
 import { modelCompletion, modelRewrite } from './model-engine.js';
-import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey, removedNames } from './next-edit/propagate.js';
+import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey, renamedName } from './next-edit/propagate.js';
 import { postprocess } from './postprocess.js';
 import { EstimatedTokenCounter, editElements, renderPrompt, SnippetRing, toInfillParts } from '../context/index.js';
 import { filterRegionEdits, parseRegionOutput, renderRegionPrompt } from './prompts/edit-region.js';
@@ -551,16 +551,16 @@ export class CompletionService {
   }
 
   /**
-   * Where neither the document nor the open ones have a site: the first site the edit's rule
-   * finds in what the workspace index holds for a name the edit took out, in a file that is not
-   * open. The lookup runs in the index's search thread; past INDEX_JUMP_MS the answer goes
-   * without it.
+   * Where neither the document nor the open ones have a site, for an edit that renamed a name:
+   * the first site the edit's rule finds in what the workspace index holds for the old name, in a
+   * file of the same language that is not open. The lookup runs in the index's search thread;
+   * past INDEX_JUMP_MS the answer goes without it.
    */
   private async indexSite(edit: AppliedEdit, document: ServiceDocument, others: readonly ServiceDocument[], root: string, signal: AbortSignal): Promise<IndexSite | undefined> {
     const search = this.options.searchIndex;
     const editDocument = edit.uri === document.uri ? document : others.find((other) => other.uri === edit.uri);
     if (!search || !editDocument) return undefined;
-    const [name] = removedNames(edit, editDocument.text);
+    const name = renamedName(edit, editDocument.text);
     if (!name) return undefined;
     let hits: IndexHits | undefined;
     try {
@@ -572,9 +572,11 @@ export class CompletionService {
     }
     if (!hits) return undefined;
     const open = new Set([document.uri, ...others.map((other) => other.uri)]);
+    const family = languageFamily(edit.uri);
     for (const hit of hits) {
       const uri = pathToFileURL(join(root, hit.path)).href;
-      if (open.has(uri)) continue;
+      // Open files were searched already; prose and other languages only share the word.
+      if (open.has(uri) || languageFamily(hit.path) !== family) continue;
       // The rule is run on the hit's few lines (the site is found there; its edit is made, with
       // the file's version, once the file is open).
       const lines = { uri, languageId: document.languageId, version: 0, text: hit.snippet };
@@ -738,6 +740,12 @@ function lineOf(text: string, offset: number): number {
   let line = 0;
   for (let at = text.indexOf('\n'); at >= 0 && at < offset; at = text.indexOf('\n', at + 1)) line++;
   return line;
+}
+
+/** Files whose code may use each other's names: by extension, the JavaScript and TypeScript ones together. */
+function languageFamily(pathOrUri: string): string {
+  const extension = /\.([A-Za-z0-9]+)$/.exec(pathOrUri)?.[1]?.toLowerCase() ?? '';
+  return /^(?:[cm]?[jt]sx?)$/.test(extension) ? 'js' : extension;
 }
 
 /** A jump-only site's key for rejection memory: its file and line (the rule's reason too). */

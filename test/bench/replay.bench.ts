@@ -30,7 +30,8 @@
 // hold it while the parent commit's version of their file does not (content of a later commit).
 // REPLAY_DUMP=FILE writes each completion sample (typed, expected, shown) as a JSON line, to
 // compare modes sample by sample.
-// Diagnostics: REPLAY_EXAMPLES=N prints up to N misses; REPLAY_SHOWN=1 prints every next-edit
+// Diagnostics: REPLAY_JUMPS=1 (index mode) prints every jump into a file not open, with its verdict;
+// REPLAY_EXAMPLES=N prints up to N misses; REPLAY_SHOWN=1 prints every next-edit
 // prediction shown, with its verdict and the user's edit (the first hunk), for classifying misses;
 // REPLAY_SILENT=N prints up to N silent completion samples whose whole line was already written in
 // the file or an open document (missed opportunities).
@@ -462,6 +463,7 @@ async function main(): Promise<void> {
           const tally = others.length > 0 ? jumps.withOpen : jumps.alone;
           tally.shown++;
           if (jumpLands(answer.site)) tally.onHunk++;
+          if (process.env.REPLAY_JUMPS) console.log(`jump ${jumpLands(answer.site) ? 'lands' : 'misses'} ${commit.slice(0, 8)} ${path} -> ${relative(checkout!.root, fileURLToPath(answer.site.uri))}:${answer.site.line + 1} ${answer.site.reason}${others.length > 0 ? ' (other files open)' : ''}`);
         }
         return { answer: answer && 'proposal' in answer ? answer : null, ms: performance.now() - t0 };
       };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type OffsetEdit, propagateEdit } from '../../daemon/completion/index.js';
+import { type OffsetEdit, propagateEdit, renamedName } from '../../daemon/completion/index.js';
 
 const doc = (text: string) => ({ uri: 'file:///u', languageId: 'python', version: 2, text });
 
@@ -280,4 +280,20 @@ test('next edit: a comment rewritten to name something else in code renames the 
   const [oldProse, newProse] = ['// The syntax pass runs last,\n// after the scan.', '// The second pass runs first,\n// before anything.'];
   const prose = `${newProse}\nconst syntax = 1;\n`;
   assert.deepEqual(proposalsAfter(prose, 0, oldProse, newProse), []);
+});
+
+test('next edit: only a renamed name of code is looked up in the index for files that are not open', () => {
+  const named = (after: string, at: number, deleted: string, inserted: string) => renamedName({ uri: 'file:///u', offset: at, deletedText: deleted, insertedText: inserted }, after);
+  const code = "title = format_title('a')\n";
+  assert.equal(named(code, code.indexOf('title('), 'label', 'title'), 'format_label');
+  // In a comment or a string it is prose; a deleted line, a changed value or a keyword is no rename.
+  const comment = '# the real file watcher\n';
+  assert.equal(named(comment, comment.indexOf('file'), 'chokidar', 'file'), undefined);
+  const string = "log('saving the file')\n";
+  assert.equal(named(string, string.indexOf('file'), 'page', 'file'), undefined);
+  assert.equal(named('a = 1\n', 0, 'import os\n', ''), undefined);
+  assert.equal(named('x = True\n', 4, 'False', 'True'), undefined);
+  assert.equal(named('const x = 1\n', 0, 'let', 'const'), undefined);
+  // An edit that no longer describes the text names nothing.
+  assert.equal(named(code, 0, 'x', 'y'), undefined);
 });
