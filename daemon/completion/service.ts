@@ -10,7 +10,7 @@ import type { ModelProvider, ModelResolver, ResolveScope } from '../models/index
 import { CompletionCache } from './cache.js';
 import { AdaptiveDebounce } from './debounce.js';
 import { modelCompletion, modelRewrite } from './model-engine.js';
-import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey, renamedName } from './next-edit/propagate.js';
+import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey, indexedRename } from './next-edit/propagate.js';
 import { postprocess } from './postprocess.js';
 import { EstimatedTokenCounter, editElements, renderPrompt, SnippetRing, toInfillParts } from '../context/index.js';
 import { filterRegionEdits, parseRegionOutput, renderRegionPrompt } from './prompts/edit-region.js';
@@ -560,8 +560,9 @@ export class CompletionService {
     const search = this.options.searchIndex;
     const editDocument = edit.uri === document.uri ? document : others.find((other) => other.uri === edit.uri);
     if (!search || !editDocument) return undefined;
-    const name = renamedName(edit, editDocument.text);
-    if (!name) return undefined;
+    const rename = indexedRename(edit, editDocument.text);
+    if (!rename) return undefined;
+    const name = rename.name;
     let hits: IndexHits | undefined;
     try {
       hits = await withinBudget(Promise.resolve(search(root, name, INDEX_JUMP_HITS)), INDEX_JUMP_MS, signal);
@@ -576,7 +577,7 @@ export class CompletionService {
     for (const hit of hits) {
       const uri = pathToFileURL(join(root, hit.path)).href;
       // Open files were searched already; prose and other languages only share the word.
-      if (open.has(uri) || languageFamily(hit.path) !== family) continue;
+      if (open.has(uri) || languageFamily(hit.path) !== family || (rename.prose && !hit.snippet.includes(rename.line))) continue;
       // The rule is run on the hit's few lines (the site is found there; its edit is made, with
       // the file's version, once the file is open).
       const lines = { uri, languageId: document.languageId, version: 0, text: hit.snippet };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type OffsetEdit, propagateEdit, renamedName } from '../../daemon/completion/index.js';
+import { indexedRename, type OffsetEdit, propagateEdit } from '../../daemon/completion/index.js';
 
 const doc = (text: string) => ({ uri: 'file:///u', languageId: 'python', version: 2, text });
 
@@ -282,15 +282,18 @@ test('next edit: a comment rewritten to name something else in code renames the 
   assert.deepEqual(proposalsAfter(prose, 0, oldProse, newProse), []);
 });
 
-test('next edit: only a renamed name of code is looked up in the index for files that are not open', () => {
-  const named = (after: string, at: number, deleted: string, inserted: string) => renamedName({ uri: 'file:///u', offset: at, deletedText: deleted, insertedText: inserted }, after);
+test('next edit: only a renamed name is looked up in the index for files that are not open; in prose, with its line', () => {
+  const named = (after: string, at: number, deleted: string, inserted: string) => indexedRename({ uri: 'file:///u', offset: at, deletedText: deleted, insertedText: inserted }, after);
   const code = "title = format_title('a')\n";
-  assert.equal(named(code, code.indexOf('title('), 'label', 'title'), 'format_label');
-  // In a comment or a string it is prose; a deleted line, a changed value or a keyword is no rename.
+  assert.deepEqual(named(code, code.indexOf('title('), 'label', 'title'), { name: 'format_label', prose: false, line: "title = format_label('a')" });
+  // In a comment or a string it is prose: only another file holding the very line is a site.
   const comment = '# the real file watcher\n';
-  assert.equal(named(comment, comment.indexOf('file'), 'chokidar', 'file'), undefined);
+  assert.deepEqual(named(comment, comment.indexOf('file'), 'chokidar', 'file'), { name: 'chokidar', prose: true, line: '# the real chokidar watcher' });
+  const block = ' * Memory cache.\n';
+  assert.equal(named(block, block.indexOf('Memory'), 'View', 'Memory')?.prose, true);
   const string = "log('saving the file')\n";
-  assert.equal(named(string, string.indexOf('file'), 'page', 'file'), undefined);
+  assert.equal(named(string, string.indexOf('file'), 'page', 'file')?.prose, true);
+  // A deleted line, a changed value or a keyword is no rename.
   assert.equal(named('a = 1\n', 0, 'import os\n', ''), undefined);
   assert.equal(named('x = True\n', 4, 'False', 'True'), undefined);
   assert.equal(named('const x = 1\n', 0, 'let', 'const'), undefined);

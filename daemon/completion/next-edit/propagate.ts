@@ -126,23 +126,25 @@ function editedLines(edit: AppliedEdit, text: string): { lineStart: number; oldL
 }
 
 /**
- * The name an edit renamed (one identifier for another on its lines, three characters or more,
- * no keyword or literal), or undefined: what to look up in the workspace index for sites in
- * files that are not open. Only a rename reaches across files; a deleted line, a changed
+ * What to look up in the workspace index for sites of an edit in files that are not open: the
+ * name it renamed (one identifier for another on its lines, three characters or more, no keyword
+ * or literal), or undefined. Only a rename reaches across files; a deleted line, a changed
  * argument or an edited copy of a line is a pattern of this file, and a name it mentions in
- * another file says nothing (on psf/requests such jumps landed on a later hunk 2 times in 44);
- * nor does a word renamed in a comment or a string.
+ * another file says nothing (on psf/requests such jumps landed on a later hunk 2 times in 44).
+ * A word renamed in a comment or a string is prose (`prose`): another file's prose is its own
+ * unless it holds the very line (`line`, trimmed) the edit changed.
  */
-export function renamedName(edit: AppliedEdit, text: string): string | undefined {
+export function indexedRename(edit: AppliedEdit, text: string): { name: string; prose: boolean; line: string } | undefined {
   if (text.slice(edit.offset, edit.offset + edit.insertedText.length) !== edit.insertedText) return undefined;
   const { oldLines, newLines } = editedLines(edit, text);
   const rename = renameBetween(oldLines, newLines);
   if (!rename || rename.from.length < 3 || NOT_RENAMEABLE.has(rename.from) || NOT_RENAMEABLE.has(rename.to) || LITERALS.has(rename.from) || LITERALS.has(rename.to)) return undefined;
-  // A word of a comment or a string is prose: other files' prose is theirs.
   const at = tokenSpans(oldLines).find((token) => token.text === rename.from)!.start;
   const lineStart = oldLines.lastIndexOf('\n', at - 1) + 1;
-  if (inStringOrComment(oldLines.slice(lineStart), at - lineStart)) return undefined;
-  return rename.from;
+  let lineEnd = oldLines.indexOf('\n', at);
+  if (lineEnd < 0) lineEnd = oldLines.length;
+  const line = oldLines.slice(lineStart, lineEnd);
+  return { name: rename.from, prose: /^\s*(?:\*|\/\*)/.test(line) || inStringOrComment(line, at - lineStart), line: line.trim() };
 }
 
 /** Where the first rule finds no site in a document, the second one's sites there. */
