@@ -134,7 +134,7 @@ export interface IndexSite {
 }
 
 /** How long a next edit waits for the workspace index (its search thread) before answering without it. */
-export const INDEX_JUMP_MS = 150;
+export const INDEX_JUMP_MS = 1000;
 /** Index hits a next edit looks through for a site. */
 const INDEX_JUMP_HITS = 8;
 

@@ -65,7 +65,11 @@ test('next edit over the protocol: a jump-only suggestion into a file only the i
     const at = aText.indexOf('Label');
     await connection.sendNotification('textDocument/didChange', { textDocument: { uri: a, version: 2 }, contentChanges: [{ range: { start: { line: 0, character: at }, end: { line: 0, character: at + 5 } }, text: 'Title' }] });
     type Suggestion = { id: string; edits: Array<{ textDocument: { uri: string; version: number }; range: { start: { line: number; character: number } }; newText: string }>; jump?: { uri: string; position: { line: number; character: number } }; reason?: string };
-    const jump = (await connection.sendRequest('caret/nextEdit', { textDocument: { uri: a, version: 2 }, position: { line: 0, character: at + 5 } })) as Suggestion | null;
+    // On a loaded machine the first ask may go unanswered by the index (past its budget): ask again.
+    let jump: Suggestion | null = null;
+    for (let tries = 0; !jump && tries < 20; tries++) {
+      jump = (await connection.sendRequest('caret/nextEdit', { textDocument: { uri: a, version: 2 }, position: { line: 0, character: at + 5 } })) as Suggestion | null;
+    }
     assert.ok(jump, 'a suggestion');
     assert.deepEqual(jump.edits, [], 'no edit: the file is not open');
     assert.deepEqual(jump.jump, { uri: b, position: { line: 2, character: Buffer.byteLength('export const é = ') } });
