@@ -141,6 +141,11 @@ end
 local function accept_jump(suggestion)
   local jump = suggestion.jump
   local fname = vim.uri_to_fname(jump.uri)
+  -- The index may name a file deleted since: :edit would open an empty new buffer in its place.
+  if vim.fn.bufloaded(fname) == 0 and vim.fn.filereadable(fname) == 0 then
+    client.notify('caret: ' .. fname .. ' no longer exists', vim.log.levels.WARN)
+    return
+  end
   if vim.api.nvim_buf_get_name(0) ~= fname then
     -- :edit, as the user would: the file is read, goes through BufRead (where caret attaches
     -- it) and the place left goes on the jumplist.
