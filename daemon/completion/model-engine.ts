@@ -24,7 +24,7 @@ export function templateForModel(model: string): FimTemplate | undefined {
 }
 
 /** Settles with `promise`, or rejects as soon as `signal` fires, whether or not the promise listens. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

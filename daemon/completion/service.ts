@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { ModelProvider, ModelResolver, ResolveScope } from '../models/index.js';
 import { CompletionCache } from './cache.js';
 import { AdaptiveDebounce } from './debounce.js';
-import { modelCompletion, modelRewrite } from './model-engine.js';
+import { modelCompletion, modelRewrite, raceAbort } from './model-engine.js';
 import { type AppliedEdit, type EditDocument, type EditProposal, propagateEdit, proposalKey, indexedRename } from './next-edit/propagate.js';
 import { postprocess } from './postprocess.js';
 import { EstimatedTokenCounter, editElements, renderPrompt, SnippetRing, toInfillParts } from '../context/index.js';
@@ -522,11 +522,7 @@ export class CompletionService {
           const site = await this.indexSite(edit, document, others, request.scope.root, slot.signal);
           if (slot.superseded || !site || document.version !== version) return null;
           signal.throwIfAborted();
-          const id = `e${this.nextId++}`;
-          this.nextEdits.set(id, siteKey(site));
-          if (this.nextEdits.size > 500) this.nextEdits.delete(this.nextEdits.keys().next().value!);
-          this.stats.nextEditOffered++;
-          return { id, site };
+          return { id: this.offerNextEdit(siteKey(site)), site };
         }
       } else {
         proposal = await this.modelNextEdit(provider, request, edit, slot.signal, settings);
@@ -536,10 +532,7 @@ export class CompletionService {
       if (document.version !== version) return null;
       const target = proposal.uri === document.uri ? document : others.find((other) => other.uri === proposal!.uri);
       if (!target || target.version !== proposal.version) return null;
-      const id = `e${this.nextId++}`;
-      this.nextEdits.set(id, proposalKey(proposal));
-      if (this.nextEdits.size > 500) this.nextEdits.delete(this.nextEdits.keys().next().value!);
-      this.stats.nextEditOffered++;
+      const id = this.offerNextEdit(proposalKey(proposal));
       const jump = target !== document || Math.abs(lineOf(document.text, proposal.anchor) - lineOf(document.text, request.offset)) > settings.jumpLines;
       return { id, proposal, target, jump };
     } catch (error) {
@@ -548,6 +541,15 @@ export class CompletionService {
     } finally {
       slot.release();
     }
+  }
+
+  /** A new suggestion id, remembered with `key` (see proposalKey, siteKey) for didAccept and didReject. */
+  private offerNextEdit(key: string): string {
+    const id = `e${this.nextId++}`;
+    this.nextEdits.set(id, key);
+    if (this.nextEdits.size > 500) this.nextEdits.delete(this.nextEdits.keys().next().value!);
+    this.stats.nextEditOffered++;
+    return id;
   }
 
   /**
@@ -754,34 +756,18 @@ const siteKey = (site: IndexSite) => `${site.uri}|jump|${site.line}|${site.reaso
 
 /**
  * `promise`'s value, or undefined once `ms` have passed; rejects as soon as `signal` aborts (the
- * promise's work goes on unheard). A plain timer, not AbortSignal.timeout: a timeout signal that
- * only a composite signal refers to may be collected before it fires.
+ * promise's work goes on unheard). A timer of its own, not AbortSignal.timeout: a timeout signal
+ * that only a composite signal refers to may be collected before it fires.
  */
-function withinBudget<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T | undefined>((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onAbort = () => {
-      done();
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      done();
-      resolve(undefined);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        done();
-        resolve(value);
-      },
-      (error: unknown) => {
-        done();
-        reject(error);
-      },
-    );
-  });
+async function withinBudget<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T | undefined> {
+  const timer = new AbortController();
+  const expired = sleep(ms, undefined, { signal: timer.signal }).then(
+    () => undefined,
+    () => undefined,
+  );
+  try {
+    return await raceAbort(Promise.race([promise, expired]), signal);
+  } finally {
+    timer.abort();
+  }
 }
